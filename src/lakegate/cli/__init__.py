@@ -1,0 +1,5 @@
+"""The ``lakegate`` command line (core commands; the server package adds its own)."""
+
+from lakegate.cli._app import app
+
+__all__ = ["app"]

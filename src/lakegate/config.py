@@ -1,0 +1,226 @@
+"""Typed settings: ``lakegate.yaml`` overlaid by ``LAKEGATE_*`` environment variables.
+
+This is the one place settings are read. Precedence, highest first:
+
+1. environment variables, ``LAKEGATE_<FIELD>`` and ``LAKEGATE_<SECTION>__<FIELD>``
+   (``LAKEGATE_DATABASE_URL``, ``LAKEGATE_RUNS__LEASE_SECONDS``);
+2. ``lakegate.yaml`` in the project folder;
+3. the defaults below.
+
+The project folder is ``LAKEGATE_PROJECT_DIR`` or the nearest folder at or above the
+current directory that holds a ``lakegate.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from lakegate.errors import ConfigError, ProjectNotFoundError
+
+__all__ = [
+    "CONFIG_FILE",
+    "STATE_DIR",
+    "ProjectPaths",
+    "RunSettings",
+    "Settings",
+    "WebSettings",
+    "find_project_dir",
+    "load_settings",
+]
+
+CONFIG_FILE = "lakegate.yaml"
+STATE_DIR = ".lakegate"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunSettings(_Section):
+    """How runs are leased, heartbeated and reaped (see ``lakegate_server.jobs``)."""
+
+    heartbeat_seconds: float = Field(10.0, gt=0)
+    lease_seconds: float = Field(30.0, gt=0)
+    max_attempts: int = Field(3, ge=1)
+    queued_timeout_seconds: float = Field(600.0, gt=0)
+    reap_interval_seconds: float = Field(5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlives_heartbeats(self) -> RunSettings:
+        # Two missed heartbeats must not lose the lease, or a slow disk reaps healthy runs.
+        if self.lease_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("runs.lease_seconds must be at least 2 x runs.heartbeat_seconds")
+        return self
+
+
+class WebSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    max_upload_bytes: int = Field(1024**3, gt=0)
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"])
+
+
+class Settings(BaseSettings):
+    """Everything lakegate reads from its configuration, typed and validated."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LAKEGATE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    project_dir: Path
+    env: str = "dev"
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+    log_level: str = "INFO"
+    debug: bool = False
+    runs: RunSettings = RunSettings()
+    web: WebSettings = WebSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The YAML file arrives as init kwargs; the environment must win over it.
+        return env_settings, init_settings
+
+    @property
+    def paths(self) -> ProjectPaths:
+        return ProjectPaths(self.project_dir)
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """Where a project keeps its state (``lakegate init`` creates these)."""
+
+    root: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def state(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def database(self) -> Path:
+        return self.state / "db.sqlite3"
+
+    @property
+    def queue(self) -> Path:
+        return self.state / "queue.sqlite3"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.state / "secret_key"
+
+    @property
+    def lake(self) -> Path:
+        return self.state / "lake"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.state / "artifacts"
+
+    @property
+    def inbox(self) -> Path:
+        return self.state / "inbox"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.state / "quarantine"
+
+    @property
+    def logs(self) -> Path:
+        return self.state / "logs"
+
+    @property
+    def run_logs(self) -> Path:
+        return self.logs / "runs"
+
+    def folders(self) -> tuple[Path, ...]:
+        return (
+            self.state,
+            self.lake,
+            self.artifacts,
+            self.inbox,
+            self.quarantine,
+            self.logs,
+            self.run_logs,
+        )
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """Return the project folder: ``LAKEGATE_PROJECT_DIR`` or the nearest ``lakegate.yaml``."""
+    explicit = os.environ.get("LAKEGATE_PROJECT_DIR")
+    if explicit:
+        path = Path(explicit).expanduser().resolve()
+        if not (path / CONFIG_FILE).is_file():
+            raise ProjectNotFoundError(
+                f"LAKEGATE_PROJECT_DIR={explicit} holds no {CONFIG_FILE}; "
+                f"run `lakegate init {explicit}` first"
+            )
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ProjectNotFoundError(
+        f"no {CONFIG_FILE} in {here} or its parents; run `lakegate init` there "
+        "or set LAKEGATE_PROJECT_DIR"
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {exc.problem}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of settings")
+    return data
+
+
+def load_settings(project_dir: Path | None = None) -> Settings:
+    """Load and validate the settings of the project at ``project_dir`` (or the one found)."""
+    root = (project_dir or find_project_dir()).resolve()
+    config_file = root / CONFIG_FILE
+    data = _read_yaml(config_file) if config_file.is_file() else {}
+    data.pop("project_dir", None)
+    try:
+        settings = Settings(project_dir=root, **data)
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise ConfigError(
+            f"{config_file}: invalid settings:\n  " + "\n  ".join(lines),
+            detail=[{"field": line.split(":", 1)[0], "message": line} for line in lines],
+        ) from exc
+    if settings.secret_key is None and settings.paths.secret_key_file.is_file():
+        key = settings.paths.secret_key_file.read_text(encoding="utf-8").strip()
+        settings = settings.model_copy(update={"secret_key": key})
+    return settings

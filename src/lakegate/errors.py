@@ -1,0 +1,130 @@
+"""One error tree for everything lakegate reports to a user.
+
+    LakegateError                    every user-facing failure (CLI exit 1, HTTP 400)
+     ├── ConfigError                 lakegate.yaml / LAKEGATE_* settings are wrong
+     │    └── ProjectNotFoundError   no lakegate project where we looked
+     ├── MissingExtraError           an optional extra is not installed (names the pip line)
+     ├── InputError                  a request or file the user gave us is wrong (HTTP 422)
+     │    └── ReaderError            a file could not be read as its format
+     ├── NotFoundError               a named thing does not exist (HTTP 404)
+     ├── ConflictError               the request clashes with current state (HTTP 409)
+     ├── QualityGateFailed           a quality gate said "fail" (CLI exit 3)
+     └── JobError                    a job failed while running
+          └── LeaseLostError         this worker no longer owns the run; stop now
+
+Retry policy is carried by the ``Transient`` mixin: only errors marked transient
+(a database that went away, a lost connection) are retried by the job runner.
+Library errors are translated into this tree at one seam, ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "ConfigError",
+    "ConflictError",
+    "InputError",
+    "JobError",
+    "LakegateError",
+    "LeaseLostError",
+    "MissingExtraError",
+    "NotFoundError",
+    "ProjectNotFoundError",
+    "QualityGateFailed",
+    "ReaderError",
+    "Transient",
+    "TransientJobError",
+]
+
+
+class LakegateError(Exception):
+    """Base of every error lakegate shows to a user.
+
+    ``code`` is a stable machine-readable string (the API's ``error.code``),
+    ``detail`` carries structured context (the API's ``error.detail``).
+    """
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 400
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, detail: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "detail": self.detail}
+
+
+class Transient:
+    """Mixin: the failure may go away by itself, so the job runner retries it."""
+
+
+class ConfigError(LakegateError):
+    code = "config_error"
+    http_status = 500
+
+
+class ProjectNotFoundError(ConfigError):
+    code = "project_not_found"
+
+
+class MissingExtraError(LakegateError):
+    """An optional feature needs a package that is not installed."""
+
+    code = "missing_extra"
+    http_status = 501
+
+    def __init__(self, feature: str, *, extra: str, package: str) -> None:
+        super().__init__(
+            f"{feature} needs the optional package {package!r}: pip install 'lakegate[{extra}]'",
+            detail={"extra": extra, "package": package},
+        )
+
+
+class InputError(LakegateError):
+    code = "invalid_input"
+    http_status = 422
+
+
+class ReaderError(InputError):
+    """A file could not be read; ``path`` names it and ``reason`` says why."""
+
+    code = "unreadable_file"
+
+    def __init__(self, path: str, reason: str, *, detail: Any = None) -> None:
+        super().__init__(f"{path}: {reason}", detail=detail)
+        self.path = path
+        self.reason = reason
+
+
+class NotFoundError(LakegateError):
+    code = "not_found"
+    http_status = 404
+
+
+class ConflictError(LakegateError):
+    code = "conflict"
+    http_status = 409
+
+
+class QualityGateFailed(LakegateError):
+    code = "quality_gate_failed"
+    exit_code = 3
+
+
+class JobError(LakegateError):
+    code = "job_failed"
+    http_status = 500
+
+
+class TransientJobError(Transient, JobError):
+    code = "job_failed_transient"
+
+
+class LeaseLostError(JobError):
+    """Raised inside a job when its worker lost the run's lease (reaped or cancelled)."""
+
+    code = "lease_lost"
