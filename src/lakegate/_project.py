@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from lakegate.config import CONFIG_FILE, ProjectPaths
+from lakegate.config import ProjectPaths
 from lakegate.errors import ConflictError
 
 __all__ = ["CONFIG_TEMPLATE", "init_project"]
@@ -27,6 +27,7 @@ database_url: null
 # Job queue. Empty: SQLite queue in .lakegate/queue.sqlite3 (one machine).
 # For many workers on many machines use Redis, e.g. redis://127.0.0.1:6379/0
 redis_url: null
+queue_name: lakegate   # lets several projects share one Redis
 
 # Logging level of the JSON-lines logs in .lakegate/logs/ (DEBUG, INFO, WARNING, ERROR).
 log_level: INFO
@@ -46,6 +47,7 @@ web:
   host: 127.0.0.1
   port: 8000
   max_upload_bytes: 1073741824  # 1 GiB; larger uploads get HTTP 413
+  min_free_disk_bytes: 104857600  # /healthz says the disk is down below 100 MiB free
   allowed_hosts: ["127.0.0.1", "localhost", "[::1]"]
 """
 

@@ -64,6 +64,8 @@ class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     max_upload_bytes: int = Field(1024**3, gt=0)
+    # /healthz reports the disk as down below this much free space in the project folder.
+    min_free_disk_bytes: int = Field(100 * 1024**2, ge=0)
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"])
 
 
@@ -81,6 +83,8 @@ class Settings(BaseSettings):
     env: str = "dev"
     database_url: str | None = None
     redis_url: str | None = None
+    # Queue name inside the storage: lets several projects (or test runs) share one Redis.
+    queue_name: str = "lakegate"
     secret_key: str | None = None
     log_level: str = "INFO"
     debug: bool = False
@@ -182,8 +186,7 @@ def find_project_dir(start: Path | None = None) -> Path:
         if (folder / CONFIG_FILE).is_file():
             return folder
     raise ProjectNotFoundError(
-        f"no {CONFIG_FILE} in {here} or its parents; run `lakegate init` there "
-        "or set LAKEGATE_PROJECT_DIR"
+        f"no {CONFIG_FILE} in {here} or its parents; run `lakegate init` there or set LAKEGATE_PROJECT_DIR"
     )
 
 
@@ -212,10 +215,7 @@ def load_settings(project_dir: Path | None = None) -> Settings:
     try:
         settings = Settings(project_dir=root, **data)
     except ValidationError as exc:
-        lines = [
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        ]
+        lines = [f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()]
         raise ConfigError(
             f"{config_file}: invalid settings:\n  " + "\n  ".join(lines),
             detail=[{"field": line.split(":", 1)[0], "message": line} for line in lines],

@@ -8,7 +8,7 @@
      │    └── ReaderError            a file could not be read as its format
      ├── NotFoundError               a named thing does not exist (HTTP 404)
      ├── ConflictError               the request clashes with current state (HTTP 409)
-     ├── QualityGateFailed           a quality gate said "fail" (CLI exit 3)
+     ├── QualityGateError           a quality gate said "fail" (CLI exit 3)
      └── JobError                    a job failed while running
           └── LeaseLostError         this worker no longer owns the run; stop now
 
@@ -31,7 +31,7 @@ __all__ = [
     "MissingExtraError",
     "NotFoundError",
     "ProjectNotFoundError",
-    "QualityGateFailed",
+    "QualityGateError",
     "ReaderError",
     "Transient",
     "TransientJobError",
@@ -110,7 +110,7 @@ class ConflictError(LakegateError):
     http_status = 409
 
 
-class QualityGateFailed(LakegateError):
+class QualityGateError(LakegateError):
     code = "quality_gate_failed"
     exit_code = 3
 

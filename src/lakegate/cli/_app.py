@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,10 +37,23 @@ def _version_callback(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit."),
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
+    project: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            "-C",
+            envvar="LAKEGATE_PROJECT_DIR",
+            help="Project folder (default: the nearest one holding lakegate.yaml).",
+        ),
+    ] = None,
 ) -> None:
     """lakegate: files -> checked, versioned lake -> models -> predictions."""
+    if project is not None:
+        os.environ["LAKEGATE_PROJECT_DIR"] = str(project.expanduser().resolve())
 
 
 for _module in COMMAND_MODULES:

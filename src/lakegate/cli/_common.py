@@ -12,6 +12,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -41,13 +42,19 @@ VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Show debug logs on stderr.", envvar="LAKEGATE_VERBOSE")
 ]
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
 
 
 def print_json(document: Any) -> None:
     """Write ``document`` as one JSON document on stdout (no rich formatting)."""
-    sys.stdout.write(json.dumps(document, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(document, default=_json_default, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
@@ -70,5 +77,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def setup_logging(component: str, *, verbose: bool, logs_dir: Path | None = None, level: str = "INFO") -> None:
+def setup_logging(
+    component: str, *, verbose: bool, logs_dir: Path | None = None, level: str = "INFO"
+) -> None:
     configure_logging(component, logs_dir=logs_dir, level=level, verbose=verbose)

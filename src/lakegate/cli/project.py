@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 @handle_errors
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")] = Path("."),
+    directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")] = Path(),
     force: Annotated[
         bool, typer.Option("--force", help="Re-create missing state folders in an existing project.")
     ] = False,
@@ -31,7 +31,9 @@ def init(
     setup_logging("cli", verbose=verbose)
     paths = init_project(directory, force=force)
     if json_output:
-        print_json({"project_dir": str(paths.root), "config": str(paths.config_file), "state": str(paths.state)})
+        print_json(
+            {"project_dir": str(paths.root), "config": str(paths.config_file), "state": str(paths.state)}
+        )
         return
     console.print(f"Created lakegate project in [bold]{paths.root}[/bold]")
     console.print(f"  settings: {paths.config_file}")

@@ -1,0 +1,49 @@
+# lakegate developer commands. Each target bootstraps what it needs on a fresh machine:
+# uv (pip-installed when missing) and the locked environment (`uv sync --frozen`).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+PYTEST_WORKERS ?= 2
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+REDIS_URL ?= redis://127.0.0.1:6379/15
+DEMO_DIR ?= demo
+
+.PHONY: help bootstrap up test test-embedded test-postgres lint fmt bench
+
+help:
+	@echo "make up     run the service with a demo project on embedded defaults (SQLite)"
+	@echo "make test   lint + the test suite twice: SQLite/SQLite queue, then PostgreSQL/Redis"
+	@echo "make lint   ruff, ruff format --check, mypy (strict core), import-linter"
+	@echo "make bench  benchmarks against peer tools (results in benchmarks/results/)"
+
+bootstrap:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+up: bootstrap
+	@test -f $(DEMO_DIR)/lakegate.yaml || $(UV) run lakegate init $(DEMO_DIR)
+	$(UV) run lakegate --project $(DEMO_DIR) up --demo
+
+lint: bootstrap
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+	$(UV) run lint-imports
+
+fmt: bootstrap
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+test: lint test-embedded test-postgres
+
+test-embedded: bootstrap
+	$(UV) run pytest -n $(PYTEST_WORKERS) tests
+
+test-postgres: bootstrap
+	LAKEGATE_DATABASE_URL=$(PG_URL) LAKEGATE_REDIS_URL=$(REDIS_URL) \
+		$(UV) run pytest -n $(PYTEST_WORKERS) tests/server tests/e2e
+
+bench: bootstrap
+	@$(UV) sync --frozen --quiet --group bench
+	@set -e; for script in benchmarks/[a-z]*.py; do \
+		echo "== $$script"; $(UV) run --group bench python $$script; done

@@ -1,0 +1,75 @@
+"""Start Django from a CLI command: find the project, set up, migrate when needed."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from lakegate.config import Settings, load_settings
+
+__all__ = ["django_setup"]
+
+
+def django_setup(*, migrate: bool = True) -> Settings:
+    """Load the project's settings (clear error when there is none), set up Django, migrate.
+
+    Migrations are applied automatically: an embedded project needs no manual step, and
+    checking for pending ones costs only a few milliseconds.
+    """
+    settings = load_settings()
+    os.environ["LAKEGATE_PROJECT_DIR"] = str(settings.project_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lakegate_server.settings")
+    for folder in settings.paths.folders():
+        folder.mkdir(parents=True, exist_ok=True)
+
+    import django
+
+    django.setup()
+    if migrate:
+        _migrate_if_needed()
+    return settings
+
+
+def _migrate_if_needed() -> None:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    def pending() -> bool:
+        executor = MigrationExecutor(connection)
+        return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+    if not pending():
+        return
+    # `lakegate up` starts web, workers and scheduler at once; only one may migrate.
+    with _migration_lock():
+        if pending():
+            call_command("migrate", interactive=False, verbosity=0)
+
+
+@contextmanager
+def _migration_lock() -> Iterator[None]:
+    """Serialise migrations across processes: an advisory lock on PostgreSQL, a file lock else."""
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [_LOCK_KEY])
+            try:
+                yield
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
+        return
+    with (settings.LAKEGATE.paths.state / "migrate.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Any fixed 64-bit number; it names lakegate's migration lock among advisory locks.
+_LOCK_KEY = 0x6C616B6567617465

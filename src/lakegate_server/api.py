@@ -1,0 +1,120 @@
+"""The single NinjaAPI at /api/v1: token auth on every route, one error schema for all errors.
+
+Every error body is ``{"error": {"code": str, "message": str, "detail": any}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from lakegate import __version__
+from lakegate.errors import LakegateError
+from lakegate_server.accounts.api import router as tokens_router
+from lakegate_server.accounts.auth import TokenAuth
+from lakegate_server.jobs.api import router as runs_router
+
+__all__ = ["api", "error_body"]
+
+log = logging.getLogger("lakegate.api")
+
+api = NinjaAPI(
+    title="lakegate API",
+    version=__version__,
+    description=(
+        "Send `Authorization: Bearer <token>`; create one with `lakegate token create --role editor`."
+    ),
+    auth=TokenAuth(),
+    urls_namespace="api-v1",
+)
+
+api.add_router("/runs", runs_router, tags=["runs"])
+api.add_router("/tokens", tokens_router, tags=["tokens"])
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    429: "throttled",
+}
+
+
+def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "detail": detail}}
+
+
+def _respond(request: HttpRequest, status: int, code: str, message: str, detail: Any = None) -> HttpResponse:
+    return api.create_response(request, error_body(code, message, detail), status=status)
+
+
+@api.exception_handler(LakegateError)
+def _lakegate_error(request: HttpRequest, exc: LakegateError) -> HttpResponse:
+    return _respond(request, exc.http_status, exc.code, exc.message, exc.detail)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = [
+        {
+            "field": ".".join(str(part) for part in err.get("loc", ())),
+            "message": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        for err in exc.errors
+    ]
+    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems) or "invalid request"
+    return _respond(request, 422, "validation_error", summary, problems)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _respond(
+        request,
+        401,
+        "unauthorized",
+        "missing or invalid API token; send `Authorization: Bearer <token>` "
+        "(create one with `lakegate token create`)",
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(AuthorizationError)
+def _forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+    return _respond(request, 403, "forbidden", exc.message)
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _respond(request, 403, "forbidden", str(exc) or "not allowed")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _respond(request, 404, "not_found", str(exc) or "not found")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # Ninja wraps a body its parser rejects (bad JSON) in a bare 400; say what is wrong.
+        return _respond(
+            request, 422, "invalid_json", f"request body is not valid JSON: {exc.__cause__}", None
+        )
+    return _respond(request, exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(exc))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.error("unhandled API error", extra={"path": request.path}, exc_info=exc)
+    return _respond(request, 500, "internal_error", "internal server error; see the web log for details")

@@ -1,0 +1,3 @@
+from lakegate_server.cli import main
+
+main()

@@ -1,0 +1,60 @@
+"""Job kinds: a lazy registry of name -> dotted path of a :class:`JobSpec`.
+
+Adding a kind is one line here plus a module; nothing is imported until a run of
+that kind is created or executed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from lakegate.errors import InputError
+from lakegate_server.jobs.context import JobContext
+
+__all__ = ["JOBS", "JobSpec", "job_kinds", "job_spec", "validate_params"]
+
+JOBS: dict[str, str] = {
+    "selfcheck": "lakegate_server.jobs.builtin:SELFCHECK",
+}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    description: str
+    params: type[BaseModel]
+    func: Callable[[JobContext, Any], dict[str, Any]]
+
+
+def job_kinds() -> list[str]:
+    return sorted(JOBS)
+
+
+def job_spec(kind: str) -> JobSpec:
+    if kind not in JOBS:
+        raise InputError(
+            f"unknown run kind {kind!r}; known kinds: {', '.join(job_kinds())}",
+            detail={"field": "kind", "known": job_kinds()},
+        )
+    module_name, _, attribute = JOBS[kind].partition(":")
+    spec = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(spec, JobSpec):
+        raise TypeError(f"{JOBS[kind]} is not a JobSpec")
+    return spec
+
+
+def validate_params(spec: JobSpec, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate run parameters against the job's model; return them normalised (JSON-safe)."""
+    try:
+        return spec.params.model_validate(params).model_dump(mode="json")
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
+        ]
+        text = "; ".join(f"params.{p['field']}: {p['message']}" for p in problems)
+        raise InputError(f"invalid parameters for {spec.name}: {text}", detail=problems) from exc

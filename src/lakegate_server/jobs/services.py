@@ -1,0 +1,229 @@
+"""Run state changes. Every write is a conditional UPDATE, so racing workers and the reaper
+agree on one outcome without locks held across a job."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from lakegate.errors import ConflictError, NotFoundError
+from lakegate_server.jobs.models import FINISHED, Run, RunStatus
+from lakegate_server.jobs.queue import enqueue_run
+from lakegate_server.jobs.registry import job_spec, validate_params
+
+__all__ = [
+    "Claim",
+    "ReapReport",
+    "run_cancel",
+    "run_claim",
+    "run_complete",
+    "run_create",
+    "run_fail",
+    "run_heartbeat",
+    "runs_reap",
+]
+
+log = logging.getLogger("lakegate.runs")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A worker's hold on one attempt of a run; ``token`` fences all its writes."""
+
+    run_id: int
+    attempt: int
+    token: str
+    worker: str
+
+
+@transaction.atomic
+def run_create(*, kind: str, params: dict[str, Any] | None = None, created_by: str = "") -> Run:
+    """Create a queued run of ``kind`` and hand it to the queue after commit."""
+    spec = job_spec(kind)
+    clean = validate_params(spec, params or {})
+    run = Run.objects.create(
+        kind=kind,
+        params=clean,
+        created_by=created_by,
+        queued_at=timezone.now(),
+        max_attempts=settings.LAKEGATE.runs.max_attempts,
+    )
+    enqueue_run(run.pk)
+    log.info("run queued", extra={"run": run.pk, "kind": kind, "by": created_by})
+    return run
+
+
+def _lease_until(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.LAKEGATE.runs.lease_seconds)
+
+
+def run_claim(*, run_id: int, worker: str) -> Claim | None:
+    """Move a queued run to running for ``worker``; None if another worker has it or it ended."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    claimed = Run.objects.filter(id=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        worker=worker,
+        lease_token=token,
+        lease_expires_at=_lease_until(now),
+        heartbeat_at=None,
+        started_at=now,
+    )
+    if claimed != 1:
+        return None
+    attempt = Run.objects.values_list("attempts", flat=True).get(id=run_id)
+    return Claim(run_id=run_id, attempt=attempt, token=token, worker=worker)
+
+
+def _held(claim: Claim) -> Any:
+    return Run.objects.filter(id=claim.run_id, status=RunStatus.RUNNING, lease_token=claim.token)
+
+
+def run_heartbeat(*, claim: Claim) -> bool:
+    """Renew the lease. False means the lease is gone (reaped or cancelled): stop the job."""
+    now = timezone.now()
+    return _held(claim).update(heartbeat_at=now, lease_expires_at=_lease_until(now)) == 1
+
+
+def run_complete(*, claim: Claim, result: dict[str, Any]) -> bool:
+    """Record success; False (and nothing written) if this attempt no longer holds the lease."""
+    return (
+        _held(claim).update(
+            status=RunStatus.SUCCEEDED,
+            result=result,
+            finished_at=timezone.now(),
+            lease_token="",
+            lease_expires_at=None,
+        )
+        == 1
+    )
+
+
+@transaction.atomic
+def run_fail(*, claim: Claim, error: str, retry: bool) -> RunStatus | None:
+    """Record a failed attempt: re-queue when ``retry`` and attempts remain, else fail.
+
+    Returns the new status, or None when the attempt had already lost its lease.
+    """
+    run = _held(claim).select_for_update().first()
+    if run is None:
+        return None
+    return _retry_or_fail(run, error=error, retry=retry)
+
+
+def _retry_or_fail(run: Run, *, error: str, retry: bool) -> RunStatus:
+    now = timezone.now()
+    run.lease_token = ""
+    run.lease_expires_at = None
+    if retry and run.attempts < run.max_attempts:
+        run.status = RunStatus.QUEUED
+        run.queued_at = now
+        run.last_error = error
+        run.save()
+        enqueue_run(run.pk)
+        log.warning("run re-queued", extra={"run": run.pk, "attempt": run.attempts, "error": error})
+    else:
+        run.status = RunStatus.FAILED
+        run.finished_at = now
+        run.last_error = error if not retry else f"{error} (gave up after {run.attempts} attempts)"
+        run.save()
+        log.error("run failed", extra={"run": run.pk, "attempt": run.attempts, "error": run.last_error})
+    return RunStatus(run.status)
+
+
+@transaction.atomic
+def run_cancel(*, run_id: int, by: str = "") -> Run:
+    """Cancel a queued or running run; a running job stops at its next checkpoint."""
+    run = Run.objects.select_for_update().filter(id=run_id).first()
+    if run is None:
+        raise NotFoundError(f"no run with id {run_id}")
+    if run.status in FINISHED:
+        raise ConflictError(f"run {run_id} already {run.status}; nothing to cancel")
+    run.status = RunStatus.CANCELLED
+    run.finished_at = timezone.now()
+    run.lease_token = ""
+    run.lease_expires_at = None
+    run.last_error = f"cancelled by {by}" if by else "cancelled"
+    run.save()
+    return run
+
+
+@dataclass
+class ReapReport:
+    requeued: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    resent: list[int] = field(default_factory=list)
+
+
+def runs_reap(*, now: datetime | None = None) -> ReapReport:
+    """Recover runs whose worker died, and runs no worker ever picked up.
+
+    - running with an expired lease (also: claimed but never sent a first heartbeat):
+      re-queued while attempts remain, else failed with the reason;
+    - queued longer than ``runs.queued_timeout_seconds`` (the queue lost the message, or
+      no worker runs): sent to the queue again, up to ``max_attempts`` times, then failed.
+    """
+    now = now or timezone.now()
+    cfg = settings.LAKEGATE.runs
+    report = ReapReport()
+    for run_id in Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now).values_list(
+        "id", flat=True
+    ):
+        with transaction.atomic():
+            run = Run.objects.select_for_update().filter(id=run_id, status=RunStatus.RUNNING).first()
+            if run is None or run.lease_expires_at is None or run.lease_expires_at >= now:
+                continue  # renewed or finished since we looked
+            if run.heartbeat_at is None:
+                reason = f"worker {run.worker} claimed attempt {run.attempts} but never sent a heartbeat"
+            else:
+                reason = (
+                    f"worker {run.worker} stopped heartbeating during attempt {run.attempts} "
+                    f"(last heartbeat {run.heartbeat_at.isoformat()})"
+                )
+            status = _retry_or_fail(run, error=reason, retry=True)
+            (report.requeued if status == RunStatus.QUEUED else report.failed).append(run.pk)
+
+    stale = now - timedelta(seconds=cfg.queued_timeout_seconds)
+    for run_id in Run.objects.filter(status=RunStatus.QUEUED, queued_at__lt=stale).values_list(
+        "id", flat=True
+    ):
+        with transaction.atomic():
+            run = (
+                Run.objects.select_for_update()
+                .filter(Q(id=run_id) & Q(status=RunStatus.QUEUED) & Q(queued_at__lt=stale))
+                .first()
+            )
+            if run is None:
+                continue
+            waited = int((now - run.queued_at).total_seconds())
+            if run.requeues >= run.max_attempts:
+                run.status = RunStatus.FAILED
+                run.finished_at = now
+                run.last_error = (
+                    f"no worker picked the run up in {waited} s after {run.requeues} re-sends; "
+                    "is `lakegate worker` running?"
+                )
+                run.save()
+                report.failed.append(run.pk)
+                continue
+            run.requeues += 1
+            run.queued_at = now
+            run.last_error = f"queued {waited} s without a worker taking it; sent to the queue again"
+            run.save()
+            enqueue_run(run.pk)
+            report.resent.append(run.pk)
+    if report.requeued or report.failed or report.resent:
+        log.warning(
+            "reaper acted",
+            extra={"requeued": report.requeued, "failed": report.failed, "resent": report.resent},
+        )
+    return report

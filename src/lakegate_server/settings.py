@@ -1,0 +1,121 @@
+"""Django settings, derived from lakegate's one typed settings module (``lakegate.config``).
+
+Nothing is read from the environment here directly: ``load_settings()`` already applied
+``lakegate.yaml`` and the ``LAKEGATE_*`` variables, and failed loudly on bad values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from lakegate.config import load_settings
+from lakegate.errors import ConfigError
+
+try:
+    LAKEGATE = load_settings()
+except ConfigError as exc:
+    raise ImproperlyConfigured(exc.message) from exc
+
+PATHS = LAKEGATE.paths
+BASE_DIR = Path(__file__).resolve().parent
+
+if not LAKEGATE.secret_key:
+    raise ImproperlyConfigured(
+        f"no secret key: set LAKEGATE_SECRET_KEY or run `lakegate init --force {LAKEGATE.project_dir}`"
+    )
+SECRET_KEY = LAKEGATE.secret_key
+DEBUG = LAKEGATE.debug
+ALLOWED_HOSTS = list(LAKEGATE.web.allowed_hosts)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "lakegate_server.accounts",
+    "lakegate_server.jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "lakegate_server.urls"
+ASGI_APPLICATION = "lakegate_server.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, Any]:
+    if LAKEGATE.database_url:
+        # conn_max_age=0: under ASGI each request runs in a fresh thread context; persistent
+        # connections would leak one per thread. Health checks keep reused ones honest.
+        config = dj_database_url.parse(LAKEGATE.database_url, conn_max_age=0, conn_health_checks=True)
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            config.setdefault("TEST", {})["NAME"] = f"test_{config['NAME']}"
+        return dict(config)
+    PATHS.state.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": PATHS.database,
+        "OPTIONS": {
+            # The web server, workers and scheduler are separate processes sharing this
+            # file: WAL lets readers run beside the writer, IMMEDIATE transactions take the
+            # write lock up front (no deadlocking lock upgrades), and writers wait, not fail.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = PATHS.state / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
+# Serve app static files (the bundled API docs assets) straight from the packages.
+WHITENOISE_USE_FINDERS = True
+
+# Uploads stream to disk above this size; the API enforces web.max_upload_bytes itself.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Logging is configured by the lakegate CLI (JSON lines per component); keep Django's off.
+LOGGING_CONFIG = None

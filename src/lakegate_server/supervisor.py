@@ -1,0 +1,102 @@
+"""``lakegate up``: the ASGI server in this process, workers and scheduler as child processes.
+
+Children get their own session, so a Ctrl-C in the terminal reaches only ``up``, which
+then stops them in order: SIGTERM (workers finish their current runs), then SIGKILL after
+the grace period (the reaper re-queues what was cut off). A child that crashes is
+restarted with a back-off; children also stop by themselves if ``up`` is killed.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+
+__all__ = ["Supervisor", "serve"]
+
+log = logging.getLogger("lakegate.up")
+
+
+class Supervisor:
+    def __init__(
+        self,
+        commands: Mapping[str, Sequence[str]],
+        *,
+        env: Mapping[str, str],
+        grace_seconds: float = 20.0,
+    ) -> None:
+        self.commands = dict(commands)
+        self.env = dict(env)
+        self.grace_seconds = grace_seconds
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._monitor = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+
+    def start(self) -> None:
+        for name in self.commands:
+            self._spawn(name)
+        self._monitor.start()
+
+    def _spawn(self, name: str) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self.procs[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                list(self.commands[name]), env=self.env, start_new_session=True
+            )
+        log.info("started", extra={"child": name, "pid": self.procs[name].pid})
+
+    def _watch(self) -> None:
+        backoff: dict[str, float] = {}
+        while not self._stopping.wait(1.0):
+            for name, proc in list(self.procs.items()):
+                code = proc.poll()
+                if code is None or self._stopping.is_set():
+                    continue
+                delay = min(backoff.get(name, 0.5) * 2, 30.0)
+                backoff[name] = delay
+                log.error("child exited; restarting", extra={"child": name, "code": code, "delay": delay})
+                if not self._stopping.wait(delay):
+                    self._spawn(name)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + self.grace_seconds
+        for name, proc in self.procs.items():
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                log.warning("child did not stop in time; killing", extra={"child": name})
+                proc.kill()
+                proc.wait()
+        log.info("all children stopped")
+
+
+def serve(*, host: str, port: int) -> None:
+    """Serve the ASGI app until SIGINT/SIGTERM (uvicorn handles both gracefully)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        "lakegate_server.asgi:application",
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+    )
+    # uvicorn restores the previous handlers after its graceful shutdown and re-raises the
+    # signal; with these no-op handlers in place, `up` goes on to stop its children and
+    # exits 0 instead of dying from the re-raised signal.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
+    uvicorn.Server(config).run()

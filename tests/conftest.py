@@ -1,0 +1,32 @@
+"""Test session set-up: every pytest process gets its own project folder and queue name.
+
+``make test`` runs the suite twice: on the embedded defaults (SQLite + SQLite queue),
+and with ``LAKEGATE_DATABASE_URL`` / ``LAKEGATE_REDIS_URL`` pointing at the real local
+PostgreSQL and Redis servers.
+
+This runs at import, before any test module or nested conftest imports Django models:
+settings are read once per process, so the project folder must exist first.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import django
+
+from lakegate import init_project
+
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+PROJECT_DIR = Path(tempfile.mkdtemp(prefix=f"lakegate-test-{_WORKER}-"))
+init_project(PROJECT_DIR)
+atexit.register(shutil.rmtree, PROJECT_DIR, ignore_errors=True)
+
+os.environ["LAKEGATE_PROJECT_DIR"] = str(PROJECT_DIR)
+os.environ["LAKEGATE_QUEUE_NAME"] = f"test-{uuid.uuid4().hex[:8]}-{_WORKER}"
+os.environ["DJANGO_SETTINGS_MODULE"] = "lakegate_server.settings"
+django.setup()
