@@ -59,7 +59,7 @@ def test_invalid_values_name_the_field(tmp_path: Path, clean_env):
 
 def test_a_lease_shorter_than_two_heartbeats_is_refused(tmp_path: Path, clean_env):
     (tmp_path / "lakegate.yaml").write_text("runs:\n  heartbeat_seconds: 10\n  lease_seconds: 15\n")
-    with pytest.raises(ConfigError, match="at least 2 x runs.heartbeat_seconds"):
+    with pytest.raises(ConfigError, match=r"at least 2 x runs\.heartbeat_seconds"):
         load_settings(tmp_path)
 
 
@@ -69,10 +69,10 @@ def test_the_project_is_found_upwards_or_from_the_environment(tmp_path: Path, cl
     nested.mkdir(parents=True)
     assert find_project_dir(nested) == tmp_path.resolve()
     clean_env.setenv("LAKEGATE_PROJECT_DIR", str(tmp_path / "a"))
-    with pytest.raises(ProjectNotFoundError, match="holds no lakegate.yaml"):
+    with pytest.raises(ProjectNotFoundError, match=r"holds no lakegate\.yaml"):
         find_project_dir()
 
 
 def test_no_project_anywhere_says_what_to_do(tmp_path: Path, clean_env):
-    with pytest.raises(ProjectNotFoundError, match="run `lakegate init`"):
+    with pytest.raises(ProjectNotFoundError, match=r"run `lakegate init`"):
         find_project_dir(tmp_path)

@@ -32,6 +32,8 @@ def test_every_error_is_exported_and_derives_from_the_base():
     error_classes = [c for c in classes if isinstance(c, type) and issubclass(c, Exception)]
     assert all(issubclass(c, errors.LakegateError) for c in error_classes)
     defined = {
-        name for name, value in vars(errors).items() if isinstance(value, type) and value.__module__ == errors.__name__
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and value.__module__ == errors.__name__
     }
     assert defined == set(errors.__all__)

@@ -47,7 +47,8 @@ def test_version_and_usage_errors():
 def test_the_cli_starts_without_importing_heavy_libraries():
     code = (
         "import sys, lakegate_server.cli; "
-        "heavy = {'django', 'polars', 'pyarrow', 'sklearn', 'deltalake', 'huey', 'uvicorn'} & set(sys.modules); "
+        "heavy = {'django', 'polars', 'pyarrow', 'sklearn', 'deltalake', 'huey', 'uvicorn'}; "
+        "heavy &= set(sys.modules); "
         "print(sorted(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
