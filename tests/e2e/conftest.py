@@ -47,9 +47,7 @@ class Project:
 
     def start(self, *args: str, log_name: str) -> subprocess.Popen[bytes]:
         with (self.root / f"{log_name}.out").open("ab") as log:  # the child keeps its own copy
-            proc = subprocess.Popen(
-                [*LAKEGATE, *args], env=self.env, cwd=self.root, stdout=log, stderr=log
-            )
+            proc = subprocess.Popen([*LAKEGATE, *args], env=self.env, cwd=self.root, stdout=log, stderr=log)
         self.procs.append(proc)
         return proc
 
