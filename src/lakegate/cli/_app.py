@@ -14,9 +14,7 @@ from lakegate import __version__
 __all__ = ["app"]
 
 # Each module has ``register(app)``. Keep this list sorted; the server adds its own commands.
-COMMAND_MODULES = (
-    "lakegate.cli.project",
-)
+COMMAND_MODULES = ("lakegate.cli.project",)
 
 app = typer.Typer(
     name="lakegate",
