@@ -30,3 +30,7 @@ os.environ["LAKEGATE_PROJECT_DIR"] = str(PROJECT_DIR)
 os.environ["LAKEGATE_QUEUE_NAME"] = f"test-{uuid.uuid4().hex[:8]}-{_WORKER}"
 os.environ["DJANGO_SETTINGS_MODULE"] = "lakegate_server.settings"
 django.setup()
+# Settings are loaded now. Drop the variable so pytest-xdist workers started from this
+# process do not inherit it: pytest-django would set Django up in them from it before
+# their own conftest gives them their own project folder and queue.
+del os.environ["DJANGO_SETTINGS_MODULE"]
