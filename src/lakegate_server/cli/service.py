@@ -86,6 +86,7 @@ def up(
         serve(host=host, port=port)
     finally:
         supervisor.stop()
+        console.print("lakegate stopped.")
 
 
 def _demo(*, console_url: str) -> None:
