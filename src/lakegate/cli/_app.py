@@ -14,7 +14,10 @@ from lakegate import __version__
 __all__ = ["app"]
 
 # Each module has ``register(app)``. Keep this list sorted; the server adds its own commands.
-COMMAND_MODULES = ("lakegate.cli.project",)
+COMMAND_MODULES = (
+    "lakegate.cli.kb",
+    "lakegate.cli.project",
+)
 
 app = typer.Typer(
     name="lakegate",
