@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 DEMO_DIR ?= demo
 
-.PHONY: help bootstrap up test test-embedded test-postgres lint fmt bench
+.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench
 
 help:
 	@echo "make up     run the service with a demo project on embedded defaults (SQLite)"
@@ -19,6 +19,12 @@ help:
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
+
+# Browser tests use Debian's Chromium; install it when missing and we may (root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } || \
+		echo "chromium is missing: browser tests will fail (apt-get install chromium chromium-driver)"
 
 up: bootstrap
 	@test -f $(DEMO_DIR)/lakegate.yaml || $(UV) run lakegate init $(DEMO_DIR)
@@ -34,7 +40,7 @@ fmt: bootstrap
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
-test: lint test-embedded test-postgres
+test: lint chromium test-embedded test-postgres
 
 test-embedded: bootstrap
 	$(UV) run pytest -n $(PYTEST_WORKERS) tests

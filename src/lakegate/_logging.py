@@ -42,7 +42,7 @@ def configure_logging(
     level: str = "INFO",
     verbose: bool = False,
 ) -> None:
-    """Send logs to ``<logs_dir>/<component>.jsonl`` and warnings (or all, if verbose) to stderr.
+    """Send logs to ``<logs_dir>/<component>.jsonl`` and errors (everything, if verbose) to stderr.
 
     Safe to call again: handlers installed by an earlier call are replaced.
     """
@@ -53,7 +53,8 @@ def configure_logging(
     root.setLevel(logging.DEBUG if verbose else level.upper())
 
     console = logging.StreamHandler(sys.stderr)
-    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # Commands report problems themselves (one line on stderr); the log file has the rest.
+    console.setLevel(logging.DEBUG if verbose else logging.ERROR)
     console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     console._lakegate = True  # type: ignore[attr-defined]
     root.addHandler(console)

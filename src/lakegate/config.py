@@ -139,6 +139,11 @@ class ProjectPaths:
         return self.state / "lake"
 
     @property
+    def uploads(self) -> Path:
+        """Files staged for an ``ingest`` run (uploads, claimed inbox drops)."""
+        return self.state / "uploads"
+
+    @property
     def artifacts(self) -> Path:
         return self.state / "artifacts"
 
@@ -165,6 +170,7 @@ class ProjectPaths:
             self.artifacts,
             self.inbox,
             self.quarantine,
+            self.uploads,
             self.logs,
             self.run_logs,
         )

@@ -5,10 +5,14 @@
      │    └── ProjectNotFoundError   no lakegate project where we looked
      ├── MissingExtraError           an optional extra is not installed (names the pip line)
      ├── InputError                  a request or file the user gave us is wrong (HTTP 422)
-     │    └── ReaderError            a file could not be read as its format
+     │    ├── ReaderError            a file could not be read as its format
+     │    └── PayloadTooLargeError   an upload is over the size limit (HTTP 413)
      ├── NotFoundError               a named thing does not exist (HTTP 404)
      ├── ConflictError               the request clashes with current state (HTTP 409)
      ├── QualityGateError           a quality gate said "fail" (CLI exit 3)
+     ├── PipelineError               a pipeline step failed on its data
+     ├── ModelError                  a model could not be trained, saved or loaded (integrity)
+     ├── NotificationError           a notification was not delivered (or its URL is unsafe)
      └── JobError                    a job failed while running
           └── LeaseLostError         this worker no longer owns the run; stop now
 
@@ -29,7 +33,11 @@ __all__ = [
     "LakegateError",
     "LeaseLostError",
     "MissingExtraError",
+    "ModelError",
     "NotFoundError",
+    "NotificationError",
+    "PayloadTooLargeError",
+    "PipelineError",
     "ProjectNotFoundError",
     "QualityGateError",
     "ReaderError",
@@ -100,6 +108,11 @@ class ReaderError(InputError):
         self.reason = reason
 
 
+class PayloadTooLargeError(InputError):
+    code = "payload_too_large"
+    http_status = 413
+
+
 class NotFoundError(LakegateError):
     code = "not_found"
     http_status = 404
@@ -113,6 +126,25 @@ class ConflictError(LakegateError):
 class QualityGateError(LakegateError):
     code = "quality_gate_failed"
     exit_code = 3
+
+
+class PipelineError(LakegateError):
+    """A pipeline step failed on its data; ``detail`` names the pipeline and step."""
+
+    code = "pipeline_failed"
+
+
+class ModelError(LakegateError):
+    """A model could not be trained, saved or loaded (a hash mismatch, an untrusted type)."""
+
+    code = "model_error"
+
+
+class NotificationError(LakegateError):
+    """A notification was not delivered, or its URL points somewhere it must not."""
+
+    code = "notification_failed"
+    http_status = 502
 
 
 class JobError(LakegateError):

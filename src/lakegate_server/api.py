@@ -17,6 +17,8 @@ from lakegate import __version__
 from lakegate.errors import LakegateError
 from lakegate_server.accounts.api import router as tokens_router
 from lakegate_server.accounts.auth import TokenAuth
+from lakegate_server.datasets.api import quarantine_router, stats_router
+from lakegate_server.datasets.api import router as datasets_router
 from lakegate_server.jobs.api import router as runs_router
 
 __all__ = ["api", "error_body"]
@@ -33,6 +35,9 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 
+api.add_router("/datasets", datasets_router, tags=["datasets"])
+api.add_router("/quarantine", quarantine_router, tags=["datasets"])
+api.add_router("/stats", stats_router, tags=["datasets"])
 api.add_router("/runs", runs_router, tags=["runs"])
 api.add_router("/tokens", tokens_router, tags=["tokens"])
 

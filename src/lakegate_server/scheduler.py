@@ -1,4 +1,10 @@
-"""``lakegate scheduler``: the reaper loop (and, later, cron triggers)."""
+"""``lakegate scheduler``: one loop for the periodic work of a deployment.
+
+- the reaper (``runs_reap``): re-queue runs of dead workers, re-send lost queue messages;
+- the inbox (``inbox_claim``): files dropped into ``.lakegate/inbox/<dataset>/`` become
+  ``ingest`` runs. A watchfiles thread wakes the loop as soon as a file lands; the loop
+  also runs every ``runs.reap_interval_seconds``, so nothing depends on file events alone.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from types import FrameType
 from django.conf import settings
 from django.db import close_old_connections
 
+from lakegate_server.datasets.inbox import inbox_claim
 from lakegate_server.jobs.services import runs_reap
 
 __all__ = ["scheduler_run"]
@@ -17,24 +24,41 @@ __all__ = ["scheduler_run"]
 log = logging.getLogger("lakegate.scheduler")
 
 
+def _watch_inbox(wake: threading.Event, stop: threading.Event) -> None:
+    from watchfiles import watch
+
+    inbox = settings.LAKEGATE.paths.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    try:
+        for _changes in watch(inbox, stop_event=stop, recursive=True, debounce=500):
+            wake.set()
+    except Exception:  # a broken watcher only costs latency: the loop still polls
+        log.exception("inbox watcher stopped; polling only")
+
+
 def scheduler_run(*, stop: threading.Event | None = None, install_signals: bool = True) -> None:
     stop = stop or threading.Event()
+    wake = threading.Event()
     if install_signals:
 
         def _stop(signum: int, frame: FrameType | None) -> None:
             log.info("stopping on signal", extra={"signal": signal.Signals(signum).name})
             stop.set()
+            wake.set()
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+    threading.Thread(target=_watch_inbox, args=(wake, stop), name="inbox-watch", daemon=True).start()
     interval = settings.LAKEGATE.runs.reap_interval_seconds
     log.info("scheduler started", extra={"reap_interval_seconds": interval})
     while not stop.is_set():
-        try:
-            runs_reap()
-        except Exception:  # keep reaping: one bad pass must not stop recovery for good
-            log.exception("reaper pass failed")
-        finally:
-            close_old_connections()
-        stop.wait(interval)
+        for task in (runs_reap, inbox_claim):
+            try:
+                task()
+            except Exception:  # keep going: one bad pass must not stop recovery for good
+                log.exception("scheduler task failed", extra={"task": task.__name__})
+            finally:
+                close_old_connections()
+        wake.wait(interval)
+        wake.clear()
     log.info("scheduler stopped")

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "ninja",
     "lakegate_server.accounts",
     "lakegate_server.jobs",
+    "lakegate_server.datasets",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,8 @@ WHITENOISE_USE_FINDERS = True
 
 # Uploads stream to disk above this size; the API enforces web.max_upload_bytes itself.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
+FILE_UPLOAD_TEMP_DIR = PATHS.state / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

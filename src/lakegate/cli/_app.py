@@ -15,6 +15,7 @@ __all__ = ["app"]
 
 # Each module has ``register(app)``. Keep this list sorted; the server adds its own commands.
 COMMAND_MODULES = (
+    "lakegate.cli.convert",
     "lakegate.cli.kb",
     "lakegate.cli.project",
 )

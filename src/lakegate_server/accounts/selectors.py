@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hmac
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
-from lakegate_server.accounts.models import ApiToken, hash_secret
+from lakegate_server.accounts.models import ROLE_RANK, ApiToken, Role, hash_secret
 
-__all__ = ["token_authenticate", "token_list"]
+__all__ = ["token_authenticate", "token_list", "user_role"]
 
 
 def token_authenticate(*, raw: str) -> ApiToken | None:
@@ -26,3 +28,13 @@ def token_authenticate(*, raw: str) -> ApiToken | None:
 def token_list(*, include_revoked: bool = False) -> QuerySet[ApiToken]:
     tokens = ApiToken.objects.all()
     return tokens if include_revoked else tokens.filter(revoked_at__isnull=True)
+
+
+def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+    """The dashboard role of ``user``: admin for superusers, else its highest role group."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if getattr(user, "is_superuser", False):
+        return Role.ADMIN
+    names = set(user.groups.values_list("name", flat=True)) & set(ROLE_RANK)  # type: ignore[union-attr]
+    return Role(max(names, key=ROLE_RANK.__getitem__)) if names else None

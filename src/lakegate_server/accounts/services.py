@@ -6,13 +6,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from lakegate.errors import InputError, NotFoundError
+from lakegate.errors import ConflictError, InputError, NotFoundError
 from lakegate_server.accounts.models import ApiToken, Role, hash_secret
 
-__all__ = ["IssuedToken", "token_create", "token_revoke", "token_touch"]
+__all__ = ["IssuedToken", "token_create", "token_revoke", "token_touch", "user_create"]
 
 # Writing last_used_at on every request would turn each read into a write; once a minute is enough.
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -54,3 +55,19 @@ def token_touch(*, token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
         ApiToken.objects.filter(id=token.id).update(last_used_at=now)
         token.last_used_at = now
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str, role: str) -> User:
+    """A dashboard login; its role is the group of the same name (superusers are admins)."""
+    if role not in Role.values:
+        raise InputError(f"unknown role {role!r}; choose one of {', '.join(Role.values)}")
+    if not username.strip():
+        raise InputError("a user needs a non-empty name")
+    if len(password) < 8:
+        raise InputError("the password must have at least 8 characters")
+    if User.objects.filter(username=username).exists():
+        raise ConflictError(f"user {username!r} already exists")
+    user = User.objects.create_user(username=username, password=password, is_staff=role == Role.ADMIN)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user

@@ -9,6 +9,7 @@ from lakegate.cli import app
 __all__ = ["app", "main"]
 
 SERVER_COMMAND_MODULES = (
+    "lakegate_server.cli.datasets",
     "lakegate_server.cli.runs",
     "lakegate_server.cli.service",
     "lakegate_server.cli.tokens",

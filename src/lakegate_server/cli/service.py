@@ -41,8 +41,8 @@ def worker(
 def scheduler(parent_pid: ParentPid = None, verbose: VerboseOpt = False) -> None:
     """Re-queue runs of dead workers, resend lost queue messages (one per deployment is enough)."""
     server_command("scheduler", verbose=verbose)
-    from lakegate_server.jobs.scheduler import scheduler_run
     from lakegate_server.jobs.worker import watch_parent
+    from lakegate_server.scheduler import scheduler_run
 
     if parent_pid:
         watch_parent(parent_pid)
@@ -93,7 +93,8 @@ def _demo(*, console_url: str) -> None:
     """Print a ready-to-use admin token and queue a selfcheck so the runs list is not empty."""
     from lakegate_server.demo import demo_prepare
 
-    token = demo_prepare()
+    token, password = demo_prepare()
+    console.print(f"  dashboard login: [bold]demo[/bold] / [bold]{password}[/bold]   ({console_url}/)")
     console.print(f"  demo admin token: [bold]{token}[/bold]")
     console.print(
         f"  try: curl -H 'Authorization: Bearer {token}' {console_url}/api/v1/runs", highlight=False

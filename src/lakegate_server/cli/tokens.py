@@ -1,4 +1,4 @@
-"""``lakegate token create|list|revoke``."""
+"""``lakegate token create|list|revoke`` and ``lakegate user create``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ tokens = typer.Typer(help="API tokens (roles: viewer, editor, admin).", no_args_
 
 def register(app: typer.Typer) -> None:
     app.add_typer(tokens, name="token")
+    app.add_typer(users, name="user")
 
 
 def _token_dict(token: object) -> dict[str, object]:
@@ -85,3 +86,32 @@ def revoke(
         print_json(_token_dict(token))
         return
     console.print(f"Revoked token {token.pk} ({token.name}).")
+
+
+users = typer.Typer(help="Dashboard logins (roles: viewer, editor, admin).", no_args_is_help=True)
+
+
+@users.command("create")
+@handle_errors
+def user_create_(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="viewer, editor or admin.")] = "viewer",
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Password (at least 8 characters); asked for when not given.", envvar="LAKEGATE_PASSWORD"
+        ),
+    ] = None,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Create a dashboard login with a role."""
+    server_command("cli", verbose=verbose)
+    from lakegate_server.accounts.services import user_create
+
+    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = user_create(username=username, password=secret, role=role)
+    if json_output:
+        print_json({"id": user.pk, "username": user.username, "role": role})
+        return
+    console.print(f"Created {role} login {user.username!r}.")

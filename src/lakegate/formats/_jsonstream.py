@@ -1,0 +1,194 @@
+"""Stream a JSON document of records into JSON lines, one record at a time.
+
+Accepted shapes: an array of objects (``[{...}, {...}]``), or an object holding one list
+of objects (``{"meta": {...}, "data": [{...}]}``: the list is streamed, the other keys
+are ignored with a warning); an object with no such list is one record. Memory holds one
+record at a time, so a large export never has to fit in memory. Errors name the line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+from lakegate.errors import ReaderError
+
+__all__ = ["json_to_lines"]
+
+_CHUNK: Final = 1024 * 1024
+_MAX_RECORD: Final = 64 * 1024 * 1024
+_WS: Final = " \t\r\n"
+
+
+class _Cursor:
+    """A window over a text stream: ``buf[pos:]`` is unread; refills on demand."""
+
+    def __init__(self, path: Path, handle: TextIO) -> None:
+        self.path = path
+        self.handle = handle
+        self.buf = ""
+        self.pos = 0
+        self.line_base = 1
+        self.eof = False
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.handle.read(_CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.line_base += self.buf.count("\n", 0, self.pos)
+        self.buf = self.buf[self.pos :] + chunk
+        self.pos = 0
+        return True
+
+    def lookahead(self) -> str:
+        """The first non-blank character after the current one; nothing is consumed."""
+        index = self.pos + 1
+        while True:
+            while index < len(self.buf) and self.buf[index] in _WS:
+                index += 1
+            if index < len(self.buf):
+                return self.buf[index]
+            chunk = "" if self.eof else self.handle.read(_CHUNK)
+            if not chunk:
+                self.eof = True
+                return ""
+            self.buf += chunk
+
+    def peek(self) -> str:
+        """The next non-blank character ('' at the end), left unread."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in _WS:
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+    def expect(self, chars: str) -> str:
+        char = self.peek()
+        if not char or char not in chars:
+            found = repr(char) if char else "the end of the file"
+            self.fail(f"expected {' or '.join(repr(c) for c in chars)}, found {found}")
+        self.pos += 1
+        return char
+
+    def value(self) -> Any:
+        decoder = json.JSONDecoder()
+        self.peek()
+        while True:
+            try:
+                value, end = decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                # A value cut by the window end: read more and try again (up to a bound).
+                if len(self.buf) - self.pos < _MAX_RECORD and self.more():
+                    continue
+                self.fail(f"malformed JSON: {exc.msg}", at=exc.pos)
+            if end == len(self.buf) and self.more():
+                continue  # a number may continue in the next chunk
+            self.pos = end
+            return value
+
+    def line(self, at: int | None = None) -> int:
+        return self.line_base + self.buf.count("\n", 0, self.pos if at is None else at)
+
+    def fail(self, reason: str, *, at: int | None = None) -> None:
+        raise ReaderError(str(self.path), f"line {self.line(at)}: {reason}")
+
+
+def json_to_lines(src: Path, dst: Path, *, encoding: str = "utf-8") -> list[str]:
+    """Write the records of the JSON document ``src`` to ``dst`` as JSON lines; return warnings."""
+    with (
+        src.open(encoding=encoding, errors="strict", newline="") as text,
+        dst.open("w", encoding="utf-8") as out,
+    ):
+        cursor = _Cursor(src, text)
+        try:
+            first = cursor.peek()
+            if first == "[":
+                count = _write(out, _array(cursor))
+                warnings: list[str] = []
+            elif first == "{":
+                count, warnings = _object(cursor, out)
+            elif not first:
+                raise ReaderError(str(src), "empty file")
+            else:
+                cursor.fail("expected an array of records or an object holding one")
+            if cursor.peek():
+                cursor.fail("unexpected data after the JSON document")
+        except UnicodeDecodeError as exc:
+            raise ReaderError(str(src), f"not valid {encoding} text ({exc.reason})") from exc
+    if count == 0:
+        raise ReaderError(str(src), "no records (an empty array)")
+    return warnings
+
+
+def _write(out: TextIO, records: Iterator[dict[str, Any]]) -> int:
+    count = 0
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def _array(cursor: _Cursor) -> Iterator[dict[str, Any]]:
+    cursor.expect("[")
+    if cursor.peek() == "]":
+        cursor.pos += 1
+        return
+    while True:
+        line = cursor.line()
+        record = cursor.value()
+        if not isinstance(record, dict):
+            raise ReaderError(
+                str(cursor.path), f"line {line}: expected a record (an object), found {_kind(record)}"
+            )
+        yield record
+        if cursor.expect(",]") == "]":
+            return
+
+
+def _object(cursor: _Cursor, out: TextIO) -> tuple[int, list[str]]:
+    """Stream the one list of records inside an object; else the object is one record."""
+    cursor.expect("{")
+    others: dict[str, Any] = {}
+    streamed: str | None = None
+    count = 0
+    if cursor.peek() != "}":
+        while True:
+            key = cursor.value()
+            cursor.expect(":")
+            if cursor.peek() == "[" and _starts_records(cursor):
+                if streamed is not None:
+                    cursor.fail(f"holds several lists of records ({streamed!r} and {key!r}); expected one")
+                streamed = str(key)
+                count = _write(out, _array(cursor))
+            else:
+                others[str(key)] = cursor.value()
+            if cursor.expect(",}") == "}":
+                break
+    if streamed is None:
+        return _write(out, iter([others])), []
+    ignored = [k for k in others if k != streamed]
+    warnings = (
+        [f"read the records under {streamed!r}; ignored the other keys: {', '.join(ignored)}"]
+        if ignored
+        else []
+    )
+    return count, warnings
+
+
+def _starts_records(cursor: _Cursor) -> bool:
+    """True when the array at the cursor starts with an object (a list of records)."""
+    return cursor.lookahead() in ("{", "]")
+
+
+def _kind(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )

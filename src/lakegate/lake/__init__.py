@@ -1,0 +1,29 @@
+"""The lake: convert files to Parquet/Delta, stage batches, version datasets, quarantine."""
+
+from lakegate.lake._convert import FORMATS, ConvertResult, OutputFormat, TableResult, convert, output_stem
+from lakegate.lake._ingest import StagedBatch, file_sha256, stage_file
+from lakegate.lake._quarantine import QuarantineEntry, quarantine_file, read_entry
+from lakegate.lake._stats import profile_parquet
+from lakegate.lake._table import TableWrite, WriteMode, export_version, restore_to, table_schema, write_batch
+
+__all__ = [
+    "FORMATS",
+    "ConvertResult",
+    "OutputFormat",
+    "QuarantineEntry",
+    "StagedBatch",
+    "TableResult",
+    "TableWrite",
+    "WriteMode",
+    "convert",
+    "export_version",
+    "file_sha256",
+    "output_stem",
+    "profile_parquet",
+    "quarantine_file",
+    "read_entry",
+    "restore_to",
+    "stage_file",
+    "table_schema",
+    "write_batch",
+]

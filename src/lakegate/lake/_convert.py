@@ -1,0 +1,298 @@
+"""``convert``: files -> Parquet (zstd) or Delta tables, written atomically.
+
+Each input file gives one output per table: ``<out>/<stem>.parquet`` for single-table
+formats (CSV, JSON, Parquet, and their ``.gz``), ``<out>/<stem>__<table>.parquet`` for
+formats that hold several tables (workbooks, PDFs, zips) — always, so that adding a sheet
+never renames the other outputs. Names are sanitised to ``[A-Za-z0-9._-]``; an input
+whose output name is already taken in the same run is an error, not an overwrite.
+
+Nothing half-written is ever visible: every table of an input is first written into a
+hidden scratch folder inside ``out`` (same filesystem), and only when all of them are
+complete are they renamed into place. A Delta output that already exists is overwritten
+by a new table version (a Delta transaction, atomic by itself).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from lakegate.errors import InputError, LakegateError, ReaderError
+from lakegate.formats import ArchiveLimits, ReadOptions, Table, is_multi_table, read_tables, safe_name
+from lakegate.formats._infer import check_overrides, dtype_name
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = ["FORMATS", "ConvertResult", "OutputFormat", "TableResult", "convert", "output_stem"]
+
+OutputFormat = Literal["parquet", "delta"]
+FORMATS: Final = ("parquet", "delta")
+_MAX_ATTEMPTS: Final = 60
+_SCRATCH_PREFIX: Final = ".lakegate-tmp-"
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """One written table."""
+
+    name: str
+    path: str
+    rows: int
+    columns: int
+    schema: Mapping[str, str]
+    bytes_out: int
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    """What converting one input file produced (the fields of ``lakegate convert --json``).
+
+    ``ratio`` is ``bytes_in / bytes_out``: how many times smaller the output is.
+    ``schema`` maps each output table name to ``{column: type}``.
+    """
+
+    source: str
+    format: str
+    outputs: tuple[str, ...]
+    rows: int
+    columns: int
+    schema: Mapping[str, Mapping[str, str]]
+    bytes_in: int
+    bytes_out: int
+    ratio: float
+    seconds: float
+    warnings: tuple[str, ...]
+    tables: tuple[TableResult, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "format": self.format,
+            "outputs": list(self.outputs),
+            "rows": self.rows,
+            "columns": self.columns,
+            "schema": {name: dict(columns) for name, columns in self.schema.items()},
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "ratio": self.ratio,
+            "seconds": self.seconds,
+            "warnings": list(self.warnings),
+            "tables": [
+                {
+                    "name": t.name,
+                    "path": t.path,
+                    "rows": t.rows,
+                    "columns": t.columns,
+                    "schema": dict(t.schema),
+                    "bytes_out": t.bytes_out,
+                }
+                for t in self.tables
+            ],
+        }
+
+
+def convert(
+    sources: Iterable[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    format: OutputFormat = "parquet",  # noqa: A002 - the CLI option's name
+    sheet: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    limits: ArchiveLimits | None = None,
+    on_error: Callable[[Path, LakegateError], None] | None = None,
+    on_result: Callable[[ConvertResult], None] | None = None,
+) -> list[ConvertResult]:
+    """Convert each file of ``sources`` into ``out_dir`` as Parquet (zstd) or Delta tables.
+
+    ``overrides`` force column types (``{"zip": "string"}``, see ``lakegate.formats``).
+    A bad input raises its ``ReaderError`` at once, unless ``on_error`` is given: then it
+    is called with the input and the error, and the other inputs are still converted.
+    """
+    if format not in FORMATS:
+        raise InputError(f"unknown output format {format!r} (use parquet or delta)")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: output must be a folder")
+    check_overrides(overrides)  # a bad type name is one error, not one per input
+    options = ReadOptions(sheet=sheet, overrides=dict(overrides or {}), limits=limits or ArchiveLimits())
+    claimed: dict[Path, Path] = {}
+    results: list[ConvertResult] = []
+    for raw in sources:
+        source = Path(raw)
+        try:
+            result = _convert_one(source, out, format, options, claimed)
+        except LakegateError as exc:
+            if on_error is None:
+                raise
+            on_error(source, exc)
+            continue
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def output_stem(source: Path) -> str:
+    """``data.csv.gz`` -> ``data``: the sanitised base name of an input's outputs."""
+    name = source.name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    return safe_name(Path(name).stem or name)
+
+
+@dataclass
+class _Staged:
+    name: str
+    scratch: Path
+    final: Path
+    table: Table
+    schema: dict[str, str]
+    rows: int
+
+
+def _convert_one(
+    source: Path, out: Path, fmt: str, options: ReadOptions, claimed: dict[Path, Path]
+) -> ConvertResult:
+    started = time.perf_counter()
+    try:
+        bytes_in = source.stat().st_size
+    except OSError as exc:
+        raise ReaderError(str(source), "no such file" if not source.exists() else str(exc.strerror)) from exc
+    stem = output_stem(source)
+    multi = is_multi_table(source)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=out))
+    except OSError as exc:
+        raise LakegateError(f"{out}: cannot create the output folder ({exc.strerror})") from exc
+    try:
+        staged = _stage(source, out, fmt, scratch, stem, multi, options, claimed)
+        warnings: list[str] = []
+        results: list[TableResult] = []
+        for item in staged:
+            warnings.extend(w if item.name == stem else f"{item.name}: {w}" for w in item.table.warnings)
+            bytes_out = _commit(item, fmt, scratch)
+            results.append(
+                TableResult(item.name, str(item.final), item.rows, len(item.schema), item.schema, bytes_out)
+            )
+            claimed[item.final] = source
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    bytes_out = sum(r.bytes_out for r in results)
+    return ConvertResult(
+        source=str(source),
+        format=fmt,
+        outputs=tuple(r.path for r in results),
+        rows=sum(r.rows for r in results),
+        columns=sum(r.columns for r in results),
+        schema={r.name: r.schema for r in results},
+        bytes_in=bytes_in,
+        bytes_out=bytes_out,
+        ratio=round(bytes_in / bytes_out, 3) if bytes_out else 0.0,
+        seconds=round(time.perf_counter() - started, 3),
+        warnings=tuple(warnings),
+        tables=tuple(results),
+    )
+
+
+def _stage(
+    source: Path,
+    out: Path,
+    fmt: str,
+    scratch: Path,
+    stem: str,
+    multi: bool,
+    options: ReadOptions,
+    claimed: dict[Path, Path],
+) -> list[_Staged]:
+    """Write every table of ``source`` into ``scratch``; nothing is visible in ``out`` yet."""
+    import polars as pl
+
+    staged: list[_Staged] = []
+    names: set[str] = set()
+    tables = read_tables(source, replace(options, work_dir=scratch))
+    try:
+        for table in tables:
+            name = stem if not multi or table.name is None else f"{stem}__{safe_name(table.name)}"
+            name = _unique(name, names)
+            final = out / (f"{name}.parquet" if fmt == "parquet" else name)
+            if final in claimed:
+                raise InputError(f"{source}: output {final} is also the output of {claimed[final]}")
+            written, target = _write(table, scratch / name, source)
+            schema = {column: dtype_name(dtype) for column, dtype in written.frame.collect_schema().items()}
+            rows = int(pl.scan_parquet(target).select(pl.len()).collect().item())  # footer only
+            staged.append(_Staged(name, target, final, written, schema, rows))
+    finally:
+        tables.close()
+    if not staged:
+        raise ReaderError(str(source), "no table found")
+    return staged
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, index = name, 2
+    while candidate in taken:
+        candidate, index = f"{name}_{index}", index + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _write(table: Table, base: Path, source: Path) -> tuple[Table, Path]:
+    """Stream ``table`` into ``<base>.<attempt>.parquet``; retry through ``table.recover``.
+
+    Each attempt gets its own file: a failed polars sink may still be closing its file
+    when the error surfaces, and must not clobber the retry.
+    """
+    import polars as pl
+
+    for attempt in range(_MAX_ATTEMPTS):
+        target = base.with_name(f"{base.name}.{attempt}.parquet")
+        try:
+            results = _sink(table, target)
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+            if table.recover is None:
+                raise ReaderError(str(source), _first_line(exc)) from exc
+            table = table.recover(exc)
+            continue
+        except OSError as exc:
+            raise LakegateError(f"{target.parent}: cannot write ({exc.strerror or exc})") from exc
+        if table.finish is not None:
+            table.warnings.extend(table.finish(results))
+        return table, target
+    raise ReaderError(str(source), "too many columns did not fit their inferred types")
+
+
+def _sink(table: Table, target: Path) -> list[pl.DataFrame]:
+    import polars as pl
+
+    if not table.probes:
+        table.frame.sink_parquet(target, compression="zstd")
+        return []
+    sink = table.frame.sink_parquet(target, compression="zstd", lazy=True)
+    # One pass: polars shares the scan between the sink and the probes.
+    return pl.collect_all([sink, *table.probes])[1:]
+
+
+def _commit(item: _Staged, fmt: str, scratch: Path) -> int:
+    """Move a staged table into place; return its size in bytes."""
+    try:
+        if fmt == "parquet":
+            item.scratch.replace(item.final)
+            return item.final.stat().st_size
+        from lakegate.lake._delta import write_delta
+
+        return write_delta(item.scratch, item.final, scratch=scratch)
+    except OSError as exc:
+        raise LakegateError(f"{item.final}: cannot write ({exc.strerror or exc})") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

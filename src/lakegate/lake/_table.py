@@ -1,0 +1,262 @@
+"""A dataset's Delta table: append or overwrite a staged batch, evolve the schema, travel in time.
+
+The catalog (``DatasetVersion`` in the server) records the Delta version of every accepted
+write; readers always read *that* version. A write that reached the Delta log but not the
+catalog (the process died in between) is rolled back by :func:`restore_to` before the next
+write, so no half-recorded batch ever becomes part of the dataset.
+
+Schema rules for a batch appended to an existing table (types compared by family: int,
+float, bool, string, date, datetime, ...):
+
+- a new column is added (earlier rows read it as null), a missing column is null;
+- a batch column that fits the table's type is cast to it (int -> float, null or any -> string);
+- any other difference is a type conflict: an error naming the columns, unless
+  ``evolve=True``, which widens the table where that is safe (int -> float, any -> string)
+  by rewriting it as a new version, then appends.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from lakegate.errors import ConflictError, InputError, LakegateError
+
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+
+__all__ = ["TableWrite", "WriteMode", "export_version", "restore_to", "table_schema", "write_batch"]
+
+WriteMode = Literal["append", "overwrite"]
+_BATCH_ROWS: Final = 128 * 1024
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """What a write did: the new Delta version and how the schema changed."""
+
+    delta_version: int
+    added_columns: tuple[str, ...] = ()
+    widened_columns: Mapping[str, str] = field(default_factory=dict)
+    bytes_written: int = 0
+
+
+def _family(dtype: pl.DataType) -> str:  # noqa: PLR0911 - one answer per type family
+    import polars as pl
+
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_float() or dtype.is_decimal():
+        return "float"
+    if dtype == pl.Boolean:
+        return "bool"
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum | pl.Categorical):
+        return "string"
+    if dtype == pl.Null:
+        return "null"
+    if isinstance(dtype, pl.Datetime):
+        return "datetime"
+    return str(dtype.base_type()).lower()
+
+
+def table_schema(table: Path) -> dict[str, str] | None:
+    """``{column: family}`` of the table's latest version, or None when there is no table."""
+    import polars as pl
+
+    if not (table / "_delta_log").is_dir():
+        return None
+    return {name: _family(dtype) for name, dtype in pl.scan_delta(str(table)).collect_schema().items()}
+
+
+def _latest(table: Path) -> int | None:
+    from deltalake import DeltaTable
+
+    return DeltaTable(str(table)).version() if (table / "_delta_log").is_dir() else None
+
+
+def restore_to(table: Path, version: int | None) -> bool:
+    """Undo Delta commits after ``version`` (None: the table should not exist). True if it acted."""
+    from deltalake import DeltaTable
+
+    latest = _latest(table)
+    if latest is None or latest == version:
+        return False
+    if version is None:
+        shutil.rmtree(table)
+        return True
+    DeltaTable(str(table)).restore(version)
+    return True
+
+
+def _plan(
+    table: dict[str, str], batch: dict[str, str], *, evolve: bool
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Return (batch casts, table widenings) for appending ``batch`` to ``table``; raise on conflict."""
+    casts: dict[str, str] = {}
+    widen: dict[str, str] = {}
+    conflicts: list[str] = []
+    for name, new in batch.items():
+        old = table.get(name)
+        if old is None or old == new:
+            continue
+        if new == "null" or old == "string" or (old == "float" and new == "int"):
+            casts[name] = old  # lossless: the batch fits the table's type
+        elif evolve:
+            target = _wider(old, new)
+            widen[name] = target
+            casts[name] = target
+        else:
+            conflicts.append(f"{name} is {old} in the dataset but {new} in this file")
+    if conflicts:
+        hint = "" if evolve else "; use --evolve to widen where safe (int -> float, any -> string)"
+        raise InputError("type conflict: " + "; ".join(conflicts) + hint, detail={"conflicts": conflicts})
+    return casts, widen
+
+
+def _wider(old: str, new: str) -> str:
+    """The narrowest family holding both: float for int/float, else string."""
+    return "float" if {old, new} == {"int", "float"} else "string"
+
+
+def _arrow_type(family: str, table: Path, name: str) -> pa.DataType:
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    if family == "float":
+        return pa.float64()
+    if family == "string":
+        return pa.large_string()
+    arrow_schema = pa.schema(DeltaTable(str(table)).schema().to_arrow())
+    return arrow_schema.field(name).type
+
+
+def _delta_type(kind: pa.DataType) -> pa.DataType:
+    """Types Delta cannot store become the nearest it can: dictionaries, nulls, string views."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_null(kind) or pa.types.is_string_view(kind):
+        return pa.large_string()
+    return kind
+
+
+def _stream(
+    batches: Iterator[pa.RecordBatch], source: pa.Schema, casts: Mapping[str, pa.DataType]
+) -> pa.RecordBatchReader:
+    """Stream record batches cast to Delta-storable types (and ``casts``), in bounded memory."""
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [pa.field(f.name, casts.get(f.name) or _delta_type(f.type), nullable=True) for f in source]
+    )
+
+    def cast_all() -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            yield batch.cast(schema) if batch.schema != schema else batch
+
+    return pa.RecordBatchReader.from_batches(schema, cast_all())
+
+
+def _parquet_reader(path: Path, casts: Mapping[str, pa.DataType]) -> pa.RecordBatchReader:
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    return _stream(source.iter_batches(batch_size=_BATCH_ROWS), source.schema_arrow, casts)
+
+
+def write_batch(
+    table: Path,
+    staged: Path,
+    *,
+    mode: WriteMode = "append",
+    evolve: bool = False,
+    expected_version: int | None,
+) -> TableWrite:
+    """Write the staged Parquet ``staged`` into ``table`` as one new Delta version.
+
+    ``expected_version`` is the Delta version the catalog knows as latest (None: none yet);
+    commits after it are rolled back first.
+    """
+    import polars as pl
+    from deltalake import DeltaTable, WriterProperties, write_deltalake
+    from deltalake.exceptions import DeltaError
+
+    restore_to(table, expected_version)
+    batch_families = {
+        name: _family(dtype) for name, dtype in pl.scan_parquet(staged).collect_schema().items()
+    }
+    current = table_schema(table)
+    properties = WriterProperties(compression="ZSTD")
+    added: tuple[str, ...] = ()
+    widen: dict[str, str] = {}
+    try:
+        if current is None or mode == "overwrite":
+            table.parent.mkdir(parents=True, exist_ok=True)
+            write_deltalake(
+                str(table),
+                _parquet_reader(staged, {}),
+                mode="overwrite",
+                schema_mode="overwrite",
+                writer_properties=properties,
+            )
+        else:
+            plan_casts, widen = _plan(current, batch_families, evolve=evolve)
+            casts = {name: _arrow_type(family, table, name) for name, family in plan_casts.items()}
+            if widen:
+                _widen(table, {name: casts[name] for name in widen}, properties)
+            added = tuple(name for name in batch_families if name not in current)
+            write_deltalake(
+                str(table),
+                _parquet_reader(staged, casts),
+                mode="append",
+                schema_mode="merge",  # also lets a batch lack columns (read as null)
+                writer_properties=properties,
+            )
+        version = DeltaTable(str(table)).version()
+    except DeltaError as exc:
+        raise LakegateError(f"{table}: cannot write the Delta table ({exc})") from exc
+    return TableWrite(delta_version=version, added_columns=added, widened_columns=widen)
+
+
+def _widen(table: Path, casts: Mapping[str, pa.DataType], properties: Any) -> None:
+    """Rewrite the table with widened column types as a new version (old versions stay readable).
+
+    Streaming from the current files while overwriting is safe: an overwrite adds new files
+    and marks the old ones removed in the log; nothing is deleted until a vacuum.
+    """
+    from deltalake import DeltaTable, write_deltalake
+
+    dataset = DeltaTable(str(table)).to_pyarrow_dataset()
+    reader = _stream(iter(dataset.to_batches(batch_size=_BATCH_ROWS)), dataset.schema, casts)
+    write_deltalake(
+        str(table), reader, mode="overwrite", schema_mode="overwrite", writer_properties=properties
+    )
+
+
+def export_version(table: Path, delta_version: int, out: Path) -> int:
+    """Write the table as of ``delta_version`` to the Parquet file ``out`` (atomically); return rows."""
+    import polars as pl
+
+    if not (table / "_delta_log").is_dir():
+        raise ConflictError(f"{table} holds no Delta table")
+    if out.exists() and out.is_dir():
+        raise InputError(f"{out} is a folder; give a file name such as out.parquet")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        frame = pl.scan_delta(str(table), version=delta_version)
+        frame.sink_parquet(tmp, compression="zstd")
+        rows = pl.scan_parquet(tmp).select(pl.len()).collect().item()
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return int(rows)

@@ -1,0 +1,70 @@
+"""Inbox: files dropped into ``.lakegate/inbox/<dataset>/`` become ``ingest`` runs.
+
+A file is taken once it has not changed for ``settle_seconds`` (write big files under a
+name starting with ``.`` or ending in ``.part``/``.tmp``, then rename). Taking a file is an
+atomic rename into ``.lakegate/uploads/``, so two schedulers never ingest it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+
+from lakegate_server.datasets.models import NAME_RE
+from lakegate_server.jobs.models import Run
+from lakegate_server.jobs.services import run_create
+
+__all__ = ["inbox_claim", "stage_upload_dir"]
+
+log = logging.getLogger("lakegate.inbox")
+_IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")
+
+
+def stage_upload_dir() -> Path:
+    """A fresh folder under ``.lakegate/uploads/`` for one staged file."""
+    folder = settings.LAKEGATE.paths.uploads / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _ready(path: Path, now: float, settle: float) -> bool:
+    if path.name.startswith(".") or path.name.endswith(_IGNORED_SUFFIXES) or not path.is_file():
+        return False
+    return now - path.stat().st_mtime >= settle
+
+
+def inbox_claim(*, settle_seconds: float = 2.0) -> list[Run]:
+    """Turn every settled file in ``inbox/<dataset>/`` into a queued ``ingest`` run."""
+
+    inbox = settings.LAKEGATE.paths.inbox
+    now = time.time()
+    runs: list[Run] = []
+    if not inbox.is_dir():
+        return runs
+    for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if not re.match(NAME_RE, folder.name):
+            log.warning("inbox folder is not a valid dataset name; skipped", extra={"folder": folder.name})
+            continue
+        for path in sorted(folder.iterdir()):
+            if not _ready(path, now, settle_seconds):
+                continue
+            target = stage_upload_dir() / path.name
+            try:
+                path.rename(target)  # the claim: only one process can move it
+            except FileNotFoundError:
+                target.parent.rmdir()
+                continue
+            runs.append(
+                run_create(
+                    kind="ingest",
+                    params={"dataset": folder.name, "path": str(target), "original_name": path.name},
+                    created_by="inbox",
+                )
+            )
+            log.info("inbox file queued", extra={"dataset": folder.name, "file": path.name})
+    return runs

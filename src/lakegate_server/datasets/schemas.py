@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class DatasetOut(Schema):
+    name: str
+    versions: int
+    latest_version: int | None
+    rows: int
+    columns: int
+    updated_at: datetime
+    created_at: datetime
+
+
+class DatasetListOut(Schema):
+    items: list[DatasetOut]
+
+
+class VersionOut(Schema):
+    dataset: str
+    version: int
+    delta_version: int
+    mode: str
+    source: str
+    sha256: str
+    rows: int
+    total_rows: int
+    bytes_in: int
+    bytes_out: int
+    ratio: float
+    schema_: dict[str, str] = Field(..., alias="schema")
+    added_columns: list[str]
+    widened_columns: dict[str, str]
+    warnings: list[str]
+    seconds: float
+    created_by: str
+    created_at: datetime
+
+
+class DatasetDetailOut(DatasetOut):
+    schema_: dict[str, str] = Field(..., alias="schema")
+    latest: VersionOut | None
+
+
+class VersionListOut(Schema):
+    items: list[VersionOut]
+
+
+class VersionStatsOut(Schema):
+    dataset: str
+    version: int
+    rows: int
+    columns: dict[str, dict[str, Any]]
+
+
+class QuarantinedOut(Schema):
+    id: str
+    dataset: str
+    source: str
+    code: str
+    reason: str
+    sha256: str
+    size: int
+    created_by: str
+    created_at: datetime
+    retries: int
+    resolved_version: int | None
+    resolved_at: datetime | None
+
+
+class QuarantineListOut(Schema):
+    items: list[QuarantinedOut]
+
+
+class SavingsTotals(Schema):
+    files: int
+    rows: int
+    bytes_in: int
+    bytes_out: int
+    bytes_saved: int
+    ratio: float
+
+
+class SavingsTotalOut(SavingsTotals):
+    datasets: int
+    quarantined: int
+    last_ingest: datetime | None
+
+
+class DatasetSavingsOut(SavingsTotals):
+    dataset: str
+
+
+class DaySavingsOut(Schema):
+    date: date
+    files: int
+    rows: int
+    bytes_in: int
+    bytes_out: int
+    bytes_saved: int
+
+
+class StatsOut(Schema):
+    total: SavingsTotalOut
+    datasets: list[DatasetSavingsOut]
+    days: list[DaySavingsOut]

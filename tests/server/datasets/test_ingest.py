@@ -1,0 +1,147 @@
+"""dataset_ingest: versions, dedupe, schema evolution, quarantine, retry, time travel."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from django.conf import settings
+
+from lakegate.errors import ConflictError, InputError, NotFoundError
+from lakegate.lake import restore_to, write_batch
+from lakegate_server.datasets.models import DatasetVersion, QuarantinedFile
+from lakegate_server.datasets.selectors import dataset_export, savings_stats, version_get
+from lakegate_server.datasets.services import QuarantinedError, dataset_ingest, quarantine_retry
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WEATHER = "id,temp,city\n1,20.5,Oslo\n2,22.1,Rome\n3,,Oslo\n"
+
+
+def test_each_file_becomes_a_version_with_stats(csv_file):
+    first = dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER))
+    assert not first.duplicate
+    v1 = first.version
+    assert (v1.number, v1.rows, v1.total_rows, v1.source_name) == (1, 3, 3, "w1.csv")
+    assert v1.schema == {"id": "int64", "temp": "float64", "city": "string"}
+    assert v1.table_schema == {"id": "int", "temp": "float", "city": "string"}
+    temp = v1.stats["temp"]
+    assert temp["nulls"] == 1
+    assert temp["null_pct"] == pytest.approx(33.3333, abs=1e-3)
+    assert (temp["min"], temp["max"]) == (20.5, 22.1)
+    assert temp["mean"] == pytest.approx(21.3)
+    assert len(temp["quantiles"]) == 101
+    assert sum(temp["histogram"]["counts"]) == 2
+    assert v1.stats["city"]["categories"]["counts"] == {"Oslo": 2, "Rome": 1}
+
+    second = dataset_ingest(name="weather", source=csv_file("w2.csv", "id,temp,city,wind\n4,18,Oslo,3\n"))
+    v2 = second.version
+    assert (v2.number, v2.rows, v2.total_rows) == (2, 1, 4)
+    assert v2.added_columns == ["wind"]
+    assert v2.table_schema == {"id": "int", "temp": "float", "city": "string", "wind": "int"}
+
+
+def test_the_same_bytes_are_a_duplicate_not_a_version(csv_file):
+    source = csv_file("w1.csv", WEATHER)
+    dataset_ingest(name="weather", source=source)
+    again = dataset_ingest(name="weather", source=csv_file("copy.csv", WEATHER))
+    assert again.duplicate
+    assert again.version.number == 1
+    assert again.to_dict()["message"] == "duplicate of version 1"
+    assert DatasetVersion.objects.count() == 1
+
+
+def test_a_type_conflict_quarantines_the_file_and_keeps_the_table(csv_file):
+    dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER))
+    bad = csv_file("w3.csv", "id,temp,city\nx,1,Oslo\n")
+    with pytest.raises(QuarantinedError) as info:
+        dataset_ingest(name="weather", source=bad)
+    message = info.value.message
+    assert message.startswith("w3.csv: type conflict: id is int in the dataset but string in this file")
+    assert "--evolve" in message
+    entry = QuarantinedFile.objects.get(id=info.value.entry_id)
+    kept = settings.LAKEGATE.paths.quarantine / entry.id
+    assert (kept / "w3.csv").read_bytes() == bad.read_bytes()
+    reason = json.loads((kept / "reason.json").read_text())
+    assert (reason["dataset"], reason["code"]) == ("weather", "invalid_input")
+    assert bad.exists(), "a CLI ingest copies into the quarantine; the user's file stays"
+    assert version_get(name="weather").number == 1
+
+
+def test_retry_with_evolve_widens_and_resolves_the_entry(csv_file):
+    dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER))
+    with pytest.raises(QuarantinedError) as info:
+        dataset_ingest(name="weather", source=csv_file("w3.csv", "id,temp,city\nx,1,Oslo\n"))
+    with pytest.raises(InputError, match="type conflict"):
+        quarantine_retry(entry_id=info.value.entry_id)
+    assert QuarantinedFile.objects.get(id=info.value.entry_id).retries == 1
+
+    outcome = quarantine_retry(entry_id=info.value.entry_id, evolve=True)
+    assert outcome.version.widened_columns == {"id": "string"}
+    assert outcome.version.table_schema["id"] == "string"
+    entry = QuarantinedFile.objects.get(id=info.value.entry_id)
+    assert entry.resolved_version == outcome.version
+    assert not (settings.LAKEGATE.paths.quarantine / entry.id).exists()
+    with pytest.raises(ConflictError, match="already ingested"):
+        quarantine_retry(entry_id=entry.id)
+    with pytest.raises(NotFoundError):
+        quarantine_retry(entry_id="nope")
+
+
+def test_unreadable_files_are_quarantined_with_the_reason(csv_file):
+    with pytest.raises(QuarantinedError) as info:
+        dataset_ingest(name="weather", source=csv_file("empty.csv", ""))
+    assert info.value.message.startswith("empty.csv: ")
+    assert QuarantinedFile.objects.get(id=info.value.entry_id).dataset == "weather"
+    assert not DatasetVersion.objects.exists()
+
+
+def test_overwrite_replaces_and_export_travels_in_time(csv_file, tmp_path):
+    dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER))
+    v2 = dataset_ingest(
+        name="weather", source=csv_file("w2.csv", "id,temp,city\n9,1.5,Bergen\n"), mode="overwrite"
+    )
+    assert (v2.version.rows, v2.version.total_rows) == (1, 1)
+    _, rows = dataset_export(name="weather", number=1, out=tmp_path / "v1.parquet")
+    assert rows == 3
+    assert pl.read_parquet(tmp_path / "v1.parquet")["city"].to_list() == ["Oslo", "Rome", "Oslo"]
+    _, rows = dataset_export(name="weather", number=None, out=tmp_path / "latest.parquet")
+    assert pl.read_parquet(tmp_path / "latest.parquet")["city"].to_list() == ["Bergen"]
+    with pytest.raises(NotFoundError, match="has no version 7"):
+        dataset_export(name="weather", number=7, out=tmp_path / "x.parquet")
+
+
+def test_a_delta_commit_the_catalog_never_recorded_is_rolled_back(csv_file, tmp_path):
+    first = dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER)).version
+    table = settings.LAKEGATE.paths.lake / "weather"
+    # Simulate a crash after the Delta commit but before the catalog commit.
+    stray = tmp_path / "stray.parquet"
+    pl.DataFrame({"id": [99], "temp": [0.0], "city": ["Nowhere"]}).write_parquet(stray)
+    write_batch(table, stray, expected_version=first.delta_version)
+    assert pl.read_delta(str(table)).height == 4
+
+    v2 = dataset_ingest(name="weather", source=csv_file("w2.csv", "id,temp,city\n4,18.0,Oslo\n")).version
+    assert v2.total_rows == 4
+    ids = sorted(pl.read_delta(str(table), version=v2.delta_version)["id"].to_list())
+    assert ids == [1, 2, 3, 4], "the stray batch must not be part of the dataset"
+    assert not restore_to(table, v2.delta_version)
+
+
+def test_bad_names_and_modes_are_refused(csv_file):
+    with pytest.raises(InputError, match="dataset name 'Bad Name'"):
+        dataset_ingest(name="Bad Name", source=csv_file("a.csv", WEATHER))
+    with pytest.raises(InputError, match="unknown mode 'merge'"):
+        dataset_ingest(name="ok", source=csv_file("a.csv", WEATHER), mode="merge")
+
+
+def test_savings_stats_add_up(csv_file):
+    a = dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER)).version
+    b = dataset_ingest(name="sales", source=csv_file("s.csv", "sku,qty\nA,1\nB,2\n")).version
+    stats = savings_stats()
+    total = stats["total"]
+    assert (total["files"], total["rows"], total["datasets"]) == (2, 5, 2)
+    assert total["bytes_in"] == a.bytes_in + b.bytes_in
+    assert total["bytes_saved"] == total["bytes_in"] - total["bytes_out"]
+    assert [d["dataset"] for d in stats["datasets"]] == ["sales", "weather"]
+    assert stats["days"][0]["files"] == 2
