@@ -49,6 +49,18 @@ web:
   max_upload_bytes: 1073741824  # 1 GiB; larger uploads get HTTP 413
   min_free_disk_bytes: 104857600  # /healthz says the disk is down below 100 MiB free
   allowed_hosts: ["127.0.0.1", "localhost", "[::1]"]
+
+# Per-dataset settings (all optional). Example:
+# datasets:
+#   customers:
+#     types: {zip: string, signup: "date:%d.%m.%Y"}   # override inferred column types
+#     sheet: Customers                                # which sheet of a workbook to ingest
+datasets: {}
+
+# Knowledge bases served by GET /api/v1/kb/search (build them with `lakegate kb build`):
+# knowledge_bases:
+#   docs: kb/docs.jsonl
+knowledge_bases: {}
 """
 
 

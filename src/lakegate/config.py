@@ -27,6 +27,7 @@ from lakegate.errors import ConfigError, ProjectNotFoundError
 __all__ = [
     "CONFIG_FILE",
     "STATE_DIR",
+    "DatasetSettings",
     "ProjectPaths",
     "RunSettings",
     "Settings",
@@ -69,6 +70,17 @@ class WebSettings(_Section):
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"])
 
 
+class DatasetSettings(_Section):
+    """Per-dataset settings under ``datasets: {NAME: ...}`` in lakegate.yaml."""
+
+    types: dict[str, str] = Field(
+        default_factory=dict,
+        description="Column type overrides for ingest: int, float, bool, date, datetime, string, "
+        "categorical; dates may carry a format, e.g. 'date:%d.%m.%Y'.",
+    )
+    sheet: str | None = Field(None, description="Sheet or table to take from workbooks and PDFs.")
+
+
 class Settings(BaseSettings):
     """Everything lakegate reads from its configuration, typed and validated."""
 
@@ -90,6 +102,17 @@ class Settings(BaseSettings):
     debug: bool = False
     runs: RunSettings = RunSettings()
     web: WebSettings = WebSettings()
+    datasets: dict[str, DatasetSettings] = Field(default_factory=dict)
+    # Knowledge bases searchable through the API: name -> kb.jsonl (relative to the project).
+    knowledge_bases: dict[str, Path] = Field(default_factory=dict)
+
+    def knowledge_base(self, name: str) -> Path | None:
+        path = self.knowledge_bases.get(name)
+        return None if path is None else (path if path.is_absolute() else self.project_dir / path)
+
+    def dataset(self, name: str) -> DatasetSettings:
+        """The settings of dataset ``name`` (defaults when it has none)."""
+        return self.datasets.get(name) or DatasetSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -20,6 +20,7 @@ from lakegate_server.accounts.auth import TokenAuth
 from lakegate_server.datasets.api import quarantine_router, stats_router
 from lakegate_server.datasets.api import router as datasets_router
 from lakegate_server.jobs.api import router as runs_router
+from lakegate_server.knowledge.api import router as kb_router
 
 __all__ = ["api", "error_body"]
 
@@ -39,6 +40,7 @@ api.add_router("/datasets", datasets_router, tags=["datasets"])
 api.add_router("/quarantine", quarantine_router, tags=["datasets"])
 api.add_router("/stats", stats_router, tags=["datasets"])
 api.add_router("/runs", runs_router, tags=["runs"])
+api.add_router("/kb", kb_router, tags=["knowledge"])
 api.add_router("/tokens", tokens_router, tags=["tokens"])
 
 _STATUS_CODES = {

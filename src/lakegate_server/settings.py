@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "lakegate_server.accounts",
     "lakegate_server.jobs",
     "lakegate_server.datasets",
+    "lakegate_server.knowledge",
 ]
 
 MIDDLEWARE = [

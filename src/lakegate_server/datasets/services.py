@@ -134,7 +134,15 @@ def dataset_ingest(
     scratch = Path(tempfile.mkdtemp(prefix="ingest-", dir=_tmp_root()))
     try:
         try:
-            batch = stage_file(source, scratch, sheet=sheet, sha256=sha256, label=label)
+            config = settings.LAKEGATE.dataset(name)
+            batch = stage_file(
+                source,
+                scratch,
+                sheet=sheet or config.sheet,
+                overrides=config.types,
+                sha256=sha256,
+                label=label,
+            )
             outcome = _commit(name, batch, mode=mode, evolve=evolve, created_by=created_by)
         except LakegateError as exc:
             if not quarantine or isinstance(exc, ConflictError):

@@ -145,3 +145,13 @@ def test_savings_stats_add_up(csv_file):
     assert total["bytes_saved"] == total["bytes_in"] - total["bytes_out"]
     assert [d["dataset"] for d in stats["datasets"]] == ["sales", "weather"]
     assert stats["days"][0]["files"] == 2
+
+
+def test_type_overrides_from_lakegate_yaml_apply(csv_file, settings):
+    from lakegate.config import DatasetSettings
+
+    datasets = {"codes": DatasetSettings(types={"zip": "string", "day": "date:%d.%m.%Y"})}
+    settings.LAKEGATE = settings.LAKEGATE.model_copy(update={"datasets": datasets})
+    version = dataset_ingest(name="codes", source=csv_file("c.csv", "zip,day\n01234,31.12.2024\n")).version
+    assert version.schema == {"zip": "string", "day": "date"}
+    assert version.stats["zip"]["top"][0]["value"] == "01234"
