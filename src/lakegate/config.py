@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     runs: RunSettings = RunSettings()
     web: WebSettings = WebSettings()
     datasets: dict[str, DatasetSettings] = Field(default_factory=dict)
+    # Validated by their own loaders (lakegate.pipelines / lakegate.notify), which name the
+    # pipeline and field in their errors.
+    pipelines: dict[str, Any] = Field(default_factory=dict)
+    environments: dict[str, Any] = Field(default_factory=dict)
+    notifiers: dict[str, Any] = Field(default_factory=dict)
     # Knowledge bases searchable through the API: name -> kb.jsonl (relative to the project).
     knowledge_bases: dict[str, Path] = Field(default_factory=dict)
 

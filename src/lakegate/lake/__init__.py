@@ -4,7 +4,15 @@ from lakegate.lake._convert import FORMATS, ConvertResult, OutputFormat, TableRe
 from lakegate.lake._ingest import StagedBatch, file_sha256, stage_file
 from lakegate.lake._quarantine import QuarantineEntry, quarantine_file, read_entry
 from lakegate.lake._stats import profile_parquet
-from lakegate.lake._table import TableWrite, WriteMode, export_version, restore_to, table_schema, write_batch
+from lakegate.lake._table import (
+    TableWrite,
+    WriteMode,
+    batch_frame,
+    export_version,
+    restore_to,
+    table_schema,
+    write_batch,
+)
 
 __all__ = [
     "FORMATS",
@@ -15,6 +23,7 @@ __all__ = [
     "TableResult",
     "TableWrite",
     "WriteMode",
+    "batch_frame",
     "convert",
     "export_version",
     "file_sha256",

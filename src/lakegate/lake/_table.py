@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
 
-__all__ = ["TableWrite", "WriteMode", "export_version", "restore_to", "table_schema", "write_batch"]
+__all__ = [
+    "TableWrite",
+    "WriteMode",
+    "batch_frame",
+    "export_version",
+    "restore_to",
+    "table_schema",
+    "write_batch",
+]
 
 WriteMode = Literal["append", "overwrite"]
 _BATCH_ROWS: Final = 128 * 1024
@@ -238,6 +246,23 @@ def _widen(table: Path, casts: Mapping[str, pa.DataType], properties: Any) -> No
     write_deltalake(
         str(table), reader, mode="overwrite", schema_mode="overwrite", writer_properties=properties
     )
+
+
+def batch_frame(table: Path, delta_version: int) -> pl.LazyFrame:
+    """The rows that Delta version ``delta_version`` added (a whole table after an overwrite).
+
+    The files of that version minus the files of the one before: for an append exactly the
+    new batch, without reading the rest of the table.
+    """
+    import polars as pl
+    from deltalake import DeltaTable
+
+    current = set(DeltaTable(str(table), version=delta_version).file_uris())
+    before = set(DeltaTable(str(table), version=delta_version - 1).file_uris()) if delta_version else set()
+    added = sorted(current - before)
+    if not added:
+        return pl.scan_delta(str(table), version=delta_version).head(0)
+    return pl.scan_parquet(added)
 
 
 def export_version(table: Path, delta_version: int, out: Path) -> int:

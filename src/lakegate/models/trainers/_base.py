@@ -1,0 +1,101 @@
+"""What a trainer and a fitted model implement.
+
+Models see a float64 numpy matrix (features in manifest order, NaN for missing) and,
+for classification, integer class codes ``0..k-1`` (the labels live in the manifest).
+A fitted model saves itself in its native format (LightGBM text, XGBoost UBJSON, skops
+for scikit-learn) and never through pickle.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from lakegate.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lakegate.models._tasks import Task
+
+__all__ = ["FittedModel", "Trainer", "check_params"]
+
+
+class FittedModel(ABC):
+    """A trained estimator behind one small interface."""
+
+    format: ClassVar[str]
+
+    def __init__(self, task: Task, algorithm: str, *, handles_missing: bool) -> None:
+        self.task = task
+        self.algorithm = algorithm
+        self.handles_missing = handles_missing
+
+    @abstractmethod
+    def predict_values(self, x: np.ndarray) -> np.ndarray:
+        """Class codes (classification), values (regression) or cluster ids (clustering)."""
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray | None:
+        """Class probabilities ``(n, k)`` for classifiers, else ``None``."""
+        return None
+
+    def proba_rows(self, x: np.ndarray) -> list[list[float]]:
+        """Class probabilities as Python lists (the predictor's JSON path)."""
+        proba = self.predict_proba(x)
+        if proba is None:
+            raise TypeError(f"{self.algorithm} gives no class probabilities")
+        rows: list[list[float]] = proba.tolist()
+        return rows
+
+    def cluster_centers(self) -> np.ndarray | None:
+        return None
+
+    @property
+    def estimator(self) -> Any:
+        """The underlying library object (for warm starts and inspection)."""
+        return None
+
+    @abstractmethod
+    def save(self, folder: Path) -> list[str]:
+        """Write the model files into ``folder``; return their names."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, folder: Path, *, task: Task, algorithm: str) -> FittedModel:
+        """Load files written by :meth:`save` (the caller verified their hash)."""
+
+
+class Trainer(ABC):
+    """Fits one allow-listed algorithm (its canonical dotted name)."""
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+
+    @abstractmethod
+    def check_params(self, params: dict[str, Any]) -> None:
+        """Raise ``ConfigError`` for a parameter the estimator does not take."""
+
+    @abstractmethod
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray | None,
+        *,
+        task: Task,
+        params: dict[str, Any],
+        seed: int,
+        feature_names: list[str],
+        previous: FittedModel | None = None,
+    ) -> FittedModel:
+        """Train; ``previous`` is a model to continue from (clustering warm start)."""
+
+
+def check_params(algorithm: str, params: dict[str, Any], accepted: set[str]) -> None:
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ConfigError(
+            f"model.params: {algorithm} takes no parameter {', '.join(repr(u) for u in unknown)} "
+            f"(accepted: {', '.join(sorted(accepted))})",
+            detail={"field": "model.params", "unknown": unknown},
+        )

@@ -1,0 +1,121 @@
+"""LightGBM: trained through its scikit-learn API, saved and served as a native Booster.
+
+Training and prediction use one thread (``n_jobs=1`` / ``num_threads=1``): on a small
+machine LightGBM's default OpenMP threads cost far more than they give per request, and
+one thread keeps training deterministic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from lakegate.models.trainers._base import FittedModel, Trainer, check_params
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lakegate.models._tasks import Task
+
+__all__ = ["LightGBMModel", "LightGBMTrainer"]
+
+MODEL_FILE = "model.lgb.txt"
+# Core parameters worth tuning that the scikit-learn constructor does not list.
+_CORE_PARAMS: Final = frozenset(
+    {
+        "min_data_in_leaf",
+        "feature_fraction",
+        "bagging_fraction",
+        "bagging_freq",
+        "lambda_l1",
+        "lambda_l2",
+        "max_bin",
+        "min_gain_to_split",
+        "extra_trees",
+        "is_unbalance",
+        "scale_pos_weight",
+        "num_class",
+        "deterministic",
+        "verbosity",
+        "verbose",
+    }
+)
+
+
+class LightGBMModel(FittedModel):
+    format = "lightgbm"
+
+    def __init__(self, task: Task, algorithm: str, booster: Any) -> None:
+        super().__init__(task, algorithm, handles_missing=True)
+        self.booster = booster
+        self._multiclass = task == "classification" and int(booster.num_model_per_iteration()) > 1
+
+    @property
+    def estimator(self) -> Any:
+        return self.booster
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """The booster's own output: P(class 1), class probabilities, or values."""
+        result: np.ndarray = self.booster.predict(x, num_threads=1)
+        return result
+
+    def predict_values(self, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        out = self.raw(x)
+        if self.task != "classification":
+            return out
+        return np.argmax(out, axis=1) if self._multiclass else (out > 0.5).astype(np.int64)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray | None:
+        import numpy as np
+
+        if self.task != "classification":
+            return None
+        out = self.raw(x)
+        return out if self._multiclass else np.column_stack([1.0 - out, out])
+
+    def proba_rows(self, x: np.ndarray) -> list[list[float]]:
+        if self.task != "classification" or self._multiclass:
+            return super().proba_rows(x)
+        # Binary: the booster gives P(class 1); skip numpy stacking for one-row requests.
+        return [[1.0 - p, p] for p in self.raw(x).tolist()]
+
+    def save(self, folder: Path) -> list[str]:
+        self.booster.save_model(str(folder / MODEL_FILE))
+        return [MODEL_FILE]
+
+    @classmethod
+    def load(cls, folder: Path, *, task: Task, algorithm: str) -> LightGBMModel:
+        import lightgbm
+
+        return cls(task, algorithm, lightgbm.Booster(model_file=str(folder / MODEL_FILE)))
+
+
+class LightGBMTrainer(Trainer):
+    def _estimator_class(self) -> type:
+        import lightgbm
+
+        cls: type = getattr(lightgbm, self.algorithm.rpartition(".")[2])
+        return cls
+
+    def check_params(self, params: dict[str, Any]) -> None:
+        accepted = set(self._estimator_class()().get_params()) | _CORE_PARAMS
+        check_params(self.algorithm, params, accepted)
+
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray | None,
+        *,
+        task: Task,
+        params: dict[str, Any],
+        seed: int,
+        feature_names: list[str],
+        previous: FittedModel | None = None,
+    ) -> FittedModel:
+        self.check_params(params)
+        options: dict[str, Any] = {"n_jobs": 1, "random_state": seed, "verbose": -1, **params}
+        estimator = self._estimator_class()(**options)
+        estimator.fit(x, y, feature_name=list(feature_names))
+        return LightGBMModel(task, self.algorithm, estimator.booster_)

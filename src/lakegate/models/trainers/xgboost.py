@@ -1,0 +1,107 @@
+"""XGBoost (optional extra ``lakegate[xgboost]``): saved and served as a native Booster (UBJSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from lakegate._optional import require
+from lakegate.models.trainers._base import FittedModel, Trainer, check_params
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lakegate.models._tasks import Task
+
+__all__ = ["XGBoostModel", "XGBoostTrainer"]
+
+MODEL_FILE = "model.xgb.ubj"
+
+
+def _xgboost() -> ModuleType:
+    return require("xgboost", extra="xgboost", feature="XGBoost models")
+
+
+class XGBoostModel(FittedModel):
+    format = "xgboost"
+
+    def __init__(self, task: Task, algorithm: str, booster: Any, n_classes: int) -> None:
+        super().__init__(task, algorithm, handles_missing=True)
+        self.booster = booster
+        booster.set_param({"nthread": 1})
+        self._multiclass = task == "classification" and n_classes > 2
+
+    @property
+    def estimator(self) -> Any:
+        return self.booster
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        result: np.ndarray = self.booster.inplace_predict(x)
+        return result
+
+    def predict_values(self, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        out = self.raw(x)
+        if self.task != "classification":
+            return out
+        return np.argmax(out, axis=1) if self._multiclass else (out > 0.5).astype(np.int64)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray | None:
+        import numpy as np
+
+        if self.task != "classification":
+            return None
+        out = self.raw(x)
+        return out if self._multiclass else np.column_stack([1.0 - out, out])
+
+    def proba_rows(self, x: np.ndarray) -> list[list[float]]:
+        if self.task != "classification" or self._multiclass:
+            return super().proba_rows(x)
+        # Binary: the booster gives P(class 1); skip numpy stacking for one-row requests.
+        return [[1.0 - p, p] for p in self.raw(x).tolist()]
+
+    def save(self, folder: Path) -> list[str]:
+        self.booster.save_model(str(folder / MODEL_FILE))
+        return [MODEL_FILE]
+
+    @classmethod
+    def load(cls, folder: Path, *, task: Task, algorithm: str) -> XGBoostModel:
+        xgb = _xgboost()
+        booster = xgb.Booster()
+        booster.load_model(str(folder / MODEL_FILE))
+        n_classes = int(booster.attr("lakegate_n_classes") or 2)
+        return cls(task, algorithm, booster, n_classes)
+
+
+class XGBoostTrainer(Trainer):
+    def _estimator_class(self) -> type:
+        cls: type = getattr(_xgboost(), self.algorithm.rpartition(".")[2])
+        return cls
+
+    def check_params(self, params: dict[str, Any]) -> None:
+        check_params(self.algorithm, params, set(self._estimator_class()().get_params()))
+
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray | None,
+        *,
+        task: Task,
+        params: dict[str, Any],
+        seed: int,
+        feature_names: list[str],
+        previous: FittedModel | None = None,
+    ) -> FittedModel:
+        import numpy as np
+
+        self.check_params(params)
+        options: dict[str, Any] = {"n_jobs": 1, "random_state": seed, **params}
+        estimator = self._estimator_class()(**options)
+        estimator.fit(x, y)
+        booster = estimator.get_booster()
+        booster.feature_names = list(feature_names)
+        n_classes = len(np.unique(y)) if task == "classification" and y is not None else 0
+        booster.set_attr(lakegate_n_classes=str(n_classes))
+        return XGBoostModel(task, self.algorithm, booster, n_classes)

@@ -1,0 +1,68 @@
+"""Pipelines: YAML spec (base + per-environment overlays) -> feature steps -> model.
+
+- :func:`load_pipelines` / :func:`load_pipeline` read the ``pipelines:`` section of
+  ``lakegate.yaml`` for an environment (``dev``, ``preprod``, ``prod``) into typed
+  :class:`PipelineSpec` objects; :func:`config_hash` is their stable hash.
+- :func:`run_pipeline` runs a spec on accepted dataset versions (polars LazyFrames),
+  caching each step's output under a work folder, and returns a :class:`PipelineResult`
+  with the saved model folder, its sha256, metrics and robustness table.
+- :func:`validate_pipeline` runs the checks that import libraries (estimator
+  parameters, custom step functions) without running anything.
+
+Feature steps live in :mod:`lakegate.features`; trainers, artifacts, the predictor and
+promotion rules in :mod:`lakegate.models`.
+"""
+
+from lakegate.pipelines._load import (
+    ENVIRONMENTS,
+    deep_merge,
+    load_notifiers,
+    load_pipeline,
+    load_pipelines,
+    resolve_environment,
+)
+from lakegate.pipelines._runner import (
+    PipelineInput,
+    PipelineResult,
+    ProgressCallback,
+    ProgressEvent,
+    StepResult,
+    frame_fingerprint,
+    run_pipeline,
+)
+from lakegate.pipelines._spec import (
+    CronTrigger,
+    ManualTrigger,
+    ModelSpec,
+    NewVersionTrigger,
+    PipelineSpec,
+    SplitSpec,
+    Trigger,
+    config_hash,
+)
+from lakegate.pipelines._validate import validate_pipeline
+
+__all__ = [
+    "ENVIRONMENTS",
+    "CronTrigger",
+    "ManualTrigger",
+    "ModelSpec",
+    "NewVersionTrigger",
+    "PipelineInput",
+    "PipelineResult",
+    "PipelineSpec",
+    "ProgressCallback",
+    "ProgressEvent",
+    "SplitSpec",
+    "StepResult",
+    "Trigger",
+    "config_hash",
+    "deep_merge",
+    "frame_fingerprint",
+    "load_notifiers",
+    "load_pipeline",
+    "load_pipelines",
+    "resolve_environment",
+    "run_pipeline",
+    "validate_pipeline",
+]
