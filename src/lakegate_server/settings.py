@@ -39,10 +39,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "django_htmx",
+    "template_partials",
     "lakegate_server.accounts",
     "lakegate_server.jobs",
     "lakegate_server.datasets",
     "lakegate_server.knowledge",
+    "lakegate_server.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -54,9 +57,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "lakegate_server.urls"
+LOGIN_URL = "dashboard:login"
+LOGIN_REDIRECT_URL = "dashboard:home"
 ASGI_APPLICATION = "lakegate_server.asgi.application"
 
 TEMPLATES = [

@@ -1,0 +1,62 @@
+"""What every dashboard view shares: rendering a page or its partial, request helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+
+from lakegate import __version__
+from lakegate_server.accounts.models import Role
+from lakegate_server.dashboard.access import HtmxHttpRequest, allows
+
+
+def render_page(
+    request: HtmxHttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    role: Role,
+    section: str,
+    partial: str | None = None,
+    status: int = 200,
+) -> TemplateResponse:
+    """``template``, or only its ``partial`` for an htmx request, with the role flags templates use."""
+    # A history restore (back button after hx-push-url, cache miss) wants the whole page.
+    wants_partial = request.htmx and not request.htmx.history_restore_request
+    name = f"{template}#{partial}" if partial and wants_partial else template
+    base = {
+        "role": role,
+        "can_edit": allows(role, Role.EDITOR),
+        "is_admin": allows(role, Role.ADMIN),
+        "section": section,
+        "lakegate_version": __version__,
+    }
+    return TemplateResponse(request, name, {**base, **context}, status=status)
+
+
+def acting_user(request: HtmxHttpRequest) -> str:
+    """How runs, versions and retries record who started them from the dashboard."""
+    return f"user:{request.user.get_username()}"
+
+
+def format_bytes(value: float) -> str:
+    return str(filesizeformat(value))
+
+
+def int_param(request: HtmxHttpRequest, name: str, default: int | None = None) -> int | None:
+    """An integer query parameter; anything else is 404 (a URL that names nothing)."""
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise Http404(f"{name} must be a number") from None
+
+
+def form_errors(form: Any) -> str:
+    """A form's errors on one line, for a message after a redirect."""
+    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
