@@ -55,6 +55,12 @@ web:
 #   customers:
 #     types: {zip: string, signup: "date:%d.%m.%Y"}   # override inferred column types
 #     sheet: Customers                                # which sheet of a workbook to ingest
+#     contract: contracts/customers.yaml              # or an inline mapping (lakegate contract infer)
+#     target: churned                                 # label column: its drift is label drift
+#     policy: fail          # fail: a failed gate rejects the version; warn: accept and notify
+#     reference: last_accepted                        # or window:5, or a pinned version number
+#     checks:                                         # default: schema, contract, drift, text, anomalies
+#       - {kind: drift, thresholds: {psi: 0.2}}
 datasets: {}
 
 # Knowledge bases served by GET /api/v1/kb/search (build them with `lakegate kb build`):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -79,6 +79,21 @@ class DatasetSettings(_Section):
         "categorical; dates may carry a format, e.g. 'date:%d.%m.%Y'.",
     )
     sheet: str | None = Field(None, description="Sheet or table to take from workbooks and PDFs.")
+    contract: dict[str, Any] | str | None = Field(
+        None, description="The data contract: a mapping, or a YAML file relative to the project."
+    )
+    checks: list[dict[str, Any]] | None = Field(
+        None, description="Check configs; default: schema, contract, drift, text drift, anomalies."
+    )
+    target: str | None = Field(None, description="The label column (its drift is reported as label drift).")
+    policy: Literal["fail", "warn"] = Field(
+        "fail", description="On a failed gate: 'fail' keeps the version but rejects it; 'warn' accepts it."
+    )
+    reference: str = Field(
+        "last_accepted",
+        pattern=r"^(last_accepted|window:[1-9][0-9]*|[1-9][0-9]*)$",
+        description="What new versions are compared with: last_accepted, window:N, or a version number.",
+    )
 
 
 class Settings(BaseSettings):

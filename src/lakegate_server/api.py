@@ -21,6 +21,7 @@ from lakegate_server.datasets.api import quarantine_router, stats_router
 from lakegate_server.datasets.api import router as datasets_router
 from lakegate_server.jobs.api import router as runs_router
 from lakegate_server.knowledge.api import router as kb_router
+from lakegate_server.quality.api import router as quality_router
 
 __all__ = ["api", "error_body"]
 
@@ -37,6 +38,7 @@ api = NinjaAPI(
 )
 
 api.add_router("/datasets", datasets_router, tags=["datasets"])
+api.add_router("/datasets", quality_router, tags=["quality"])
 api.add_router("/quarantine", quarantine_router, tags=["datasets"])
 api.add_router("/stats", stats_router, tags=["datasets"])
 api.add_router("/runs", runs_router, tags=["runs"])

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "lakegate_server.accounts",
     "lakegate_server.jobs",
     "lakegate_server.datasets",
+    "lakegate_server.quality",
     "lakegate_server.knowledge",
     "lakegate_server.dashboard",
 ]

@@ -11,6 +11,7 @@ __all__ = ["app", "main"]
 SERVER_COMMAND_MODULES = (
     "lakegate_server.cli.datasets",
     "lakegate_server.cli.knowledge",
+    "lakegate_server.cli.quality",
     "lakegate_server.cli.runs",
     "lakegate_server.cli.service",
     "lakegate_server.cli.tokens",

@@ -53,7 +53,7 @@ def ingest(
     from lakegate_server.datasets.services import dataset_ingest
 
     results: list[dict[str, Any]] = []
-    failures = 0
+    failures = rejected = 0
     with Progress(console=err_console, transient=True, disable=json_output or len(sources) < 2) as progress:
         task = progress.add_task("ingesting", total=len(sources))
         for source in sources:
@@ -69,6 +69,7 @@ def ingest(
                     err_console.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False)
             else:
                 results.append({**outcome.to_dict(), "source": str(source)})
+                rejected += outcome.version.status == "rejected" and not outcome.duplicate
                 if not json_output:
                     _print_outcome(outcome.to_dict(), outcome.duplicate)
             progress.advance(task)
@@ -76,6 +77,13 @@ def ingest(
         print_json({"dataset": dataset, "results": results})
     if failures:
         raise typer.Exit(code=1)
+    if rejected:
+        raise fail(
+            f"the quality gate rejected {rejected} of the new versions (`lakegate check {dataset}`)", code=3
+        )
+
+
+_GATE = {"accepted": "green", "rejected": "red", "pending": "yellow"}
 
 
 def _print_outcome(data: dict[str, Any], duplicate: bool) -> None:
@@ -91,6 +99,9 @@ def _print_outcome(data: dict[str, Any], duplicate: bool) -> None:
         f"(saved {_size(saved)}, {data['ratio']}x)",
         highlight=False,
     )
+    if "check" in data:
+        style = _GATE.get(data["status"], "white")
+        console.print(f"  quality gate: {data['check']['status']} -> [{style}]{data['status']}[/{style}]")
     for column in data["added_columns"]:
         console.print(f"  new column: {column}")
     for column, family in data["widened_columns"].items():

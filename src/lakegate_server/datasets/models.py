@@ -30,6 +30,12 @@ class Dataset(models.Model):
         return self.name
 
 
+class VersionStatus(models.TextChoices):
+    PENDING = "pending", "Pending: the quality gate has not decided yet"
+    ACCEPTED = "accepted", "Accepted: pipelines may use it"
+    REJECTED = "rejected", "Rejected by the quality gate (stored, not used)"
+
+
 class DatasetVersion(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -50,6 +56,12 @@ class DatasetVersion(models.Model):
     seconds = models.FloatField(default=0.0)
     created_by = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The quality gate's decision; an editor can approve a rejected version (who, when, why).
+    status = models.CharField(max_length=10, choices=VersionStatus.choices, default=VersionStatus.PENDING)
+    verdict = models.CharField(max_length=10, blank=True, help_text="pass, warn or fail of the last check")
+    approved_by = models.CharField(max_length=100, blank=True)
+    approved_reason = models.TextField(blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["dataset_id", "-number"]
@@ -82,6 +94,11 @@ class DatasetVersion(models.Model):
             "seconds": self.seconds,
             "created_by": self.created_by,
             "created_at": self.created_at,
+            "status": self.status,
+            "verdict": self.verdict,
+            "approved_by": self.approved_by,
+            "approved_reason": self.approved_reason,
+            "approved_at": self.approved_at,
         }
 
 

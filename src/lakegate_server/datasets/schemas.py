@@ -39,6 +39,11 @@ class VersionOut(Schema):
     seconds: float
     created_by: str
     created_at: datetime
+    status: str
+    verdict: str
+    approved_by: str
+    approved_reason: str
+    approved_at: datetime | None
 
 
 class DatasetDetailOut(DatasetOut):

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 
 from lakegate.errors import NotFoundError
 from lakegate.lake import export_version
-from lakegate_server.datasets.models import Dataset, DatasetVersion, QuarantinedFile
+from lakegate_server.datasets.models import Dataset, DatasetVersion, QuarantinedFile, VersionStatus
 
 __all__ = [
     "dataset_export",
@@ -20,6 +20,7 @@ __all__ = [
     "dataset_versions",
     "quarantine_list",
     "savings_stats",
+    "version_accepted",
     "version_get",
 ]
 
@@ -64,6 +65,14 @@ def version_get(*, name: str, number: int | None = None) -> DatasetVersion:
             detail={"dataset": name, "version": number},
         )
     return version
+
+
+def version_accepted(*, name: str, before: int | None = None, limit: int = 1) -> list[DatasetVersion]:
+    """The latest accepted versions of ``name`` (newest first), optionally older than ``before``."""
+    versions = dataset_versions(name=name).filter(status=VersionStatus.ACCEPTED)
+    if before is not None:
+        versions = versions.filter(number__lt=before)
+    return list(versions[:limit])
 
 
 def dataset_export(*, name: str, number: int | None, out: Path) -> tuple[DatasetVersion, int]:

@@ -27,6 +27,8 @@ from lakegate.lake import (
 from lakegate_server.datasets.models import Dataset, DatasetVersion, QuarantinedFile, name_validator
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.services import run_create
+from lakegate_server.quality.models import CheckReport
+from lakegate_server.quality.services import sample_store, version_check
 
 __all__ = ["IngestOutcome", "QuarantinedError", "dataset_ingest", "dataset_upload_queue", "quarantine_retry"]
 
@@ -45,14 +47,20 @@ class QuarantinedError(InputError):
 
 @dataclass(frozen=True)
 class IngestOutcome:
-    """A new version, or the existing version holding the same bytes (``duplicate``)."""
+    """A new version, or the existing version holding the same bytes (``duplicate``).
+
+    ``report`` is the quality gate's report of a new version (when it was checked).
+    """
 
     version: DatasetVersion
     duplicate: bool
+    report: CheckReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = self.version.summary()
         data["duplicate"] = self.duplicate
+        if self.report is not None:
+            data["check"] = {"status": self.report.status, "report_id": self.report.pk}
         if self.duplicate:
             data["message"] = f"duplicate of version {self.version.number}"
         return data
@@ -114,6 +122,7 @@ def dataset_ingest(
     created_by: str = "",
     move_source: bool = False,
     quarantine: bool = True,
+    check: bool = True,
 ) -> IngestOutcome:
     """Ingest ``source`` into dataset ``name`` as a new version (created on first use).
 
@@ -121,6 +130,8 @@ def dataset_ingest(
     read or whose types conflict is kept in the quarantine (moved when ``move_source``,
     else copied) and :class:`QuarantinedError` says why. Nothing half-written becomes visible:
     the batch is staged first, then committed to the Delta table and the catalog together.
+    With ``check``, the new version then goes through the quality gate, which accepts or
+    rejects it; without, it stays ``pending`` until ``version_check`` runs.
     """
     _validate_name(name)
     _validate_mode(mode)
@@ -144,6 +155,8 @@ def dataset_ingest(
                 label=label,
             )
             outcome = _commit(name, batch, mode=mode, evolve=evolve, created_by=created_by)
+            if not outcome.duplicate:
+                sample_store(outcome.version, batch.parquet)
         except LakegateError as exc:
             if not quarantine or isinstance(exc, ConflictError):
                 raise
@@ -176,6 +189,10 @@ def dataset_ingest(
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     _discard(source, move_source)
+    if check and not outcome.duplicate:
+        report = version_check(dataset=name, number=outcome.version.number, created_by=created_by)
+        outcome.version.refresh_from_db()
+        outcome = IngestOutcome(version=outcome.version, duplicate=False, report=report)
     return outcome
 
 

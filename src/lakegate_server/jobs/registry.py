@@ -19,6 +19,7 @@ from lakegate_server.jobs.context import JobContext
 __all__ = ["JOBS", "JobSpec", "job_kinds", "job_spec", "validate_params"]
 
 JOBS: dict[str, str] = {
+    "check": "lakegate_server.quality.jobs:CHECK",
     "ingest": "lakegate_server.datasets.jobs:INGEST",
     "selfcheck": "lakegate_server.jobs.builtin:SELFCHECK",
 }

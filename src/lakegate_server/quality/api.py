@@ -1,0 +1,66 @@
+"""Quality-gate endpoints on dataset versions: check (as a run), report (JSON/HTML), approve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema, Status
+
+from lakegate_server.accounts.auth import authorize
+from lakegate_server.accounts.models import Role
+from lakegate_server.datasets.selectors import version_get
+from lakegate_server.jobs.schemas import RunOut
+from lakegate_server.jobs.services import run_create
+from lakegate_server.quality.selectors import report_latest
+from lakegate_server.quality.services import version_approve
+
+router = Router()
+
+
+class CheckIn(Schema):
+    reference: int | None = None
+
+
+class ApproveIn(Schema):
+    reason: str
+
+
+@router.post("/{name}/versions/{int:number}/check", response={202: RunOut}, summary="Check a version (a run)")
+def versions_check(
+    request: HttpRequest, name: str, number: int, payload: CheckIn | None = None
+) -> Status[RunOut]:
+    token = authorize(request, Role.EDITOR)
+    version_get(name=name, number=number)
+    params: dict[str, Any] = {"dataset": name, "version": number}
+    if payload and payload.reference:
+        params["reference"] = payload.reference
+    run = run_create(kind="check", params=params, created_by=f"token:{token.name}")
+    return Status(202, RunOut.model_validate(run.to_dict()))
+
+
+@router.get(
+    "/{name}/versions/{int:number}/report", response=dict[str, Any], summary="The latest check report"
+)
+def versions_report(
+    request: HttpRequest,
+    name: str,
+    number: int,
+    format: Literal["json", "html"] = Query("json"),  # noqa: A002
+) -> Any:
+    authorize(request, Role.VIEWER)
+    report = report_latest(dataset=name, number=number)
+    if format == "html":
+        return HttpResponse(Path(report.html_path).read_text(encoding="utf-8"), content_type="text/html")
+    return report.report
+
+
+@router.post(
+    "/{name}/versions/{int:number}/approve", response=dict[str, Any], summary="Accept a version (override)"
+)
+def versions_approve(request: HttpRequest, name: str, number: int, payload: ApproveIn) -> dict[str, Any]:
+    token = authorize(request, Role.EDITOR)
+    return version_approve(
+        dataset=name, number=number, reason=payload.reason, by=f"token:{token.name}"
+    ).summary()
