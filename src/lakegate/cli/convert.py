@@ -40,7 +40,8 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def convert(
     sources: Annotated[
-        list[Path], typer.Argument(help="Files to convert (csv, tsv, xlsx, ods, json, jsonl, ...).")
+        list[Path],
+        typer.Argument(metavar="SRC", help="Files to convert (csv, tsv, xlsx, ods, json, jsonl, ...)."),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created when missing).")],
     output_format: Annotated[

@@ -55,12 +55,10 @@ class Table:
     name: str | None
     frame: pl.LazyFrame
     warnings: list[str] = field(default_factory=list)
-    probes: list[pl.LazyFrame] = field(default_factory=list)
-    """Side queries over the same scan, computed in the pass that writes ``frame``."""
     recover: Callable[[BaseException], Table] | None = None
     """Called with a failure raised while writing ``frame``: return a table to retry, or raise."""
-    finish: Callable[[list[pl.DataFrame]], list[str]] | None = None
-    """Called with the ``probes`` results once ``frame`` was written: warnings known only then."""
+    finish: Callable[[], list[str]] | None = None
+    """Called once ``frame`` was written: warnings known only after a full pass."""
 
 
 class Reader(ABC):

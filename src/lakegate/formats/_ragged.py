@@ -4,8 +4,8 @@ polars reads a ragged file happily: a short row is padded with nulls and a long 
 cut (``truncate_ragged_lines``), and neither is reported. lakegate keeps those rows but
 says so. Two cheap signals decide whether any row is ragged:
 
-* *long rows*: the reader scans one spare column past the header; polars counts its
-  non-null values in the same pass that writes the output;
+* *long rows*: polars is first asked to fail on a row longer than the header; only
+  then does the reader read again, keeping the first fields of such rows;
 * *short rows*: this module counts separators and record ends per 16 MiB block with
   numpy (quoted fields excluded), in a thread while polars writes. When no row is long,
   the file has a short row exactly when a block holds fewer separators than
@@ -75,7 +75,7 @@ class RaggedScan:
             self._thread.start()
         return self
 
-    def report(self, long_rows: int) -> RaggedReport:
+    def report(self, *, long_rows: bool) -> RaggedReport:
         """Wait for the quick check; scan exactly when it or ``long_rows`` found a ragged row."""
         if self.fields <= 1:
             return RaggedReport()

@@ -52,7 +52,6 @@ __all__ = ["NULL_VALUES", "CsvReader", "Dialect", "sniff"]
 
 NULL_VALUES: Final = ["NULL", "null", "None", "N/A", "n/a", "#N/A"]
 SEPARATORS: Final = (",", ";", "\t", "|")
-EXTRA_COLUMN: Final = "__lakegate_extra__"
 _SNIFF_RECORDS: Final = 200
 _MAX_RETRIES: Final = 50
 _DECIMAL_COMMA: Final = r"^\s*[+-]?\d+,\d+\s*$"
@@ -111,7 +110,7 @@ def _column_names(raw: list[str]) -> list[str]:
     for index, cell in enumerate(raw, start=1):
         base = cell.strip() or f"column_{index}"
         name, n = base, 2
-        while name in seen or name == EXTRA_COLUMN:
+        while name in seen:
             name, n = f"{base}_{n}", n + 1
         seen.add(name)
         names.append(name)
@@ -157,7 +156,13 @@ class _CsvTable:
             for name in self.overrides
             if name not in dialect.names
         ]
-        sample = self._scan({name: _string() for name in dialect.names}).head(options.sample_rows).collect()
+        self.truncate = False  # polars then fails on a row longer than the header: see recover
+        self.long_rows = False
+        sample = (
+            self._scan({name: _string() for name in dialect.names}, truncate=True)
+            .head(options.sample_rows)
+            .collect()
+        )
         self.decimal_comma = dialect.separator != "," and any(
             sample[name].drop_nulls().str.contains(_DECIMAL_COMMA).any() for name in dialect.names
         )
@@ -168,13 +173,12 @@ class _CsvTable:
         self.ragged = RaggedScan(source, dialect.separator, dialect.quote, len(dialect.names)).start()
         self.retries = 0
 
-    def _scan(self, schema: Mapping[str, pl.DataType], *, decimal_comma: bool = False) -> pl.LazyFrame:
+    def _scan(
+        self, schema: Mapping[str, pl.DataType], *, decimal_comma: bool = False, truncate: bool | None = None
+    ) -> pl.LazyFrame:
         import polars as pl
 
         dialect = self.dialect
-        schema = dict(schema)
-        if len(dialect.names) > 1:
-            schema[EXTRA_COLUMN] = _string()
         try:
             return pl.scan_csv(
                 self.source,
@@ -182,10 +186,9 @@ class _CsvTable:
                 skip_rows=1 if dialect.header else 0,
                 separator=dialect.separator,
                 quote_char=dialect.quote,
-                schema=schema,
+                schema=dict(schema),
                 null_values=NULL_VALUES,
-                truncate_ragged_lines=True,
-                missing_columns="insert",
+                truncate_ragged_lines=self.truncate if truncate is None else truncate,
                 decimal_comma=decimal_comma,
                 raise_if_empty=False,
             )
@@ -201,21 +204,16 @@ class _CsvTable:
             pl.col(name) if kind.native else to_kind(pl.col(name), kind).alias(name)
             for name, kind in self.types.items()
         ]
-        probes = []
-        if len(self.dialect.names) > 1:
-            probes.append(scan.select(pl.col(EXTRA_COLUMN).is_not_null().sum()))
         return Table(
             name=None,
             frame=scan.select(columns),
             warnings=list(self.warnings),
-            probes=probes,
             recover=self.recover,
             finish=self.finish,
         )
 
-    def finish(self, results: list[pl.DataFrame]) -> list[str]:
-        long_rows = int(results[0].item()) if results else 0
-        warning = self.ragged.report(long_rows).warning(len(self.dialect.names))
+    def finish(self) -> list[str]:
+        warning = self.ragged.report(long_rows=self.long_rows).warning(len(self.dialect.names))
         return [warning] if warning else []
 
     def recover(self, exc: BaseException) -> Table:
@@ -224,6 +222,10 @@ class _CsvTable:
         self.retries += 1
         if self.retries > _MAX_RETRIES:
             raise ReaderError(str(self.path), _first_line(exc)) from exc
+        if "found more fields than defined" in message and not self.truncate:
+            # A row longer than the header: keep its first fields, report it (see _ragged).
+            self.truncate = self.long_rows = True
+            return self.table()
         if "invalid utf-8" in message.lower() and self.source == self.path:
             self.source = self.scratch / "utf8.csv"
             transcode_to_utf8(self.path, self.source, "cp1252")

@@ -92,35 +92,61 @@ def _open(path: Path, options: ReadOptions) -> Any:
 
 
 def _sheet(book: Any, name: str, path: Path) -> pl.DataFrame | None:
-    """The data of one sheet with its header found, or ``None`` when it is empty."""
-    import fastexcel
-    import polars as pl
+    """The data of one sheet with its header found, or ``None`` when it is empty.
 
+    calamine parses the whole sheet on every load, so the common case (the header is
+    the first row) is read once; only a sheet whose first row is empty or looks like
+    data is loaded again with the header found by a probe.
+    """
+    import fastexcel
+
+    options: dict[str, Any] = {
+        "dtype_coercion": "coerce",
+        "schema_sample_rows": None,
+        "skip_whitespace_tail_rows": True,
+    }
     try:
-        probe = pl.DataFrame(
-            book.load_sheet(
-                name, header_row=None, skip_rows=0, n_rows=_PROBE_ROWS, dtypes="string"
-            ).to_polars()
-        )
-        if probe.width == 0:
+        frame = _load(book, name, header_row=0, **options)
+        if frame.width == 0:
             return None
-        filled = probe.select(pl.any_horizontal(pl.all().is_not_null()).alias("filled"))["filled"]
-        if not filled.any():
+        if not all(column.startswith(_UNNAMED) for column in frame.columns) and looks_like_header(
+            [[c if not c.startswith(_UNNAMED) else "" for c in frame.columns], *_text_rows(frame)]
+        ):
+            return _named(frame)
+        first = _first_filled_row(book, name)
+        if first is None:
             return None
-        first = int(filled.arg_true()[0])
-        records = [[cell or "" for cell in row] for row in probe.slice(first).rows()]
-        header = looks_like_header(records)
-        options: dict[str, Any] = {"dtype_coercion": "coerce", "schema_sample_rows": None}
-        if header:
-            sheet = book.load_sheet(name, header_row=first, skip_whitespace_tail_rows=True, **options)
+        probe = _load(book, name, header_row=None, skip_rows=first, n_rows=_PROBE_ROWS, dtypes="string")
+        if looks_like_header([[cell or "" for cell in row] for row in probe.rows()]):
+            frame = _load(book, name, header_row=first, **options)
         else:
-            sheet = book.load_sheet(
-                name, header_row=None, skip_rows=first, skip_whitespace_tail_rows=True, **options
-            )
-        frame = pl.DataFrame(sheet.to_polars())
+            frame = _load(book, name, header_row=None, skip_rows=first, **options)
     except fastexcel.FastExcelError as exc:
         raise ReaderError(str(path), f"sheet {name!r}: {str(exc).strip().splitlines()[0]}") from exc
     return _named(frame)
+
+
+def _load(book: Any, name: str, **options: Any) -> pl.DataFrame:
+    import polars as pl
+
+    return pl.DataFrame(book.load_sheet(name, **options).to_polars())
+
+
+def _text_rows(frame: pl.DataFrame) -> list[list[str]]:
+    import polars as pl
+
+    head = frame.head(_PROBE_ROWS).select(pl.all().cast(pl.String))
+    return [[cell or "" for cell in row] for row in head.rows()]
+
+
+def _first_filled_row(book: Any, name: str) -> int | None:
+    import polars as pl
+
+    probe = _load(book, name, header_row=None, skip_rows=0, n_rows=_PROBE_ROWS, dtypes="string")
+    if probe.width == 0:
+        return None
+    filled = probe.select(pl.any_horizontal(pl.all().is_not_null()).alias("filled"))["filled"]
+    return int(filled.arg_true()[0]) if filled.any() else None
 
 
 def _named(frame: pl.DataFrame) -> pl.DataFrame | None:

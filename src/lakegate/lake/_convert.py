@@ -21,14 +21,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal
 
 from lakegate.errors import InputError, LakegateError, ReaderError
 from lakegate.formats import ArchiveLimits, ReadOptions, Table, is_multi_table, read_tables, safe_name
 from lakegate.formats._infer import check_overrides, dtype_name
-
-if TYPE_CHECKING:
-    import polars as pl
 
 __all__ = ["FORMATS", "ConvertResult", "OutputFormat", "TableResult", "convert", "output_stem"]
 
@@ -255,7 +252,7 @@ def _write(table: Table, base: Path, source: Path) -> tuple[Table, Path]:
     for attempt in range(_MAX_ATTEMPTS):
         target = base.with_name(f"{base.name}.{attempt}.parquet")
         try:
-            results = _sink(table, target)
+            table.frame.sink_parquet(target, compression="zstd")
         except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
             if table.recover is None:
                 raise ReaderError(str(source), _first_line(exc)) from exc
@@ -264,20 +261,9 @@ def _write(table: Table, base: Path, source: Path) -> tuple[Table, Path]:
         except OSError as exc:
             raise LakegateError(f"{target.parent}: cannot write ({exc.strerror or exc})") from exc
         if table.finish is not None:
-            table.warnings.extend(table.finish(results))
+            table.warnings.extend(table.finish())
         return table, target
     raise ReaderError(str(source), "too many columns did not fit their inferred types")
-
-
-def _sink(table: Table, target: Path) -> list[pl.DataFrame]:
-    import polars as pl
-
-    if not table.probes:
-        table.frame.sink_parquet(target, compression="zstd")
-        return []
-    sink = table.frame.sink_parquet(target, compression="zstd", lazy=True)
-    # One pass: polars shares the scan between the sink and the probes.
-    return pl.collect_all([sink, *table.probes])[1:]
 
 
 def _commit(item: _Staged, fmt: str, scratch: Path) -> int:
