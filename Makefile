@@ -52,6 +52,8 @@ test-postgres: bootstrap
 		$(UV) run pytest -n $(PYTEST_WORKERS) tests/server tests/e2e --ignore=tests/e2e/test_dashboard_browser.py
 
 bench: bootstrap
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || echo "wrk is missing: the serving benchmark will stop"
 	@$(UV) sync --frozen --quiet --group bench
 	@set -e; for script in benchmarks/[a-z]*.py; do \
 		echo "== $$script"; $(UV) run --group bench python $$script; done

@@ -22,6 +22,7 @@ from lakegate_server.datasets.api import router as datasets_router
 from lakegate_server.jobs.api import router as runs_router
 from lakegate_server.knowledge.api import router as kb_router
 from lakegate_server.quality.api import router as quality_router
+from lakegate_server.training.api import models_router, pipelines_router
 
 __all__ = ["api", "error_body"]
 
@@ -44,6 +45,8 @@ api.add_router("/stats", stats_router, tags=["datasets"])
 api.add_router("/runs", runs_router, tags=["runs"])
 api.add_router("/kb", kb_router, tags=["knowledge"])
 api.add_router("/tokens", tokens_router, tags=["tokens"])
+api.add_router("/pipelines", pipelines_router, tags=["training"])
+api.add_router("/models", models_router, tags=["training"])
 
 _STATUS_CODES = {
     400: "bad_request",

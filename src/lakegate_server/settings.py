@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "lakegate_server.jobs",
     "lakegate_server.datasets",
     "lakegate_server.quality",
+    "lakegate_server.training",
     "lakegate_server.knowledge",
     "lakegate_server.dashboard",
 ]

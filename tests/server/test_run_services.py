@@ -28,7 +28,8 @@ def make_run(**params) -> Run:
 
 
 def test_create_validates_kind_and_params():
-    with pytest.raises(InputError, match="unknown run kind 'nope'; known kinds: check, ingest, selfcheck"):
+    known = "check, ingest, predict, selfcheck, train"
+    with pytest.raises(InputError, match=f"unknown run kind 'nope'; known kinds: {known}"):
         run_create(kind="nope")
     with pytest.raises(InputError, match=r"params\.seconds"):
         make_run(seconds=-1)

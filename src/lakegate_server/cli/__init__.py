@@ -15,6 +15,7 @@ SERVER_COMMAND_MODULES = (
     "lakegate_server.cli.runs",
     "lakegate_server.cli.service",
     "lakegate_server.cli.tokens",
+    "lakegate_server.cli.training",
 )
 
 for _module in SERVER_COMMAND_MODULES:

@@ -21,7 +21,9 @@ __all__ = ["JOBS", "JobSpec", "job_kinds", "job_spec", "validate_params"]
 JOBS: dict[str, str] = {
     "check": "lakegate_server.quality.jobs:CHECK",
     "ingest": "lakegate_server.datasets.jobs:INGEST",
+    "predict": "lakegate_server.training.jobs:PREDICT",
     "selfcheck": "lakegate_server.jobs.builtin:SELFCHECK",
+    "train": "lakegate_server.training.jobs:TRAIN",
 }
 
 

@@ -4,6 +4,7 @@ A version is checked against its reference's stored profiles (and samples), neve
 reference data. The verdict decides ``DatasetVersion.status``: pass and warn accept it;
 fail rejects it (policy ``fail``, the default) or accepts it with a warning (policy
 ``warn``). An editor's approval accepts a version whatever the verdict, and is kept.
+An accepted version starts the pipelines it triggers; a failed gate notifies their channels.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from lakegate.errors import ConflictError, InputError, NotFoundError
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 from lakegate_server.datasets.selectors import version_accepted, version_get
 from lakegate_server.quality.models import CheckReport
+from lakegate_server.training.services import (
+    pipeline_runs_for_accepted_version,
+    pipelines_gate_failed_notify,
+)
 
 __all__ = ["contract_infer", "sample_path", "sample_store", "version_approve", "version_check"]
 
@@ -133,7 +138,17 @@ def version_check(
             version.status = VersionStatus.REJECTED if failed else VersionStatus.ACCEPTED
         version.save(update_fields=["verdict", "status"])
     log.info("version checked", extra={"dataset": dataset, "version": version.number, "verdict": verdict})
+    _after_verdict(version)
     return row
+
+
+def _after_verdict(version: DatasetVersion) -> None:
+    """What follows a decision: pipelines for an accepted version, notices for a failed gate."""
+    name = version.dataset.name
+    if version.verdict == "fail":
+        pipelines_gate_failed_notify(dataset=name, number=version.number)
+    if version.status == VersionStatus.ACCEPTED:
+        pipeline_runs_for_accepted_version(dataset=name, number=version.number)
 
 
 @transaction.atomic
@@ -153,6 +168,7 @@ def version_approve(*, dataset: str, number: int, reason: str, by: str) -> Datas
     version.approved_reason = reason.strip()
     version.approved_at = timezone.now()
     version.save(update_fields=["status", "approved_by", "approved_reason", "approved_at"])
+    transaction.on_commit(lambda: pipeline_runs_for_accepted_version(dataset=dataset, number=number))
     return version
 
 

@@ -1,0 +1,257 @@
+"""``lakegate run``, ``lakegate pipelines list``, ``lakegate models ...``, ``lakegate predict``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, handle_errors, print_json
+from lakegate_server.cli._setup import server_command
+from lakegate_server.cli.runs import _show, _wait
+
+__all__ = ["register"]
+
+pipelines = typer.Typer(help="Pipelines declared in lakegate.yaml.", no_args_is_help=True)
+models = typer.Typer(
+    help="Registered models: versions, champions, promotion, rollback, audit.", no_args_is_help=True
+)
+
+ModelName = Annotated[str, typer.Argument(help="Model name (= its pipeline's name).")]
+Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit log).")]
+_STAGE_STYLE = {"champion": "green", "candidate": "cyan", "archived": "dim"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("predict")(predict)
+    app.add_typer(pipelines, name="pipelines")
+    app.add_typer(models, name="models")
+
+
+def _metrics(metrics: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:.4g}" if isinstance(v, int | float) else f"{k} -" for k, v in metrics.items())
+
+
+@handle_errors
+def run(
+    pipeline: Annotated[str, typer.Argument(help="Pipeline name (see `lakegate pipelines list`).")],
+    wait: Annotated[bool, typer.Option("--wait", help="Wait until the run finishes.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 1800.0,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Train PIPELINE on its accepted data now (a worker runs it; --wait follows it)."""
+    server_command("cli", verbose=verbose)
+    from lakegate_server.training.services import pipeline_run_create
+
+    queued = pipeline_run_create(name=pipeline, created_by="cli")
+    finished = _wait(queued.pk, timeout) if wait else queued
+    _show(finished, json_output=json_output)
+    if wait and finished.status != "succeeded":
+        raise typer.Exit(code=1)
+
+
+@pipelines.command("list")
+@handle_errors
+def pipelines_list(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
+    """Pipelines of this environment with their champion and last run."""
+    settings = server_command("cli", verbose=verbose)
+    from lakegate_server.training.selectors import pipeline_list
+
+    rows = pipeline_list()
+    if json_output:
+        print_json({"env": settings.env, "items": rows})
+        return
+    if not rows:
+        console.print(f"no pipelines in {settings.paths.config_file} (env {settings.env})")
+        return
+    table = Table("pipeline", "inputs", "model", "triggers", "champion", "last run")
+    for row in rows:
+        triggers = ", ".join(next(iter(t)) if len(t) == 1 else "cron" for t in row["triggers"])
+        last = f"{row['last_run']} {row['last_run_status']}" if row["last_run"] else ""
+        champion = f"v{row['champion_version']}" if row["champion_version"] else ""
+        table.add_row(
+            row["name"],
+            ", ".join(row["inputs"]),
+            f"{row['task']} {row['algorithm'].rpartition('.')[2]}",
+            triggers,
+            champion,
+            last,
+        )
+    console.print(table)
+
+
+@models.command("list")
+@handle_errors
+def models_list(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
+    """Registered models with their champion."""
+    server_command("cli", verbose=verbose)
+    from lakegate_server.training.selectors import model_list
+
+    rows = model_list()
+    if json_output:
+        print_json({"items": rows})
+        return
+    table = Table("model", "versions", "champion", "champion metrics", "algorithm", "updated")
+    for row in rows:
+        table.add_row(
+            row["name"],
+            str(row["versions"]),
+            f"v{row['champion_version']}" if row["champion_version"] else "-",
+            _metrics(row["champion_metrics"]),
+            row["algorithm"].rpartition(".")[2],
+            row["updated_at"].strftime("%Y-%m-%d %H:%M"),
+        )
+    console.print(table)
+
+
+@models.command("show")
+@handle_errors
+def models_show(
+    name: ModelName,
+    version: Annotated[int | None, typer.Option(help="One version in full (default: all versions).")] = None,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """A model's versions, or one version: metrics, robustness, lineage, decision."""
+    server_command("cli", verbose=verbose)
+    from lakegate_server.training.selectors import model_version_get, model_versions
+
+    if version is not None:
+        found = model_version_get(name=name, number=version)
+        data = found.to_dict()
+        if json_output:
+            print_json(data)
+            return
+        _print_version(data)
+        return
+    items = [v.summary() for v in model_versions(name=name)]
+    if json_output:
+        print_json({"name": name, "items": items})
+        return
+    table = Table("version", "stage", "metrics", "robustness", "run", "created")
+    for item in items:
+        style = _STAGE_STYLE.get(item["stage"], "white")
+        table.add_row(
+            f"v{item['version']}",
+            f"[{style}]{item['stage']}[/{style}]",
+            _metrics(item["metrics"]),
+            _metrics(item["robustness"]),
+            str(item["run"] or ""),
+            item["created_at"].strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    console.print(table)
+
+
+def _print_version(data: dict[str, Any]) -> None:
+    style = _STAGE_STYLE.get(data["stage"], "white")
+    console.print(
+        f"[bold]{data['name']}[/bold] v{data['version']}: [{style}]{data['stage']}[/{style}] "
+        f"{data['algorithm']} ({data['task']}), sha256 {data['sha256'][:12]}",
+        highlight=False,
+    )
+    console.print(f"  metrics: {_metrics(data['metrics'])}", highlight=False)
+    console.print(f"  robustness: {_metrics(data['robustness'].get('summary', {}))}", highlight=False)
+    for item in data["lineage"]:
+        versions = ", ".join(f"v{n}" for n in item["versions"])
+        console.print(f"  trained on {item['dataset']} {versions} ({item['rows']:,} rows)", highlight=False)
+    if data["decision"]:
+        console.print(f"  decision: {data['decision'].get('reason', '')}", highlight=False)
+    console.print(f"  card: {data['card_path']}", highlight=False)
+
+
+def _stage_change(verb: str, version: Any, json_output: bool) -> None:
+    if json_output:
+        print_json(version.to_dict())
+        return
+    console.print(f"[green]{version.model.name} v{version.number} {verb}[/green]; it is now the champion")
+
+
+@models.command("promote")
+@handle_errors
+def models_promote(
+    name: ModelName,
+    version: Annotated[int, typer.Argument(help="Version to make champion.")],
+    reason: Reason,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Make VERSION the champion by hand (the old champion is archived)."""
+    server_command("cli", verbose=verbose)
+    from lakegate_server.training.services import model_promote
+
+    _stage_change(
+        "promoted", model_promote(name=name, number=version, reason=reason, actor="cli"), json_output
+    )
+
+
+@models.command("rollback")
+@handle_errors
+def models_rollback(
+    name: ModelName,
+    reason: Reason,
+    version: Annotated[
+        int | None, typer.Option(help="Former champion to restore (default: the one before the current).")
+    ] = None,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Restore a former champion."""
+    server_command("cli", verbose=verbose)
+    from lakegate_server.training.services import model_rollback
+
+    restored = model_rollback(name=name, number=version, reason=reason, actor="cli")
+    _stage_change("restored", restored, json_output)
+
+
+@models.command("audit")
+@handle_errors
+def models_audit(name: ModelName, json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
+    """Every stage change of a model, newest first: who, when, why, what was compared."""
+    server_command("cli", verbose=verbose)
+    from lakegate_server.training.selectors import model_audit
+
+    items = [change.to_dict() for change in model_audit(name=name)]
+    if json_output:
+        print_json({"name": name, "items": items})
+        return
+    table = Table("when", "version", "change", "by", "why")
+    for item in items:
+        table.add_row(
+            item["created_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            f"v{item['version']}",
+            f"{item['from_stage'] or '-'} -> {item['to_stage']}",
+            item["actor"],
+            item["reason"],
+        )
+    console.print(table)
+
+
+@handle_errors
+def predict(
+    model: Annotated[str, typer.Argument(help="Model name; its champion scores the file.")],
+    source: Annotated[Path, typer.Argument(help="File to score (any format lakegate reads).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")],
+    version: Annotated[int | None, typer.Option(help="Score with this version, not the champion.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Sheet or table to take from a workbook/PDF.")] = None,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Score FILE with MODEL's champion into a Parquet file (written atomically, recorded)."""
+    server_command("cli", verbose=verbose)
+    from lakegate_server.training.predictions import predictions_to_file
+
+    batch = predictions_to_file(
+        name=model, source=source, out=out, number=version, sheet=sheet, created_by="cli"
+    )
+    if json_output:
+        print_json(batch.to_dict())
+        return
+    console.print(
+        f"Wrote {batch.rows:,} predictions of {model} v{batch.version.number} to {out} "
+        f"({batch.seconds:.2f} s)",
+        highlight=False,
+    )

@@ -1,0 +1,222 @@
+"""The ``train`` and ``predict`` jobs (worker side).
+
+``train`` is safe to retry after a worker was killed: its work folder is keyed by run
+(``.lakegate/artifacts/runs/<run>/pipeline/``), so the retry reads finished steps back
+from the cache and trains the same bytes; registration is unique per run, so it finds the
+version the first attempt may already have registered instead of adding another.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lakegate.errors import LakegateError, LeaseLostError, Transient
+from lakegate.models import Predictor
+from lakegate.notify import Notification
+from lakegate.pipelines import PipelineSpec, ProgressEvent, run_pipeline
+from lakegate_server.jobs.context import JobContext
+from lakegate_server.jobs.models import Run
+from lakegate_server.jobs.registry import JobSpec
+from lakegate_server.training.inputs import pipeline_inputs
+from lakegate_server.training.models import ModelVersion
+from lakegate_server.training.notifications import pipeline_notify
+from lakegate_server.training.predictions import model_load, predictions_to_lake
+from lakegate_server.training.registry import Registration, model_version_register
+from lakegate_server.training.selectors import model_champion, pipeline_get
+from lakegate_server.training.services import pipeline_predict_queue
+
+__all__ = ["PREDICT", "TRAIN", "PredictParams", "TrainParams"]
+
+
+class ScoreTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str
+    version: int = Field(ge=1)
+
+
+class TrainParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pipeline: str
+    trigger: Literal["manual", "on_new_version", "cron"] = "manual"
+    dataset: str | None = Field(None, description="The dataset whose new version triggered the run.")
+    version: int | None = None
+    predict: ScoreTarget | None = Field(None, description="Score this version once training is done.")
+
+
+def _progress(ctx: JobContext) -> Any:
+    def on_step(event: ProgressEvent) -> None:
+        fields: dict[str, Any] = {"stage": event.stage, "status": event.status}
+        if event.rows is not None:
+            fields["rows"] = event.rows
+        if event.seconds is not None:
+            fields["seconds"] = round(event.seconds, 3)
+        ctx.log(event.message, **fields)  # also a checkpoint: a lost lease stops the run here
+
+    return on_step
+
+
+def _previous(spec: PipelineSpec) -> Predictor | None:
+    """The champion, for clustering that continues from it (warm start)."""
+    if not spec.model.warm_start or model_champion(name=spec.name) is None:
+        return None
+    return model_load(name=spec.name)[1]
+
+
+def _notify_outcome(ctx: JobContext, spec: PipelineSpec, registration: Registration) -> None:
+    """Send "trained" (and "promoted") once per version, even when the run was retried."""
+    version = registration.version
+    if version.notified is not None or (not registration.created and version.run_id != ctx.run_id):
+        return
+    metrics = ", ".join(f"{k}={v:.4g}" for k, v in version.metrics.items() if isinstance(v, int | float))
+    common = {"pipeline": spec.name, "run_id": str(ctx.run_id)}
+    outcome = pipeline_notify(
+        spec,
+        Notification(
+            event="model.trained",
+            title=f"{spec.name} v{version.number} trained ({version.stage})",
+            text=str(version.decision.get("reason", "")),
+            fields={"version": version.number, "stage": version.stage, "metrics": metrics},
+            **common,
+        ),
+    )
+    if version.decision.get("promote"):
+        outcome |= {
+            f"promoted:{name}": error
+            for name, error in pipeline_notify(
+                spec,
+                Notification(
+                    event="model.promoted",
+                    title=f"{spec.name} v{version.number} is the new champion",
+                    text=str(version.decision.get("reason", "")),
+                    fields={"version": version.number, "metrics": metrics},
+                    **common,
+                ),
+            ).items()
+        }
+    ModelVersion.objects.filter(pk=version.pk).update(notified=outcome)
+    if outcome:
+        ctx.log("notifications sent", delivered=sorted(k for k, v in outcome.items() if v is None))
+
+
+def _train(ctx: JobContext, spec: PipelineSpec, params: TrainParams) -> dict[str, Any]:
+    ctx.log("training started", pipeline=spec.name, trigger=params.trigger)
+    inputs, lineage = pipeline_inputs(spec)
+    for item in lineage:
+        ctx.log(
+            "input",
+            dataset=item.dataset,
+            versions=[v.number for v in item.versions],
+            rows=sum(v.rows for v in item.versions),
+        )
+    result = run_pipeline(
+        spec,
+        inputs,
+        ctx.artifacts_dir / "pipeline",
+        on_step=_progress(ctx),
+        previous_model=_previous(spec),
+    )
+    ctx.checkpoint()
+    registration = model_version_register(
+        spec=spec, result=result, lineage=lineage, run_id=ctx.run_id, created_by=f"run:{ctx.run_id}"
+    )
+    version = registration.version
+    if registration.created:
+        verb = "promoted to champion" if registration.promoted else "kept as a candidate"
+        ctx.log(f"registered v{version.number}, {verb}", reason=registration.decision.reason)  # type: ignore[union-attr]
+    elif version.run_id == ctx.run_id:
+        ctx.log(f"v{version.number} was already registered by this run (retry)")
+    else:
+        ctx.log(f"same model as v{version.number}; no new version")
+    _notify_outcome(ctx, spec, registration)
+    scoring = None
+    if params.predict is not None:
+        queued = pipeline_predict_queue(
+            model=spec.name, dataset=params.predict.dataset, number=params.predict.version
+        )
+        scoring = queued.pk if queued else None
+    version.refresh_from_db()
+    return {
+        "pipeline": spec.name,
+        "model": spec.name,
+        "version": version.number,
+        "stage": version.stage,
+        "created": registration.created,
+        "promoted": bool(version.decision.get("promote")) and version.run_id == ctx.run_id,
+        "decision": version.decision.get("reason", ""),
+        "metrics": version.metrics,
+        "sha256": version.sha256,
+        "inputs": version.lineage,
+        "cache_hits": result.cache_hits,
+        "seconds": round(result.seconds, 3),
+        "predict_run": scoring,
+    }
+
+
+def train(ctx: JobContext, params: TrainParams) -> dict[str, Any]:
+    spec = pipeline_get(name=params.pipeline)
+    try:
+        return _train(ctx, spec, params)
+    except LeaseLostError:
+        raise
+    except Exception as exc:
+        retried = isinstance(exc, Transient) and ctx.attempt < _max_attempts(ctx.run_id)
+        if not retried:
+            message = exc.message if isinstance(exc, LakegateError) else f"{type(exc).__name__}: {exc}"
+            pipeline_notify(
+                spec,
+                Notification(
+                    event="run.failed",
+                    title=f"{spec.name}: training run {ctx.run_id} failed",
+                    text=message,
+                    pipeline=spec.name,
+                    run_id=str(ctx.run_id),
+                    fields={"attempt": ctx.attempt, "trigger": params.trigger},
+                ),
+            )
+        raise
+
+
+def _max_attempts(run_id: int) -> int:
+    return int(Run.objects.values_list("max_attempts", flat=True).get(id=run_id))
+
+
+TRAIN = JobSpec(
+    name="train",
+    description="Train a pipeline on its accepted data, register the model, apply the promotion rule.",
+    params=TrainParams,
+    func=train,
+)
+
+
+class PredictParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    dataset: str
+    version: int = Field(ge=1)
+
+
+def predict(ctx: JobContext, params: PredictParams) -> dict[str, Any]:
+    ctx.log("scoring started", model=params.model, dataset=params.dataset, version=params.version)
+    batch = predictions_to_lake(
+        name=params.model,
+        dataset=params.dataset,
+        number=params.version,
+        run_id=ctx.run_id,
+        created_by=f"run:{ctx.run_id}",
+    )
+    ctx.log("predictions written", rows=batch.rows, output=batch.output, model_version=batch.version.number)
+    result = batch.to_dict()
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in result.items()}
+
+
+PREDICT = JobSpec(
+    name="predict",
+    description="Score an accepted dataset version with a model's champion into <model>_predictions.",
+    params=PredictParams,
+    func=predict,
+)

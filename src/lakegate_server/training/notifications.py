@@ -1,0 +1,56 @@
+"""Pipeline notifications: the channels of ``lakegate.yaml``, e-mail through Django's backend.
+
+Events (``Notification.event``): ``model.trained``, ``model.promoted``, ``run.failed``,
+``gate.failed``. A notification that cannot be delivered is logged and reported back,
+never raised: it must not fail the training that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from lakegate.errors import ConfigError, NotificationError
+from lakegate.notify import Notification, send_notification
+from lakegate.pipelines import PipelineSpec, load_notifiers
+
+__all__ = ["django_email_sender", "pipeline_notify"]
+
+log = logging.getLogger("lakegate.notify")
+
+
+def django_email_sender(to: list[str], subject: str, body: str) -> None:
+    """The core's ``EmailSender``: Django's mail backend (EMAIL_* settings, locmem in tests)."""
+    try:
+        send_mail(subject, body, None, to, fail_silently=False)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise NotificationError(f"e-mail to {', '.join(to)} not sent: {exc}") from exc
+
+
+def _channels() -> dict[str, Any]:
+    lg = settings.LAKEGATE
+    document: dict[str, Any] = {"notifiers": lg.notifiers, "environments": lg.environments}
+    return load_notifiers(document, env=lg.env, filename=lg.paths.config_file.name)
+
+
+def pipeline_notify(spec: PipelineSpec, notification: Notification) -> dict[str, str | None]:
+    """Send ``notification`` to the pipeline's channels; return name -> None or the error."""
+    if not spec.notifications:
+        return {}
+    try:
+        channels = _channels()
+    except ConfigError as exc:
+        log.error("notifiers misconfigured", extra={"pipeline": spec.name, "error": exc.message})
+        return dict.fromkeys(spec.notifications, exc.message)
+    outcome = send_notification(channels, spec.notifications, notification, email_sender=django_email_sender)
+    for name, error in outcome.items():
+        if error is not None:
+            log.warning(
+                "notification not delivered",
+                extra={"pipeline": spec.name, "event": notification.event, "channel": name, "error": error},
+            )
+    return outcome

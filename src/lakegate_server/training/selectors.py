@@ -1,0 +1,199 @@
+"""Training reads: pipeline specs from settings, models, versions, champions, the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, QuerySet
+
+from lakegate.errors import NotFoundError
+from lakegate.pipelines import PipelineSpec, config_hash, load_pipelines
+from lakegate_server.jobs.models import Run
+from lakegate_server.training.models import (
+    ModelVersion,
+    PredictionBatch,
+    RegisteredModel,
+    Stage,
+    StageChange,
+)
+
+__all__ = [
+    "ChampionRef",
+    "champion_generations",
+    "champion_ref",
+    "model_audit",
+    "model_champion",
+    "model_get",
+    "model_list",
+    "model_version_get",
+    "model_versions",
+    "pipeline_get",
+    "pipeline_last_runs",
+    "pipeline_list",
+    "pipeline_specs",
+    "prediction_batches",
+    "version_artifact_dir",
+]
+
+
+def pipeline_specs() -> dict[str, PipelineSpec]:
+    """Every pipeline of ``lakegate.yaml`` for the project's environment (``LAKEGATE_ENV``).
+
+    Read on each call: parsing takes milliseconds and tests swap settings freely.
+    """
+    lg = settings.LAKEGATE
+    document: dict[str, Any] = {"pipelines": lg.pipelines, "environments": lg.environments}
+    if lg.notifiers:
+        document["notifiers"] = lg.notifiers
+    return load_pipelines(document, env=lg.env, filename=str(lg.paths.config_file.name))
+
+
+def pipeline_get(*, name: str) -> PipelineSpec:
+    specs = pipeline_specs()
+    if name not in specs:
+        raise NotFoundError(
+            f"no pipeline {name!r} in lakegate.yaml (defined: {', '.join(sorted(specs)) or 'none'})",
+            detail={"pipeline": name, "defined": sorted(specs)},
+        )
+    return specs[name]
+
+
+def pipeline_last_runs(*, names: list[str]) -> dict[str, Run]:
+    """The newest ``train`` run of each pipeline."""
+    found: dict[str, Run] = {}
+    for run in Run.objects.filter(kind="train").order_by("-id")[:500]:
+        name = (run.params or {}).get("pipeline")
+        if name in names and name not in found:
+            found[name] = run
+    return found
+
+
+def pipeline_list() -> list[dict[str, Any]]:
+    """Every pipeline with its champion version and newest training run."""
+    specs = pipeline_specs()
+    champions = dict(ModelVersion.objects.filter(stage=Stage.CHAMPION).values_list("model__name", "number"))
+    runs = pipeline_last_runs(names=list(specs))
+    rows = []
+    for name, spec in sorted(specs.items()):
+        run = runs.get(name)
+        rows.append(
+            {
+                "name": name,
+                "description": spec.description,
+                "inputs": list(spec.inputs),
+                "task": spec.model.task,
+                "algorithm": spec.model.canonical_algorithm,
+                "target": spec.target,
+                "metrics": list(spec.metrics),
+                "promotion": spec.promotion.model_dump(mode="json"),
+                "triggers": [t.model_dump(mode="json") for t in spec.triggers],
+                "notifications": list(spec.notifications),
+                "predict_on": spec.predict_on,
+                "config_hash": config_hash(spec),
+                "champion_version": champions.get(name),
+                "last_run": run.pk if run else None,
+                "last_run_status": run.status if run else None,
+            }
+        )
+    return rows
+
+
+def model_list() -> list[dict[str, Any]]:
+    """Every registered model with its champion and latest version."""
+    rows = []
+    for model in RegisteredModel.objects.annotate(version_count=Count("versions")).order_by("name"):
+        latest = model.versions.order_by("-number").first()
+        champion = model.versions.filter(stage=Stage.CHAMPION).first()
+        rows.append(
+            {
+                "name": model.name,
+                "versions": model.version_count,
+                "latest_version": latest.number if latest else None,
+                "champion_version": champion.number if champion else None,
+                "champion_metrics": champion.metrics if champion else {},
+                "task": latest.task if latest else "",
+                "algorithm": latest.algorithm if latest else "",
+                "updated_at": latest.created_at if latest else model.created_at,
+            }
+        )
+    return rows
+
+
+def model_get(*, name: str) -> RegisteredModel:
+    model = RegisteredModel.objects.filter(name=name).first()
+    if model is None:
+        raise NotFoundError(f"no model named {name!r} (train its pipeline first)", detail={"model": name})
+    return model
+
+
+def model_versions(*, name: str) -> QuerySet[ModelVersion]:
+    return model_get(name=name).versions.select_related("model").order_by("-number")
+
+
+def model_version_get(*, name: str, number: int) -> ModelVersion:
+    version = model_versions(name=name).filter(number=number).first()
+    if version is None:
+        raise NotFoundError(
+            f"model {name!r} has no version {number}", detail={"model": name, "version": number}
+        )
+    return version
+
+
+def model_champion(*, name: str) -> ModelVersion | None:
+    return model_versions(name=name).filter(stage=Stage.CHAMPION).first()
+
+
+def model_audit(*, name: str, limit: int = 200) -> list[StageChange]:
+    model = model_get(name=name)
+    return list(
+        StageChange.objects.filter(model=model).select_related("model", "version")[: max(1, min(limit, 1000))]
+    )
+
+
+def prediction_batches(*, name: str, limit: int = 50) -> list[PredictionBatch]:
+    model = model_get(name=name)
+    return list(
+        PredictionBatch.objects.filter(version__model=model).select_related("version__model")[
+            : max(1, min(limit, 1000))
+        ]
+    )
+
+
+def version_artifact_dir(version: ModelVersion) -> Path:
+    """The version's model folder (stored relative to the project folder)."""
+    path = Path(version.artifact_path)
+    return path if path.is_absolute() else settings.LAKEGATE.project_dir / path
+
+
+@dataclass(frozen=True)
+class ChampionRef:
+    """What the online route needs to load a champion: no ORM object crosses threads."""
+
+    name: str
+    version: int
+    generation: int
+    sha256: str
+    path: Path
+
+
+def champion_ref(*, name: str) -> ChampionRef | None:
+    version = (
+        ModelVersion.objects.filter(model__name=name, stage=Stage.CHAMPION).select_related("model").first()
+    )
+    if version is None:
+        return None
+    return ChampionRef(
+        name=name,
+        version=version.number,
+        generation=version.model.generation,
+        sha256=version.sha256,
+        path=version_artifact_dir(version),
+    )
+
+
+def champion_generations() -> dict[str, int]:
+    """Model name -> generation: one cheap query tells whether any champion changed."""
+    return dict(RegisteredModel.objects.values_list("name", "generation"))

@@ -1,0 +1,225 @@
+"""The online route: a Starlette app in front of Django, sharing tokens and the registry."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import anyio.from_thread
+import httpx
+import pytest
+from django.core.handlers.asgi import ASGIHandler
+
+from lakegate_server.accounts.models import ApiToken
+from lakegate_server.accounts.services import token_create, token_revoke
+from lakegate_server.serving import build_app, mount
+from lakegate_server.serving.cache import ChampionCache, TokenCache
+from lakegate_server.training.services import model_promote, pipeline_run_create
+from tests.server.training.data import CHURN, customer_frame
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+RECORD = {
+    "customer_id": 9,
+    "age": 41,
+    "income": 52000.0,
+    "city": "nice",
+    "plan": "basic",
+    "tenure_months": 3,
+    "tickets": 4,
+    "signup_date": "2022-05-01",
+}
+
+
+@pytest.fixture
+def trained(ingest, pipelines, execute_queued):
+    ingest("customers", customer_frame(1200, seed=1))
+    pipelines(churn=CHURN)
+    pipeline_run_create(name="churn", created_by="test")
+    assert execute_queued() == ["succeeded"]
+
+
+class PortalClient:
+    """Requests into the ASGI app on one long-lived event loop (like a server's)."""
+
+    def __init__(self, app: Any, portal: Any) -> None:
+        self.app = app
+        self.portal = portal
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+                return await http.request(method, path, **kwargs)
+
+        return self.portal.call(send)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+
+@pytest.fixture
+def serving() -> Any:
+    return build_app(champions=ChampionCache(refresh_seconds=0.05))
+
+
+@pytest.fixture
+def client(serving) -> Iterator[PortalClient]:
+    with anyio.from_thread.start_blocking_portal() as portal:
+        yield PortalClient(mount(ASGIHandler(), serving), portal)
+
+
+def bearer(role: str = "viewer") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_create(name=f'{role}-x', role=role).raw}"}
+
+
+def test_it_predicts_with_the_champion(trained, client):
+    response = client.post("/api/v1/models/churn/predict", json=RECORD, headers=bearer())
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert (body["model"], body["version"]) == ("churn", 1)
+    assert body["predictions"][0] in (True, False)
+    (probabilities,) = body["probabilities"]
+    assert set(probabilities) == {"False", "True"}
+    assert abs(sum(probabilities.values()) - 1) < 1e-9
+
+
+def test_lists_of_records_and_big_batches(trained, client):
+    headers = bearer()
+    listed = client.post("/api/v1/models/churn/predict", json=[RECORD, RECORD], headers=headers)
+    assert len(listed.json()["predictions"]) == 2
+    many = [{**RECORD, "customer_id": i, "tenure_months": i % 60} for i in range(200)]
+    wrapped = client.post("/api/v1/models/churn/predict", json={"records": many}, headers=headers)
+    assert wrapped.status_code == 200
+    assert len(wrapped.json()["predictions"]) == 200  # predicted in a worker thread
+
+
+def test_a_bad_field_is_a_422_naming_it(trained, client):
+    bad = {**RECORD, "age": "forty", "plan": 3}
+    response = client.post("/api/v1/models/churn/predict", json=bad, headers=bearer())
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert {item["field"] for item in error["detail"]} == {"age", "plan"}
+    assert "age" in error["message"]
+    missing = {k: v for k, v in RECORD.items() if k != "tenure_months"}
+    response = client.post("/api/v1/models/churn/predict", json=[RECORD, missing], headers=bearer())
+    assert response.json()["error"]["detail"] == [{"field": "tenure_months", "reason": "missing", "row": 1}]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [(b"{not json", "invalid_json"), (b"42", "invalid_input"), (b'"text"', "invalid_input")],
+)
+def test_bodies_that_are_not_records(trained, client, body, code):
+    response = client.post(
+        "/api/v1/models/churn/predict", content=body, headers={**bearer(), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == code
+
+
+def test_tokens_are_checked_like_the_api(trained, client):
+    for headers in ({}, {"Authorization": "Bearer lg_nope_nope"}, {"Authorization": "Basic abc"}):
+        response = client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_revoked_token_works_until_its_cache_entry_expires(trained, ingest):
+    tokens = TokenCache(ttl=0.3)
+    app = mount(ASGIHandler(), build_app(tokens=tokens))
+    issued = token_create(name="short-lived", role="viewer")
+    headers = {"Authorization": f"Bearer {issued.raw}"}
+    with anyio.from_thread.start_blocking_portal() as portal:
+        client = PortalClient(app, portal)
+        assert client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers).status_code == 200
+        token_revoke(token_id=issued.token.pk)
+        assert client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers).status_code == 200
+        time.sleep(0.35)
+        assert client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers).status_code == 401
+    assert ApiToken.objects.get(pk=issued.token.pk).last_used_at is not None
+
+
+def test_a_revoked_token_is_dropped_by_the_background_recheck(trained):
+    app = mount(ASGIHandler(), build_app(tokens=TokenCache(ttl=60, refresh_after=0.0)))
+    issued = token_create(name="rechecked", role="viewer")
+    headers = {"Authorization": f"Bearer {issued.raw}"}
+    url = "/api/v1/models/churn/predict"
+    with anyio.from_thread.start_blocking_portal() as portal:
+        client = PortalClient(app, portal)
+        assert client.post(url, json=RECORD, headers=headers).status_code == 200
+        token_revoke(token_id=issued.token.pk)
+        # Served from the cache while a re-check runs in the background ...
+        assert client.post(url, json=RECORD, headers=headers).status_code == 200
+        deadline = time.monotonic() + 10
+        status = 200
+        while status == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            status = client.post(url, json=RECORD, headers=headers).status_code
+    assert status == 401, "... which drops the revoked token long before the 60 s expiry"
+
+
+def test_unknown_models_and_models_without_a_champion(trained, client, registry):
+    assert client.post("/api/v1/models/nope/predict", json=RECORD, headers=bearer()).status_code == 404
+    weird = client.post("/api/v1/models/a%20b/predict", json=RECORD, headers=bearer())
+    assert weird.status_code == 404
+    registry("empty", ["candidate"])
+    response = client.post("/api/v1/models/empty/predict", json=RECORD, headers=bearer())
+    assert response.status_code == 404
+    assert response.json()["error"] == {
+        "code": "not_found",
+        "message": "model 'empty' has no champion to serve",
+        "detail": {"model": "empty"},
+    }
+
+
+def test_a_promotion_is_served_without_a_restart(trained, client, ingest, train):
+    headers = bearer()
+    assert client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers).json()["version"] == 1
+    ingest("customers", customer_frame(1500, seed=3, noise=0.9, start_id=10_000))
+    train()  # a worse model: a candidate
+    assert client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers).json()["version"] == 1
+    model_promote(name="churn", number=2, reason="try it", actor="test")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        served = client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers).json()["version"]
+        if served == 2:
+            break
+        time.sleep(0.05)
+    assert served == 2
+
+
+def test_a_tampered_champion_is_not_loaded(trained, client):
+    from django.conf import settings
+
+    from lakegate_server.training.models import ModelVersion
+
+    artifact = settings.LAKEGATE.project_dir / ModelVersion.objects.get().artifact_path
+    with (artifact / "model.json").open("a") as handle:
+        handle.write(" ")
+    response = client.post("/api/v1/models/churn/predict", json=RECORD, headers=bearer())
+    assert response.status_code == 503
+    assert "sha256 mismatch" in response.json()["error"]["message"]
+
+
+def test_other_paths_and_methods(trained, client):
+    wrong_method = client.get("/api/v1/models/churn/predict", headers=bearer())
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+    assert client.get("/healthz").status_code in (200, 503)  # Django answers it
+    django_route = client.get("/api/v1/models/churn", headers=bearer())
+    assert django_route.json()["name"] == "churn"
+
+
+def test_a_foreign_host_is_refused(trained, client):
+    response = client.post(
+        "/api/v1/models/churn/predict", json=RECORD, headers={**bearer(), "Host": "evil.example"}
+    )
+    assert response.status_code == 400

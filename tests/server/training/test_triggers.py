@@ -1,0 +1,174 @@
+"""What starts a run: an accepted version (the quality gate calls
+``pipeline_runs_for_accepted_version``), cron in the scheduler, a rejected version (nothing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+
+from lakegate_server.jobs.models import Run
+from lakegate_server.training.models import TriggerFire
+from lakegate_server.training.services import (
+    pipeline_runs_for_accepted_version,
+    pipelines_cron_fire,
+    pipelines_gate_failed_notify,
+)
+from tests.server.training.data import CHURN, customer_frame
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+UTC = dt.UTC
+
+
+def test_an_accepted_version_queues_training_once(ingest, pipelines):
+    version = ingest("customers", customer_frame(200, seed=1))
+    pipelines(churn=CHURN)
+    runs = pipeline_runs_for_accepted_version(dataset="customers", number=version.number)
+    assert [(r.kind, r.params) for r in runs] == [
+        (
+            "train",
+            {
+                "pipeline": "churn",
+                "trigger": "on_new_version",
+                "dataset": "customers",
+                "version": 1,
+                "predict": None,
+            },
+        )
+    ]
+    assert runs[0].created_by == "trigger:on_new_version"
+    assert pipeline_runs_for_accepted_version(dataset="customers", number=version.number) == []
+    assert Run.objects.filter(kind="train").count() == 1
+
+
+@pytest.mark.parametrize("status", ["rejected", "pending"])
+def test_a_version_that_is_not_accepted_trains_nothing(ingest, pipelines, status):
+    version = ingest("customers", customer_frame(200, seed=1), status=status)
+    pipelines(churn=CHURN)
+    assert pipeline_runs_for_accepted_version(dataset="customers", number=version.number) == []
+    assert not Run.objects.filter(kind__in=["train", "predict"]).exists()
+    assert not TriggerFire.objects.exists()
+
+
+def test_unknown_versions_and_unrelated_datasets_start_nothing(ingest, pipelines):
+    ingest("weather", customer_frame(50, seed=1))
+    pipelines(churn=CHURN)
+    assert pipeline_runs_for_accepted_version(dataset="weather", number=1) == []
+    assert pipeline_runs_for_accepted_version(dataset="customers", number=99) == []
+
+
+def test_only_pipelines_with_the_trigger_train(ingest, pipelines):
+    version = ingest("customers", customer_frame(200, seed=1))
+    pipelines(churn={**CHURN, "triggers": ["manual"]})
+    assert pipeline_runs_for_accepted_version(dataset="customers", number=version.number) == []
+
+
+def test_a_scoring_dataset_is_scored_by_the_champion(ingest, pipelines, train):
+    ingest("customers", customer_frame(1200, seed=1))
+    current = ingest("customers_current", customer_frame(100, seed=5, start_id=50_000).drop("churned"))
+    pipelines(churn=CHURN)
+    # No champion yet: nothing to score with.
+    assert pipeline_runs_for_accepted_version(dataset="customers_current", number=current.number) == []
+    TriggerFire.objects.all().delete()
+    train()
+    runs = pipeline_runs_for_accepted_version(dataset="customers_current", number=current.number)
+    assert [(r.kind, r.params) for r in runs] == [
+        ("predict", {"model": "churn", "dataset": "customers_current", "version": 1})
+    ]
+
+
+def test_a_dataset_that_is_input_and_scored_trains_first(ingest, pipelines):
+    version = ingest("customers", customer_frame(200, seed=1))
+    pipelines(churn={**CHURN, "predict_on": "customers"})
+    (run,) = pipeline_runs_for_accepted_version(dataset="customers", number=version.number)
+    assert run.kind == "train"
+    assert run.params["predict"] == {"dataset": "customers", "version": 1}
+
+
+def test_broken_pipelines_do_not_break_the_caller(ingest, pipelines, caplog):
+    version = ingest("customers", customer_frame(200, seed=1))
+    pipelines(churn={**CHURN, "model": {"task": "classification", "algorithm": "no_such_thing"}})
+    with caplog.at_level(logging.ERROR, logger="lakegate.training"):
+        assert pipeline_runs_for_accepted_version(dataset="customers", number=version.number) == []
+    assert "pipelines not loaded" in caplog.text
+
+
+def test_a_rejected_version_is_notified_as_a_gate_failure(ingest, pipelines, mailbox):
+    version = ingest("customers", customer_frame(200, seed=1), status="rejected")
+    pipelines(
+        notifiers={"team": {"kind": "email", "to": ["ml@example.com"]}},
+        churn={**CHURN, "notifications": ["team"]},
+    )
+    outcome = pipelines_gate_failed_notify(dataset="customers", number=version.number)
+    assert outcome == {"churn": {"team": None}}
+    assert mailbox[0].subject == "[lakegate] customers v1 failed the quality gate; churn did not use it"
+
+
+def _at(hour: int, minute: int = 0, day: int = 1) -> dt.datetime:
+    return dt.datetime(2026, 3, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def nightly(pipelines, ingest):
+    ingest("customers", customer_frame(200, seed=1))
+    pipelines(churn={**CHURN, "triggers": [{"cron": "0 3 * * *"}]})
+
+
+def test_cron_arms_then_fires_once_per_slot(nightly):
+    assert pipelines_cron_fire(now=_at(1)) == [], "first sight: armed, not fired"
+    assert pipelines_cron_fire(now=_at(2, 59)) == []
+    (run,) = pipelines_cron_fire(now=_at(3, 0))
+    assert run.params == {
+        "pipeline": "churn",
+        "trigger": "cron",
+        "dataset": None,
+        "version": None,
+        "predict": None,
+    }
+    assert run.created_by == "trigger:cron"
+    assert pipelines_cron_fire(now=_at(3, 1)) == [], "the slot fired already"
+    assert pipelines_cron_fire(now=_at(3, 0, day=2))[0].kind == "train"
+    assert Run.objects.filter(kind="train").count() == 2
+
+
+def test_a_restarted_scheduler_catches_up_once_and_says_so(nightly, caplog):
+    pipelines_cron_fire(now=_at(1))
+    # The scheduler was down for three nights: one run for the latest slot, and a warning.
+    with caplog.at_level(logging.WARNING, logger="lakegate.training"):
+        runs = pipelines_cron_fire(now=_at(12, day=4))
+    assert len(runs) == 1
+    fired = TriggerFire.objects.filter(run__isnull=False).get()
+    assert fired.fired_at == _at(3, day=4)
+    assert "cron slots missed" in caplog.text
+    assert pipelines_cron_fire(now=_at(13, day=4)) == []
+
+
+def test_cron_honours_the_time_zone(pipelines, ingest):
+    ingest("customers", customer_frame(200, seed=1))
+    pipelines(churn={**CHURN, "triggers": [{"cron": "0 3 * * *", "timezone": "Europe/Paris"}]})
+    pipelines_cron_fire(now=_at(0))
+    assert pipelines_cron_fire(now=_at(1, 59)) == []
+    assert len(pipelines_cron_fire(now=_at(2, 0))) == 1, "03:00 in Paris is 02:00 UTC in March"
+
+
+def test_the_scheduler_loop_arms_cron(nightly, settings):
+    import threading
+    import time
+
+    from lakegate_server.scheduler import scheduler_run
+
+    runs = settings.LAKEGATE.runs.model_copy(update={"reap_interval_seconds": 0.1})
+    settings.LAKEGATE = settings.LAKEGATE.model_copy(update={"runs": runs})
+    stop = threading.Event()
+    loop = threading.Thread(target=scheduler_run, kwargs={"stop": stop, "install_signals": False})
+    loop.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not TriggerFire.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        loop.join(timeout=10)
+    assert TriggerFire.objects.get().key.startswith("armed:")
