@@ -1,8 +1,10 @@
 """The dashboard in a real browser: `lakegate up`, Debian's Chromium driven by Playwright.
 
 Logs in, opens every page, uploads CSV files through the form, follows the ingest run in the
-live log until it finishes, compares two versions, starts a selfcheck, sends a bad file to
-the quarantine, creates a token; no console error, failed request or HTTP error on the way.
+live log until it finishes, compares two versions, opens the quality gate's reports (the second
+file drifts, so the gate rejects it) and approves the rejected version, starts a selfcheck,
+sends a bad file to the quarantine, creates a token; no console error, failed request or HTTP
+error on the way.
 A screenshot of each page lands in ``test-artifacts/screenshots/``.
 """
 
@@ -113,6 +115,13 @@ def test_the_dashboard_in_a_browser(project, tmp_path):
         follow_run(page, "succeeded", "attempt succeeded")
         page.get_by_role("link", name="Open weather version 2").click()
         expect(page.get_by_text("New columns: wind.")).to_be_visible()
+        expect(page.locator("#version-title .vstatus-rejected")).to_have_text("rejected")
+        expect(page.locator("#gate")).to_contain_text("column 'temp' drifted")
+        report_frame = page.frame_locator("iframe.report-frame")
+        expect(report_frame.locator("h1")).to_be_visible()
+        expect(report_frame.locator("svg").first).to_be_visible()
+        # A full-page screenshot paints an iframe only once it has been in view.
+        page.locator("iframe.report-frame").scroll_into_view_if_needed()
         shot(page, "04-dataset")
         page.get_by_role("link", name="v1", exact=True).click()  # htmx swaps the version section
         expect(page).to_have_url(f"{base}/datasets/weather/?version=1")
@@ -120,6 +129,33 @@ def test_the_dashboard_in_a_browser(project, tmp_path):
         page.get_by_role("link", name="Compare versions").click()
         expect(page.locator("table").first).to_contain_text("added")
         shot(page, "05-dataset-diff")
+
+        # The quality gate: the list of reports, one report, then approve the rejected version.
+        menu.get_by_role("link", name="Quality").click()
+        expect(page.locator("#reports-section tbody tr")).to_have_count(2)
+        page.get_by_role("navigation", name="Filter by verdict").get_by_role("link", name="fail").click()
+        expect(page).to_have_url(f"{base}/quality/?verdict=fail")
+        expect(page.locator("#reports-section tbody tr")).to_have_count(1)
+        shot(page, "12-quality")
+        page.locator("#reports-section tbody tr a").first.click()
+        expect(page.get_by_role("heading", name=re.compile(r"^Check report #\d+"))).to_be_visible()
+        expect(page.frame_locator("iframe.report-frame").locator("h1")).to_be_visible()
+        shot(page, "13-quality-report")
+        page.get_by_role("link", name="Open weather version 2").click()
+        page.get_by_role("button", name="Approve version 2").click()  # the reason is required
+        expect(page.locator("#version-title .vstatus-rejected")).to_be_visible()
+        page.get_by_label("Reason for approving").fill("Only the Oslo station reported this week.")
+        page.get_by_role("button", name="Approve version 2").click()
+        expect(page.get_by_role("status").first).to_contain_text("weather version 2 approved")
+        expect(page.locator("#version-title .vstatus-accepted")).to_have_text("accepted")
+        expect(page.locator("#gate .approval")).to_contain_text("Only the Oslo station reported")
+        expect(page.get_by_role("button", name="Approve version 2")).to_have_count(0)
+        page.locator("iframe.report-frame").scroll_into_view_if_needed()
+        shot(page, "14-version-approved")
+        page.get_by_role("button", name="Re-check").click()
+        follow_run(page, "succeeded", "check finished")
+        expect(page.get_by_role("link", name=re.compile("^Check report"))).to_contain_text("fail")
+        shot(page, "15-run-check")
 
         # A file that cannot be ingested fails its run and waits in the quarantine.
         menu.get_by_role("link", name="Datasets").click()
@@ -142,7 +178,7 @@ def test_the_dashboard_in_a_browser(project, tmp_path):
         expect(page).to_have_url(f"{base}/runs/?status=failed")
         expect(page.locator("#runs-section tbody tr")).to_have_count(1)
         page.get_by_role("navigation", name="Filter by status").get_by_role("link", name="all").click()
-        expect(page.locator("#runs-section tbody tr")).to_have_count(4)
+        expect(page.locator("#runs-section tbody tr")).to_have_count(5)
         shot(page, "09-runs")
 
         # Tokens: the secret is shown once.
@@ -154,7 +190,8 @@ def test_the_dashboard_in_a_browser(project, tmp_path):
         shot(page, "10-tokens")
 
         menu.get_by_role("link", name="Home").click()
-        expect(page.locator("svg.bars")).to_have_count(2)
+        expect(page.locator("svg.bars")).to_have_count(3)
+        expect(page.locator("#checks-title")).to_be_visible()
         expect(page.locator(".kpis")).to_contain_text("Files ingested")
         shot(page, "11-home")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django import forms
 
 from lakegate_server.accounts.models import Role
@@ -47,3 +50,29 @@ class TokenCreateForm(forms.Form):
 class DiffForm(forms.Form):
     a = forms.IntegerField(min_value=1, label="from version")
     b = forms.IntegerField(min_value=1, label="to version")
+
+
+class VerdictFilterForm(forms.Form):
+    verdict = forms.ChoiceField(
+        required=False, choices=[("", "any verdict"), *((v, v) for v in ("pass", "warn", "fail"))]
+    )
+
+
+class CheckForm(forms.Form):
+    """Re-check a version, against the gate's default reference or another version."""
+
+    reference = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Compare with")
+
+    def __init__(self, *args: Any, others: Sequence[int] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "the default reference"), *((n, f"version {n}") for n in others)]
+        self.fields["reference"].choices = choices  # type: ignore[attr-defined]
+
+
+class ApproveForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why this version may be used although the gate did not accept it. Kept with the version.",
+    )

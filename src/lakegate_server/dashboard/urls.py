@@ -2,6 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from lakegate_server.dashboard.views import datasets, home, quarantine, runs, tokens
+from lakegate_server.dashboard.views import models as model_views
+from lakegate_server.dashboard.views import quality as quality_views
 
 app_name = "dashboard"
 
@@ -24,6 +26,33 @@ urlpatterns = [
     path("runs/<int:run_id>/cancel/", runs.run_cancel_view, name="run_cancel"),
     path("quarantine/", quarantine.quarantine_index, name="quarantine"),
     path("quarantine/<str:entry_id>/retry/", quarantine.quarantine_retry_view, name="quarantine_retry"),
+    path("models/", model_views.model_index, name="models"),
+    path("models/<str:name>/", model_views.model_detail, name="model"),
+    path("models/<str:name>/versions/<int:number>/card/", model_views.model_card, name="model_card"),
+    path(
+        "models/<str:name>/versions/<int:number>/promote/",
+        model_views.model_promote_view,
+        name="model_promote",
+    ),
+    path(
+        "models/<str:name>/versions/<int:number>/rollback/",
+        model_views.model_rollback_view,
+        name="model_rollback",
+    ),
+    path("pipelines/<str:name>/run/", model_views.pipeline_run_view, name="pipeline_run"),
+    path("quality/", quality_views.quality_index, name="quality"),
+    path("quality/reports/<int:report_id>/", quality_views.report_detail, name="report"),
+    path("quality/reports/<int:report_id>/html/", quality_views.report_html_view, name="report_html"),
+    path(
+        "datasets/<str:name>/versions/<int:number>/check/",
+        quality_views.version_check_view,
+        name="version_check",
+    ),
+    path(
+        "datasets/<str:name>/versions/<int:number>/approve/",
+        quality_views.version_approve_view,
+        name="version_approve",
+    ),
     path("tokens/", tokens.token_index, name="tokens"),
     path("tokens/<int:token_id>/revoke/", tokens.token_revoke_view, name="token_revoke"),
 ]

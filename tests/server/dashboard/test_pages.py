@@ -30,7 +30,7 @@ def test_home_shows_totals_runs_by_status_and_two_charts(browse, lake):
     assert '>1</a></dd><dd class="sub">2 versions</dd>' in page  # one dataset, two versions
     assert 'href="/quarantine/">1</a>' in page
     assert '<span class="badge status-queued">queued</span> <strong>1</strong>' in page
-    assert page.count('<svg class="bars"') == 2
+    assert page.count('<svg class="bars"') == 3  # bytes saved, runs, and the lake's two checks
     today = timezone.localdate()
     assert f"<title>{today:%b} {today.day}: 1 queued</title>" in page
     assert "Bytes saved per day" in page

@@ -21,6 +21,7 @@ from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_r
 from lakegate_server.dashboard.forms import DiffForm, UploadForm
 from lakegate_server.dashboard.selectors import column_rows, version_diff
 from lakegate_server.dashboard.views._common import acting_user, form_errors, int_param, render_page
+from lakegate_server.dashboard.views.quality import version_gate_context
 from lakegate_server.datasets.selectors import dataset_get, dataset_list, dataset_versions, version_get
 from lakegate_server.datasets.services import dataset_upload_queue
 from lakegate_server.datasets.uploads import receive_upload
@@ -54,6 +55,9 @@ def dataset_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
         **_upload_context(),
         "diff_form": DiffForm(initial={"a": max(latest - 1, 1), "b": latest}),
     }
+    if version is not None:
+        others = [v.number for v in versions if v.number != version.number]
+        context |= version_gate_context(version, others=others)
     return render_page(
         request,
         "dashboard/dataset_detail.html",

@@ -1,4 +1,4 @@
-"""The home page: totals, runs by status, charts over time."""
+"""The home page: totals, runs by status, check verdicts, charts over time."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from lakegate_server.accounts.models import Role
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
 from lakegate_server.dashboard.charts import per_day_chart
+from lakegate_server.dashboard.quality_selectors import checks_overview
 from lakegate_server.dashboard.selectors import home_overview
 from lakegate_server.dashboard.views._common import format_bytes, render_page
 from lakegate_server.jobs.models import RunStatus
@@ -26,5 +27,15 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         binary=True,
     )
     runs_chart = per_day_chart(overview["runs_per_day"], title="Runs per day", series=RunStatus.values)
-    context = {**overview, "saved_chart": saved_chart, "runs_chart": runs_chart}
+    checks = checks_overview()
+    checks_chart = per_day_chart(
+        checks["checks_per_day"], title="Checks per day", series=["pass", "warn", "fail"]
+    )
+    context = {
+        **overview,
+        **checks,
+        "saved_chart": saved_chart,
+        "runs_chart": runs_chart,
+        "checks_chart": checks_chart,
+    }
     return render_page(request, "dashboard/home.html", context, role=role, section="home")

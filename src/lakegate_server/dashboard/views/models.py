@@ -1,0 +1,158 @@
+"""Models: pipelines and registered models, one model's versions (metrics, robustness,
+lineage, stage history), promote and rollback, the model card, "train now"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from lakegate.errors import ConfigError, LakegateError, NotFoundError
+from lakegate_server.accounts.models import Role
+from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
+from lakegate_server.dashboard.views._common import acting_user, form_errors, int_param, render_page
+from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage
+from lakegate_server.training.selectors import (
+    model_audit,
+    model_get,
+    model_list,
+    model_version_get,
+    model_versions,
+    pipeline_list,
+    prediction_batches,
+)
+from lakegate_server.training.services import model_promote, model_rollback, pipeline_run_create
+
+
+class StageChangeForm(forms.Form):
+    reason = forms.CharField(max_length=2000, help_text="Kept in the audit log with your name.")
+
+
+def _model_or_404(name: str) -> RegisteredModel:
+    try:
+        return model_get(name=name)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+@require_GET
+def model_index(request: HtmxHttpRequest) -> HttpResponse:
+    role = authorize(request, Role.VIEWER)
+    try:
+        pipelines, problem = pipeline_list(), ""
+    except ConfigError as exc:
+        pipelines, problem = [], exc.message
+    context = {"models": model_list(), "pipelines": pipelines, "pipelines_problem": problem}
+    return render_page(request, "dashboard/models.html", context, role=role, section="models")
+
+
+def _selected(versions: list[ModelVersion], number: int | None) -> ModelVersion | None:
+    if number is not None:
+        found = next((v for v in versions if v.number == number), None)
+        if found is None:
+            raise Http404(f"no version {number}")
+        return found
+    return next((v for v in versions if v.stage == Stage.CHAMPION), versions[0] if versions else None)
+
+
+def _former_champions(audit: list[Any]) -> set[int]:
+    return {change.version.number for change in audit if change.to_stage == Stage.CHAMPION}
+
+
+@login_required
+@require_GET
+def model_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
+    role = authorize(request, Role.VIEWER)
+    model = _model_or_404(name)
+    versions = list(model_versions(name=name).select_related("run"))
+    version = _selected(versions, int_param(request, "version"))
+    audit = model_audit(name=name)
+    context = {
+        "model": model,
+        "versions": versions,
+        "version": version,
+        "audit": audit,
+        "was_champion": _former_champions(audit),
+        "batches": prediction_batches(name=name, limit=20),
+        "robustness_rows": (version.robustness.get("rows") or []) if version else [],
+        "form": StageChangeForm(),
+    }
+    return render_page(
+        request,
+        "dashboard/model_detail.html",
+        context,
+        role=role,
+        section="models",
+        partial="version-section",
+    )
+
+
+@login_required
+@require_GET
+def model_card(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse:
+    authorize(request, Role.VIEWER)
+    try:
+        version = model_version_get(name=name, number=number)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    path = settings.LAKEGATE.project_dir / version.card_path
+    if not version.card_path or not path.is_file():
+        raise Http404("no model card")
+    response = HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+def _stage_change(request: HtmxHttpRequest, name: str, number: int, *, rollback: bool) -> HttpResponse:
+    authorize(request, Role.EDITOR)
+    _model_or_404(name)
+    form = StageChangeForm(request.POST)
+    back = f"{reverse('dashboard:model', kwargs={'name': name})}?version={number}"
+    if not form.is_valid():
+        messages.error(request, f"Not changed: {form_errors(form)}")
+        return redirect(back)
+    change = model_rollback if rollback else model_promote
+    try:
+        change(name=name, number=number, reason=form.cleaned_data["reason"], actor=acting_user(request))
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    except LakegateError as exc:
+        messages.error(request, f"Not changed: {exc.message}")
+        return redirect(back)
+    verb = "restored as" if rollback else "promoted to"
+    messages.success(request, f"{name} v{number} {verb} champion; serving picks it up within a second.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def model_promote_view(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse:
+    return _stage_change(request, name, number, rollback=False)
+
+
+@login_required
+@require_POST
+def model_rollback_view(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse:
+    return _stage_change(request, name, number, rollback=True)
+
+
+@login_required
+@require_POST
+def pipeline_run_view(request: HtmxHttpRequest, name: str) -> HttpResponse:
+    authorize(request, Role.EDITOR)
+    try:
+        run = pipeline_run_create(name=name, created_by=acting_user(request))
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    except LakegateError as exc:
+        messages.error(request, f"Not started: {exc.message}")
+        return redirect("dashboard:models")
+    messages.success(request, f"Training {name}: run {run.pk}.")
+    return redirect("dashboard:run", run_id=run.pk)
