@@ -27,7 +27,7 @@ chromium:
 		echo "chromium is missing: browser tests will fail (apt-get install chromium chromium-driver)"
 
 up: bootstrap
-	@test -f $(DEMO_DIR)/lakegate.yaml || $(UV) run lakegate init $(DEMO_DIR)
+	@test -f $(DEMO_DIR)/lakegate.yaml || $(UV) run lakegate init $(DEMO_DIR) --demo
 	$(UV) run lakegate --project $(DEMO_DIR) up --demo
 
 lint: bootstrap

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -40,4 +41,37 @@ def demo_prepare() -> tuple[str, str]:
     password = password_file.read_text(encoding="utf-8").strip() if password_file.is_file() else "(unknown)"
     if not Run.objects.exists():
         run_create(kind="selfcheck", params={"seconds": 1}, created_by="demo")
+    _drop_sample_data()
     return raw, password
+
+
+# Dropped in this order: the scheduler claims a folder's files sorted by name and one worker
+# runs them first come, first served, so the drifted batch is checked after the good ones.
+_DROPS = (
+    ("customers", "customers-2026-10.csv", "01-customers-2026-10.csv"),
+    ("customers", "customers-2026-11.xlsx", "02-customers-2026-11.xlsx"),
+    ("customers", "customers-2026-12.csv", "03-customers-2026-12.csv"),
+    ("readings", "readings-2026-11.csv", "01-readings-2026-11.csv"),
+)
+
+
+def _drop_sample_data() -> None:
+    """Once per demo project: build the docs knowledge base and drop the sample files in the inbox."""
+    lg = settings.LAKEGATE
+    sample = lg.project_dir / "sample-data"
+    marker = lg.paths.state / "demo_loaded"
+    if not sample.is_dir() or marker.exists():
+        return
+    from lakegate.knowledge import build_kb
+
+    kb = lg.knowledge_base("docs")
+    if kb is not None and (sample / "docs").is_dir():
+        kb.parent.mkdir(parents=True, exist_ok=True)
+        build_kb(sample / "docs", kb, categories=2)
+    for dataset, source, target in _DROPS:
+        if (sample / source).is_file():
+            folder = lg.paths.inbox / dataset
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(sample / source, folder / f".{target}.part")
+            (folder / f".{target}.part").rename(folder / target)
+    marker.write_text("sample data dropped into the inbox\n", encoding="utf-8")

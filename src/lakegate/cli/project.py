@@ -22,6 +22,9 @@ def init(
     force: Annotated[
         bool, typer.Option("--force", help="Re-create missing state folders in an existing project.")
     ] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also write sample data and demo pipelines (what `make up` runs).")
+    ] = False,
     json_output: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -30,6 +33,10 @@ def init(
 
     setup_logging("cli", verbose=verbose)
     paths = init_project(directory, force=force)
+    if demo:
+        from lakegate._demo import write_demo
+
+        write_demo(paths.root)
     if json_output:
         print_json(
             {"project_dir": str(paths.root), "config": str(paths.config_file), "state": str(paths.state)}
