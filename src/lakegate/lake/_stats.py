@@ -18,6 +18,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from lakegate._dtypes import kind as dtype_kind
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -27,20 +29,6 @@ QUANTILES: Final = tuple(i / 100 for i in range(101))
 HISTOGRAM_BINS: Final = 20
 _TOP: Final = 20
 _CATEGORIES: Final = 100
-
-
-def _kind(dtype: pl.DataType) -> str:
-    import polars as pl
-
-    if dtype == pl.Boolean:
-        return "bool"
-    if dtype.is_numeric():
-        return "numeric"
-    if dtype.is_temporal():
-        return "temporal"
-    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum | pl.Categorical):
-        return "text"
-    return "other"
 
 
 def _clean(value: Any) -> Any:
@@ -57,7 +45,7 @@ def profile_parquet(path: Path) -> dict[str, dict[str, Any]]:
 
     frame = pl.scan_parquet(path)
     schema = frame.collect_schema()
-    kinds = {name: _kind(dtype) for name, dtype in schema.items()}
+    kinds: dict[str, str] = {name: dtype_kind(dtype) for name, dtype in schema.items()}
     aggregates: list[pl.Expr] = [pl.len().alias("__rows__")]
     for name, kind in kinds.items():
         col = pl.col(name)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from lakegate._dtypes import family
 from lakegate.errors import ConflictError, InputError, LakegateError
 
 if TYPE_CHECKING:
@@ -55,22 +56,10 @@ class TableWrite:
     bytes_written: int = 0
 
 
-def _family(dtype: pl.DataType) -> str:  # noqa: PLR0911 - one answer per type family
-    import polars as pl
-
-    if dtype.is_integer():
-        return "int"
-    if dtype.is_float() or dtype.is_decimal():
-        return "float"
-    if dtype == pl.Boolean:
-        return "bool"
-    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum | pl.Categorical):
-        return "string"
-    if dtype == pl.Null:
-        return "null"
-    if isinstance(dtype, pl.Datetime):
-        return "datetime"
-    return str(dtype.base_type()).lower()
+def _family(dtype: pl.DataType) -> str:
+    """The shared type family; types it calls "other" (lists, structs) keep their own name."""
+    name = family(dtype)
+    return str(dtype.base_type()).lower() if name == "other" else name
 
 
 def table_schema(table: Path) -> dict[str, str] | None:
