@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from lakegate.models._tasks import Task
 
-__all__ = ["FittedModel", "Trainer", "check_params"]
+__all__ = ["BoosterModel", "FittedModel", "Trainer", "check_params"]
 
 
 class FittedModel(ABC):
@@ -64,6 +64,47 @@ class FittedModel(ABC):
     @abstractmethod
     def load(cls, folder: Path, *, task: Task, algorithm: str) -> FittedModel:
         """Load files written by :meth:`save` (the caller verified their hash)."""
+
+
+class BoosterModel(FittedModel):
+    """A gradient-boosting booster (LightGBM, XGBoost) served from its native format.
+
+    Subclasses set ``booster`` and ``_multiclass`` and implement :meth:`raw`: the booster's
+    own output, P(class 1) for binary classifiers and class probabilities for multiclass.
+    """
+
+    booster: Any
+    _multiclass: bool
+
+    @property
+    def estimator(self) -> Any:
+        return self.booster
+
+    @abstractmethod
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """The booster's own output: P(class 1), class probabilities, or values."""
+
+    def predict_values(self, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        out = self.raw(x)
+        if self.task != "classification":
+            return out
+        return np.argmax(out, axis=1) if self._multiclass else (out > 0.5).astype(np.int64)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray | None:
+        import numpy as np
+
+        if self.task != "classification":
+            return None
+        out = self.raw(x)
+        return out if self._multiclass else np.column_stack([1.0 - out, out])
+
+    def proba_rows(self, x: np.ndarray) -> list[list[float]]:
+        if self.task != "classification" or self._multiclass:
+            return super().proba_rows(x)
+        # Binary: the booster gives P(class 1); skip numpy stacking for one-row requests.
+        return [[1.0 - p, p] for p in self.raw(x).tolist()]
 
 
 class Trainer(ABC):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from lakegate.models.trainers._base import FittedModel, Trainer, check_params
+from lakegate.models.trainers._base import BoosterModel, FittedModel, Trainer, check_params
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,7 +42,7 @@ _CORE_PARAMS: Final = frozenset(
 )
 
 
-class LightGBMModel(FittedModel):
+class LightGBMModel(BoosterModel):
     format = "lightgbm"
 
     def __init__(self, task: Task, algorithm: str, booster: Any) -> None:
@@ -50,36 +50,10 @@ class LightGBMModel(FittedModel):
         self.booster = booster
         self._multiclass = task == "classification" and int(booster.num_model_per_iteration()) > 1
 
-    @property
-    def estimator(self) -> Any:
-        return self.booster
-
     def raw(self, x: np.ndarray) -> np.ndarray:
         """The booster's own output: P(class 1), class probabilities, or values."""
         result: np.ndarray = self.booster.predict(x, num_threads=1)
         return result
-
-    def predict_values(self, x: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        out = self.raw(x)
-        if self.task != "classification":
-            return out
-        return np.argmax(out, axis=1) if self._multiclass else (out > 0.5).astype(np.int64)
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray | None:
-        import numpy as np
-
-        if self.task != "classification":
-            return None
-        out = self.raw(x)
-        return out if self._multiclass else np.column_stack([1.0 - out, out])
-
-    def proba_rows(self, x: np.ndarray) -> list[list[float]]:
-        if self.task != "classification" or self._multiclass:
-            return super().proba_rows(x)
-        # Binary: the booster gives P(class 1); skip numpy stacking for one-row requests.
-        return [[1.0 - p, p] for p in self.raw(x).tolist()]
 
     def save(self, folder: Path) -> list[str]:
         self.booster.save_model(str(folder / MODEL_FILE))

@@ -7,7 +7,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from lakegate._optional import require
-from lakegate.models.trainers._base import FittedModel, Trainer, check_params
+from lakegate.models.trainers._base import BoosterModel, FittedModel, Trainer, check_params
 
 if TYPE_CHECKING:
     import numpy as np
@@ -23,7 +23,7 @@ def _xgboost() -> ModuleType:
     return require("xgboost", extra="xgboost", feature="XGBoost models")
 
 
-class XGBoostModel(FittedModel):
+class XGBoostModel(BoosterModel):
     format = "xgboost"
 
     def __init__(self, task: Task, algorithm: str, booster: Any, n_classes: int) -> None:
@@ -32,35 +32,9 @@ class XGBoostModel(FittedModel):
         booster.set_param({"nthread": 1})
         self._multiclass = task == "classification" and n_classes > 2
 
-    @property
-    def estimator(self) -> Any:
-        return self.booster
-
     def raw(self, x: np.ndarray) -> np.ndarray:
         result: np.ndarray = self.booster.inplace_predict(x)
         return result
-
-    def predict_values(self, x: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        out = self.raw(x)
-        if self.task != "classification":
-            return out
-        return np.argmax(out, axis=1) if self._multiclass else (out > 0.5).astype(np.int64)
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray | None:
-        import numpy as np
-
-        if self.task != "classification":
-            return None
-        out = self.raw(x)
-        return out if self._multiclass else np.column_stack([1.0 - out, out])
-
-    def proba_rows(self, x: np.ndarray) -> list[list[float]]:
-        if self.task != "classification" or self._multiclass:
-            return super().proba_rows(x)
-        # Binary: the booster gives P(class 1); skip numpy stacking for one-row requests.
-        return [[1.0 - p, p] for p in self.raw(x).tolist()]
 
     def save(self, folder: Path) -> list[str]:
         self.booster.save_model(str(folder / MODEL_FILE))
