@@ -13,6 +13,10 @@
      ├── PipelineError               a pipeline step failed on its data
      ├── ModelError                  a model could not be trained, saved or loaded (integrity)
      ├── NotificationError           a notification was not delivered (or its URL is unsafe)
+     ├── SourceError                 a source (REST/SQL/S3) could not be fetched, or its URL is unsafe
+     │    └── TransientSourceError   ... and trying again later may work (timeouts, 5xx, 429)
+     ├── StreamError                 pushed records could not be accepted or flushed
+     ├── ExportError                 a table could not be exported to its destination
      └── JobError                    a job failed while running
           └── LeaseLostError         this worker no longer owns the run; stop now
 
@@ -28,6 +32,7 @@ from typing import Any, ClassVar
 __all__ = [
     "ConfigError",
     "ConflictError",
+    "ExportError",
     "InputError",
     "JobError",
     "LakegateError",
@@ -41,8 +46,11 @@ __all__ = [
     "ProjectNotFoundError",
     "QualityGateError",
     "ReaderError",
+    "SourceError",
+    "StreamError",
     "Transient",
     "TransientJobError",
+    "TransientSourceError",
 ]
 
 
@@ -144,6 +152,33 @@ class NotificationError(LakegateError):
     """A notification was not delivered, or its URL points somewhere it must not."""
 
     code = "notification_failed"
+    http_status = 502
+
+
+class SourceError(LakegateError):
+    """A source could not be fetched (its server, query or bucket failed, or its URL is unsafe)."""
+
+    code = "source_failed"
+    http_status = 502
+
+
+class TransientSourceError(Transient, SourceError):
+    """A source failed in a way that may pass (timeout, HTTP 429/5xx, a dropped connection)."""
+
+    code = "source_failed_transient"
+
+
+class StreamError(LakegateError):
+    """Pushed records could not be accepted (bad body) or written."""
+
+    code = "stream_error"
+    http_status = 422
+
+
+class ExportError(LakegateError):
+    """A dataset could not be exported to its destination."""
+
+    code = "export_failed"
     http_status = 502
 
 
