@@ -28,9 +28,11 @@ __all__ = [
     "CONFIG_FILE",
     "STATE_DIR",
     "DatasetSettings",
+    "ExportSettings",
     "ProjectPaths",
     "RunSettings",
     "Settings",
+    "StreamSettings",
     "WebSettings",
     "find_project_dir",
     "load_settings",
@@ -70,6 +72,42 @@ class WebSettings(_Section):
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"])
 
 
+class ExportSettings(_Section):
+    """An export run after each accepted version (``datasets: {NAME: {exports: [...]}}``)."""
+
+    to: str = Field(..., description="postgresql://... or env:VAR holding it, or dlt:<destination>.")
+    table: str = Field(..., min_length=1, max_length=63)
+    mode: Literal["append", "replace", "merge"] = "append"
+    key: list[str] = Field(default_factory=list, description="Merge key columns (mode: merge).")
+    db_schema: str | None = Field(None, alias="schema", description="Target schema (default: the server's).")
+
+    @model_validator(mode="after")
+    def _merge_has_key(self) -> ExportSettings:
+        if self.mode == "merge" and not self.key:
+            raise ValueError("mode merge needs key: [column, ...]")
+        return self
+
+
+class StreamSettings(_Section):
+    """Pushed records (``POST /api/v1/streams/{dataset}/records``, ``lakegate stream consume``).
+
+    Records are written ahead to segment files on disk (fsynced before they are acknowledged),
+    sealed by size or age, and flushed by the scheduler as one dataset version per batch.
+    """
+
+    flush_seconds: float = Field(5.0, gt=0, le=3600, description="Seal a segment this old; flush it.")
+    segment_records: int = Field(200_000, ge=1, description="Seal a segment at this many records.")
+    batch_records: int = Field(1_000_000, ge=1, description="At most this many records per version.")
+    max_body_bytes: int = Field(16 * 1024**2, gt=0, description="Largest accepted request body (HTTP 413).")
+    max_records_per_request: int = Field(100_000, ge=1)
+    fsync: bool = Field(True, description="fsync each append before acknowledging (durability).")
+    check: bool = Field(True, description="Run the quality gate on each flushed batch.")
+    compact_min_files: int = Field(
+        64, ge=2, description="Compact a stream dataset's table once it has this many data files."
+    )
+    compact_target_bytes: int = Field(128 * 1024**2, gt=0)
+
+
 class DatasetSettings(_Section):
     """Per-dataset settings under ``datasets: {NAME: ...}`` in lakegate.yaml."""
 
@@ -93,6 +131,9 @@ class DatasetSettings(_Section):
         "last_accepted",
         pattern=r"^(last_accepted|window:[1-9][0-9]*|[1-9][0-9]*)$",
         description="What new versions are compared with: last_accepted, window:N, or a version number.",
+    )
+    exports: list[ExportSettings] = Field(
+        default_factory=list, description="Warehouse exports queued after each accepted version."
     )
 
 
@@ -123,6 +164,11 @@ class Settings(BaseSettings):
     pipelines: dict[str, Any] = Field(default_factory=dict)
     environments: dict[str, Any] = Field(default_factory=dict)
     notifiers: dict[str, Any] = Field(default_factory=dict)
+    # REST/SQL/S3 sources (validated by lakegate.sources.load_sources, naming source and field).
+    sources: dict[str, Any] = Field(default_factory=dict)
+    # Where user-configured URLs (sources) may point: lakegate.notify's OutboundPolicy fields.
+    outbound: dict[str, Any] = Field(default_factory=dict)
+    streams: StreamSettings = StreamSettings()
     # Knowledge bases searchable through the API: name -> kb.jsonl (relative to the project).
     knowledge_bases: dict[str, Path] = Field(default_factory=dict)
 
@@ -199,6 +245,11 @@ class ProjectPaths:
         return self.state / "quarantine"
 
     @property
+    def streams(self) -> Path:
+        """Write-ahead segments of pushed records, per dataset (see ``lakegate.streams``)."""
+        return self.state / "streams"
+
+    @property
     def logs(self) -> Path:
         return self.state / "logs"
 
@@ -214,6 +265,7 @@ class ProjectPaths:
             self.inbox,
             self.quarantine,
             self.uploads,
+            self.streams,
             self.logs,
             self.run_logs,
         )

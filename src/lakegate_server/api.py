@@ -22,6 +22,7 @@ from lakegate_server.datasets.api import router as datasets_router
 from lakegate_server.jobs.api import router as runs_router
 from lakegate_server.knowledge.api import router as kb_router
 from lakegate_server.quality.api import router as quality_router
+from lakegate_server.sources.api import export_router, sources_router, streams_router
 from lakegate_server.training.api import models_router, pipelines_router
 
 __all__ = ["api", "error_body"]
@@ -47,6 +48,9 @@ api.add_router("/kb", kb_router, tags=["knowledge"])
 api.add_router("/tokens", tokens_router, tags=["tokens"])
 api.add_router("/pipelines", pipelines_router, tags=["training"])
 api.add_router("/models", models_router, tags=["training"])
+api.add_router("/sources", sources_router, tags=["sources"])
+api.add_router("/streams", streams_router, tags=["streams"])
+api.add_router("/datasets", export_router, tags=["export"])
 
 _STATUS_CODES = {
     400: "bad_request",

@@ -4,8 +4,11 @@
 - the inbox (``inbox_claim``): files dropped into ``.lakegate/inbox/<dataset>/`` become
   ``ingest`` runs. A watchfiles thread wakes the loop as soon as a file lands; the loop
   also runs every ``runs.reap_interval_seconds``, so nothing depends on file events alone.
-- cron triggers of pipelines (``pipelines_cron_fire``): last fire times live in the
-  database, so a restarted scheduler neither fires a slot twice nor skips one silently.
+- cron triggers of pipelines (``pipelines_cron_fire``) and sources (``sources_cron_fire``):
+  last fire times live in the database, so a restarted scheduler neither fires a slot twice
+  nor skips one silently.
+- stream flushes (``streams_flush``), on their own thread every second: sealed write-ahead
+  segments become dataset versions, and tables with many small files are compacted.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from django.db import close_old_connections
 
 from lakegate_server.datasets.inbox import inbox_claim
 from lakegate_server.jobs.services import runs_reap
+from lakegate_server.sources.services import sources_cron_fire
+from lakegate_server.sources.streams import streams_flush
 from lakegate_server.training.services import pipelines_cron_fire
 
 __all__ = ["scheduler_run"]
@@ -39,6 +44,17 @@ def _watch_inbox(wake: threading.Event, stop: threading.Event) -> None:
         log.exception("inbox watcher stopped; polling only")
 
 
+def _flush_streams(stop: threading.Event) -> None:
+    interval = min(1.0, settings.LAKEGATE.streams.flush_seconds)
+    while not stop.wait(interval):
+        try:
+            streams_flush()
+        except Exception:  # the segments stay on disk: the next pass tries again
+            log.exception("stream flush failed")
+        finally:
+            close_old_connections()
+
+
 def scheduler_run(*, stop: threading.Event | None = None, install_signals: bool = True) -> None:
     stop = stop or threading.Event()
     wake = threading.Event()
@@ -52,10 +68,12 @@ def scheduler_run(*, stop: threading.Event | None = None, install_signals: bool 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
     threading.Thread(target=_watch_inbox, args=(wake, stop), name="inbox-watch", daemon=True).start()
+    flusher = threading.Thread(target=_flush_streams, args=(stop,), name="stream-flush", daemon=True)
+    flusher.start()
     interval = settings.LAKEGATE.runs.reap_interval_seconds
     log.info("scheduler started", extra={"reap_interval_seconds": interval})
     while not stop.is_set():
-        for task in (runs_reap, inbox_claim, pipelines_cron_fire):
+        for task in (runs_reap, inbox_claim, pipelines_cron_fire, sources_cron_fire):
             try:
                 task()
             except Exception:  # keep going: one bad pass must not stop recovery for good
@@ -64,4 +82,5 @@ def scheduler_run(*, stop: threading.Event | None = None, install_signals: bool 
                 close_old_connections()
         wake.wait(interval)
         wake.clear()
+    flusher.join(timeout=30)  # let a flush in progress finish its version
     log.info("scheduler stopped")

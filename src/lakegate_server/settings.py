@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "lakegate_server.quality",
     "lakegate_server.training",
     "lakegate_server.knowledge",
+    "lakegate_server.sources",
     "lakegate_server.dashboard",
 ]
 

@@ -35,7 +35,15 @@ def test_an_unknown_status_filter_is_422(api):
 def test_an_unknown_kind_is_422_naming_the_known_ones(api):
     response = api("editor").post("/api/v1/runs", {"kind": "nope"})
     assert response.status_code == 422
-    assert response.json()["error"]["detail"]["known"] == ["check", "ingest", "predict", "selfcheck", "train"]
+    assert response.json()["error"]["detail"]["known"] == [
+        "check",
+        "export",
+        "ingest",
+        "predict",
+        "selfcheck",
+        "source",
+        "train",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

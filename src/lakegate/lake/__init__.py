@@ -1,5 +1,6 @@
 """The lake: convert files to Parquet/Delta, stage batches, version datasets, quarantine."""
 
+from lakegate.lake._compact import Compacted, compact_table, table_file_count
 from lakegate.lake._convert import FORMATS, ConvertResult, OutputFormat, TableResult, convert, output_stem
 from lakegate.lake._ingest import StagedBatch, file_sha256, stage_file
 from lakegate.lake._quarantine import QuarantineEntry, quarantine_file, read_entry
@@ -16,6 +17,7 @@ from lakegate.lake._table import (
 
 __all__ = [
     "FORMATS",
+    "Compacted",
     "ConvertResult",
     "OutputFormat",
     "QuarantineEntry",
@@ -24,6 +26,7 @@ __all__ = [
     "TableWrite",
     "WriteMode",
     "batch_frame",
+    "compact_table",
     "convert",
     "export_version",
     "file_sha256",
@@ -33,6 +36,7 @@ __all__ = [
     "read_entry",
     "restore_to",
     "stage_file",
+    "table_file_count",
     "table_schema",
     "write_batch",
 ]

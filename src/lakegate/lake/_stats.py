@@ -15,6 +15,7 @@ new batch with a reference version without reading the reference again:
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -32,6 +33,8 @@ _CATEGORIES: Final = 100
 
 
 def _clean(value: Any) -> Any:
+    if isinstance(value, Decimal):  # decimal columns: JSON has no decimal type
+        value = float(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if hasattr(value, "isoformat"):

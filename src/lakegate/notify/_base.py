@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -10,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lakegate._outbound import OutboundPolicy  # re-exported: notifier configs and callers import it here
 
 __all__ = [
     "EmailConfig",
@@ -40,31 +41,6 @@ class Notification:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class OutboundPolicy(BaseModel):
-    """Where outbound HTTP may go. By default only public (global) addresses.
-
-    ``allow_private`` opens private and loopback ranges; link-local and cloud metadata
-    addresses stay closed unless a network in ``allowed_networks`` names them.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    allow_private: bool = False
-    allowed_networks: list[str] = Field(default_factory=list, description="CIDRs always allowed.")
-    timeout: float = Field(10.0, gt=0, le=120)
-    max_redirects: int = Field(3, ge=0, le=10)
-
-    @field_validator("allowed_networks")
-    @classmethod
-    def _cidrs(cls, values: list[str]) -> list[str]:
-        for value in values:
-            try:
-                ipaddress.ip_network(value, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"not a network: {value!r}") from exc
-        return values
 
 
 class _Channel(BaseModel):

@@ -11,77 +11,23 @@ alive (the pool is keyed by address, not by the name the certificate was checked
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import socket
-import ssl
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from lakegate._outbound import METADATA_ADDRESSES, OutboundPolicy, check_address, tls_context
+from lakegate._outbound import resolve_checked as _resolve_checked
 from lakegate.errors import NotificationError
-from lakegate.notify._base import OutboundPolicy
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = ["METADATA_ADDRESSES", "check_address", "resolve_checked", "safe_post"]
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-METADATA_ADDRESSES: Final = frozenset(
-    ipaddress.ip_address(a)
-    for a in (
-        "169.254.169.254",  # AWS, GCP, Azure, OpenStack
-        "169.254.170.2",  # AWS ECS task metadata
-        "fd00:ec2::254",  # AWS IPv6
-        "100.100.100.200",  # Alibaba Cloud
-    )
-)
 _FOLLOWED: Final = frozenset({307, 308})
-
-
-def check_address(address: IPAddress, policy: OutboundPolicy) -> str | None:  # noqa: PLR0911
-    """``None`` when ``address`` may be contacted, else the reason it may not."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    if any(address in ipaddress.ip_network(n, strict=False) for n in policy.allowed_networks):
-        return None
-    if address in METADATA_ADDRESSES:
-        return f"{address} is a cloud metadata address"
-    if address.is_multicast or address.is_unspecified or address.is_reserved:
-        return f"{address} is not a unicast address"
-    if address.is_link_local:
-        return f"{address} is a link-local address"
-    if address.is_global:
-        return None
-    if policy.allow_private and (address.is_private or address.is_loopback):
-        return None
-    return f"{address} is a private or loopback address (set allow_private or allowed_networks to permit it)"
 
 
 def resolve_checked(host: str, port: int, policy: OutboundPolicy) -> list[str]:
     """Resolve ``host`` once; every address must be allowed. Returns them to connect to, in order."""
-    try:
-        literal = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        literal = None
-    if literal is not None:
-        addresses = [literal]
-    else:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            raise NotificationError(f"cannot resolve {host}: {exc}", detail={"host": host}) from exc
-        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
-    if not addresses:
-        raise NotificationError(f"cannot resolve {host}", detail={"host": host})
-    for address in addresses:
-        reason = check_address(address, policy)
-        if reason is not None:
-            raise NotificationError(
-                f"refusing to connect to {host}: {reason}", detail={"host": host, "address": str(address)}
-            )
-    return [str(a) for a in addresses]
+    return _resolve_checked(host, port, policy, error=NotificationError)
 
 
 def safe_post(url: str, *, content: bytes, headers: dict[str, str], policy: OutboundPolicy) -> httpx.Response:
@@ -93,7 +39,7 @@ def safe_post(url: str, *, content: bytes, headers: dict[str, str], policy: Outb
     # certificate-checked) for one host name must not carry a request for another.
     with httpx.Client(
         trust_env=False,
-        verify=_tls_context(),
+        verify=tls_context(),
         follow_redirects=False,
         timeout=policy.timeout,
         limits=httpx.Limits(max_keepalive_connections=0),
@@ -127,20 +73,6 @@ def safe_post(url: str, *, content: bytes, headers: dict[str, str], policy: Outb
                 )
             return response
     raise NotificationError(f"too many redirects posting to {url}", detail={"url": url})
-
-
-def _tls_context() -> ssl.SSLContext:
-    """System CAs + certifi's + ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (read here, not through trust_env)."""
-    import certifi
-
-    context = ssl.create_default_context()
-    context.load_verify_locations(cafile=certifi.where())
-    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
-    if cafile and Path(cafile).is_file():
-        context.load_verify_locations(cafile=cafile)
-    if capath and Path(capath).is_dir():
-        context.load_verify_locations(capath=capath)
-    return context
 
 
 def _post_pinned(

@@ -14,6 +14,7 @@ SERVER_COMMAND_MODULES = (
     "lakegate_server.cli.quality",
     "lakegate_server.cli.runs",
     "lakegate_server.cli.service",
+    "lakegate_server.cli.sources",
     "lakegate_server.cli.tokens",
     "lakegate_server.cli.training",
 )

@@ -40,6 +40,9 @@ class DatasetVersion(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     delta_version = models.PositiveIntegerField()
+    # The Delta version after a compaction of this (latest) version: the same rows in fewer
+    # files. Readers keep reading ``delta_version``; the next write builds on this one.
+    compacted_delta_version = models.PositiveIntegerField(null=True, blank=True)
     mode = models.CharField(max_length=10, default="append")
     source_name = models.CharField(max_length=500)
     sha256 = models.CharField(max_length=64)
@@ -73,6 +76,13 @@ class DatasetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset.name} v{self.number}"
+
+    @property
+    def head_delta_version(self) -> int:
+        """The Delta version the next write of the dataset must build on."""
+        return (
+            self.compacted_delta_version if self.compacted_delta_version is not None else self.delta_version
+        )
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -30,7 +30,14 @@ from lakegate_server.jobs.services import run_create
 from lakegate_server.quality.models import CheckReport
 from lakegate_server.quality.services import sample_store, version_check
 
-__all__ = ["IngestOutcome", "QuarantinedError", "dataset_ingest", "dataset_upload_queue", "quarantine_retry"]
+__all__ = [
+    "IngestOutcome",
+    "QuarantinedError",
+    "dataset_ingest",
+    "dataset_upload_queue",
+    "quarantine_retry",
+    "validate_dataset_name",
+]
 
 log = logging.getLogger("lakegate.datasets")
 
@@ -66,7 +73,8 @@ class IngestOutcome:
         return data
 
 
-def _validate_name(name: str) -> None:
+def validate_dataset_name(name: str) -> None:
+    """InputError naming the field when ``name`` is not a valid dataset name."""
     try:
         name_validator(name)
     except ValidationError as exc:
@@ -90,7 +98,7 @@ def dataset_upload_queue(
 ) -> Run:
     """Queue an ``ingest`` run for a file staged under ``.lakegate/uploads/``."""
     try:
-        _validate_name(name)
+        validate_dataset_name(name)
         _validate_mode(mode)
     except InputError:
         shutil.rmtree(staged.parent, ignore_errors=True)
@@ -123,6 +131,7 @@ def dataset_ingest(
     move_source: bool = False,
     quarantine: bool = True,
     check: bool = True,
+    dedupe_key: str | None = None,
 ) -> IngestOutcome:
     """Ingest ``source`` into dataset ``name`` as a new version (created on first use).
 
@@ -132,11 +141,15 @@ def dataset_ingest(
     the batch is staged first, then committed to the Delta table and the catalog together.
     With ``check``, the new version then goes through the quality gate, which accepts or
     rejects it; without, it stays ``pending`` until ``version_check`` runs.
+
+    ``dedupe_key`` replaces the content hash as what makes two ingests "the same" (a
+    SHA-256 hex of the caller's identity for the batch): stream batches are the same when
+    they are the same claimed batch, not when two batches happen to hold equal records.
     """
-    _validate_name(name)
+    validate_dataset_name(name)
     _validate_mode(mode)
     label = original_name or source.name
-    sha256 = file_sha256(source)
+    sha256 = dedupe_key or file_sha256(source)
     if existing := _duplicate(name, sha256):
         _discard(source, move_source)
         return IngestOutcome(version=existing, duplicate=True)
@@ -227,7 +240,7 @@ def _commit(name: str, batch: StagedBatch, *, mode: str, evolve: bool, created_b
                 batch.parquet,
                 mode="overwrite" if mode == "overwrite" else "append",
                 evolve=evolve,
-                expected_version=latest.delta_version if latest else None,
+                expected_version=latest.head_delta_version if latest else None,
             )
             total_rows = (
                 batch.rows if mode == "overwrite" or latest is None else latest.total_rows + batch.rows

@@ -20,9 +20,11 @@ __all__ = ["JOBS", "JobSpec", "job_kinds", "job_spec", "validate_params"]
 
 JOBS: dict[str, str] = {
     "check": "lakegate_server.quality.jobs:CHECK",
+    "export": "lakegate_server.sources.jobs:EXPORT",
     "ingest": "lakegate_server.datasets.jobs:INGEST",
     "predict": "lakegate_server.training.jobs:PREDICT",
     "selfcheck": "lakegate_server.jobs.builtin:SELFCHECK",
+    "source": "lakegate_server.sources.jobs:SOURCE",
     "train": "lakegate_server.training.jobs:TRAIN",
 }
 

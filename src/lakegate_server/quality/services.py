@@ -21,6 +21,7 @@ from lakegate.errors import ConflictError, InputError, NotFoundError
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 from lakegate_server.datasets.selectors import version_accepted, version_get
 from lakegate_server.quality.models import CheckReport
+from lakegate_server.sources.exports import export_runs_for_accepted_version
 from lakegate_server.training.services import (
     pipeline_runs_for_accepted_version,
     pipelines_gate_failed_notify,
@@ -149,6 +150,7 @@ def _after_verdict(version: DatasetVersion) -> None:
         pipelines_gate_failed_notify(dataset=name, number=version.number)
     if version.status == VersionStatus.ACCEPTED:
         pipeline_runs_for_accepted_version(dataset=name, number=version.number)
+        export_runs_for_accepted_version(dataset=name, number=version.number)
 
 
 @transaction.atomic
@@ -169,6 +171,7 @@ def version_approve(*, dataset: str, number: int, reason: str, by: str) -> Datas
     version.approved_at = timezone.now()
     version.save(update_fields=["status", "approved_by", "approved_reason", "approved_at"])
     transaction.on_commit(lambda: pipeline_runs_for_accepted_version(dataset=dataset, number=number))
+    transaction.on_commit(lambda: export_runs_for_accepted_version(dataset=dataset, number=number))
     return version
 
 

@@ -39,11 +39,12 @@ from lakegate.errors import InputError, LakegateError
 from lakegate_server.accounts.models import ROLE_RANK, Role
 from lakegate_server.serving.cache import Caller, Champion, ChampionCache, TokenCache
 
-__all__ = ["MAX_BODY_BYTES", "MAX_RECORDS", "PREDICT_PATH", "build_app", "mount"]
+__all__ = ["MAX_BODY_BYTES", "MAX_RECORDS", "PREDICT_PATH", "STREAM_PATH", "build_app", "mount"]
 
 log = logging.getLogger("lakegate.serving")
 
 PREDICT_PATH: Final = re.compile(r"^/api/v1/models/[^/]+/predict/?$")
+STREAM_PATH: Final = re.compile(r"^/api/v1/streams/[^/]+/records/?$")
 MODEL_NAME: Final = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # pipeline names
 MAX_BODY_BYTES: Final = 10 * 1024**2
 MAX_RECORDS: Final = 10_000
@@ -105,12 +106,11 @@ def _records(payload: Any) -> dict[str, Any] | list[Any]:
     return payload
 
 
-class PredictEndpoint:
-    """The route handler, holding its caches (one per app, shared by all requests)."""
+class _Endpoint:
+    """Host check and bearer-token auth from memory, shared by the lean routes."""
 
-    def __init__(self, tokens: TokenCache, champions: ChampionCache) -> None:
+    def __init__(self, tokens: TokenCache) -> None:
         self.tokens = tokens
-        self.champions = champions
         self._hosts: dict[str, bool] = {}
 
     def _check_host(self, host: str) -> None:
@@ -124,18 +124,59 @@ class PredictEndpoint:
         if not ok:
             raise _RefusedError(400, "bad_request", "invalid Host header")
 
-    async def _authenticate(self, request: Request) -> Caller:
+    async def _authenticate(self, request: Request, role: Role = Role.VIEWER) -> Caller:
         scheme, _, raw = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise _unauthorized()
         caller = await self.tokens.authenticate(raw.strip())
         if caller is None:
             raise _unauthorized()
-        if ROLE_RANK[caller.role] < ROLE_RANK[Role.VIEWER]:  # pragma: no cover - viewer is the lowest
+        if ROLE_RANK[caller.role] < ROLE_RANK[role]:
             raise _RefusedError(
-                403, "forbidden", f"this needs the viewer role; {caller.name!r} is {caller.role}"
+                403,
+                "forbidden",
+                f"this needs the {role.value} role; the token {caller.name!r} is {caller.role}",
             )
         return caller
+
+
+class StreamEndpoint(_Endpoint):
+    """``POST /api/v1/streams/{dataset}/records``: parse and fsync off the event loop, then 202.
+
+    The same service as the Ninja route (which documents it in OpenAPI), without the Django
+    request stack: the token comes from memory and concurrent requests' appends share fsyncs.
+    """
+
+    async def handle(self, request: Request) -> Response:
+        from lakegate_server.sources.wal import stream_append
+
+        try:
+            self._check_host(request.headers.get("host", ""))
+            await self._authenticate(request, Role.EDITOR)
+            limit = settings.LAKEGATE.streams.max_body_bytes
+            length = request.headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > limit:
+                raise _too_large(f"the body is over streams.max_body_bytes ({limit} bytes)")
+            body = await request.body()
+            dataset = request.path_params["dataset"]
+            accepted = await anyio.to_thread.run_sync(
+                lambda: stream_append(
+                    dataset=dataset, body=body, content_type=request.headers.get("content-type")
+                )
+            )
+        except _RefusedError as refused:
+            return refused.response
+        except LakegateError as exc:
+            return error(exc.http_status, exc.code, exc.message, exc.detail)
+        return Response(orjson.dumps({"dataset": dataset, "accepted": accepted}), 202, media_type=_JSON)
+
+
+class PredictEndpoint(_Endpoint):
+    """The route handler, holding its caches (one per app, shared by all requests)."""
+
+    def __init__(self, tokens: TokenCache, champions: ChampionCache) -> None:
+        super().__init__(tokens)
+        self.champions = champions
 
     @staticmethod
     async def _payload(request: Request) -> Any:
@@ -211,9 +252,14 @@ def build_app(
     if server:
         threading.Thread(target=_import_model_libraries, name="serving-warm-up", daemon=True).start()
     champions = champions or ChampionCache(settle_heap=server)
-    endpoint = PredictEndpoint(tokens or TokenCache(), champions)
+    tokens = tokens or TokenCache()
+    endpoint = PredictEndpoint(tokens, champions)
+    streams = StreamEndpoint(tokens)
     app = Starlette(
-        routes=[Route("/api/v1/models/{name}/predict", endpoint.handle, methods=["POST"])],
+        routes=[
+            Route("/api/v1/models/{name}/predict", endpoint.handle, methods=["POST"]),
+            Route("/api/v1/streams/{dataset}/records", streams.handle, methods=["POST"]),
+        ],
         exception_handlers={HTTPException: _http_error, Exception: _unexpected},
     )
     app.state.endpoint = endpoint
@@ -231,11 +277,13 @@ def _import_model_libraries() -> None:
 
 
 def mount(fallback: ASGIApp, serving: ASGIApp | None = None) -> ASGIApp:
-    """One ASGI app: the predict route goes to Starlette, every other request to ``fallback``."""
+    """One ASGI app: the predict and stream routes go to Starlette, every other request to ``fallback``."""
     predict_app = serving or build_app(server=True)
 
     async def application(scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and PREDICT_PATH.match(scope["path"]):
+        if scope["type"] == "http" and (
+            PREDICT_PATH.match(scope["path"]) or STREAM_PATH.match(scope["path"])
+        ):
             await predict_app(scope, receive, send)
         else:
             await fallback(scope, receive, send)

@@ -1,0 +1,117 @@
+"""What sources fetched (their resumable state), stream compactions and warehouse exports.
+
+A source's ``state`` (cursor, seen objects) is saved in the same transaction as the
+dataset version its batch became, so a run that dies half-way resumes where the last
+committed batch ended: nothing is fetched into the lake twice, nothing is skipped.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import models
+
+from lakegate_server.datasets.models import DatasetVersion
+
+
+class Source(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    state = models.JSONField(default=dict, help_text="Opaque resume state of the source (cursor, objects).")
+    last_fired_at = models.DateTimeField(null=True, blank=True, help_text="The last cron slot started.")
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=20, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SourceFetch(models.Model):
+    """One fetched batch: which version it became (or that it was a duplicate / quarantined)."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="fetches")
+    label = models.CharField(max_length=500)
+    rows = models.BigIntegerField(null=True, blank=True)
+    bytes = models.BigIntegerField(default=0)
+    state = models.JSONField(default=dict, help_text="The source's state after this batch.")
+    version = models.ForeignKey(DatasetVersion, null=True, blank=True, on_delete=models.SET_NULL)
+    outcome = models.CharField(max_length=20, help_text="new, duplicate or quarantined")
+    quarantine_id = models.CharField(max_length=40, blank=True)
+    run_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "outcome": self.outcome,
+            "version": self.version.number if self.version else None,
+            "quarantine_id": self.quarantine_id or None,
+            "created_at": self.created_at,
+        }
+
+
+class Compaction(models.Model):
+    """A stream dataset's small files merged: the latest version now reads ``delta_after``."""
+
+    dataset = models.CharField(max_length=100)
+    number = models.PositiveIntegerField(help_text="The dataset version that was compacted.")
+    delta_before = models.PositiveIntegerField()
+    delta_after = models.PositiveIntegerField()
+    files_before = models.PositiveIntegerField()
+    files_after = models.PositiveIntegerField()
+    seconds = models.FloatField(default=0.0)
+    created_by = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "version": self.number,
+            "delta_before": self.delta_before,
+            "delta_after": self.delta_after,
+            "files_before": self.files_before,
+            "files_after": self.files_after,
+            "seconds": self.seconds,
+            "created_at": self.created_at,
+        }
+
+
+class ExportRecord(models.Model):
+    """A dataset version exported to a warehouse table."""
+
+    dataset = models.CharField(max_length=100)
+    number = models.PositiveIntegerField()
+    destination = models.CharField(max_length=500, help_text="Where to, password masked.")
+    table = models.CharField(max_length=200)
+    mode = models.CharField(max_length=10)
+    rows = models.BigIntegerField()
+    seconds = models.FloatField()
+    created_by = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "version": self.number,
+            "destination": self.destination,
+            "table": self.table,
+            "mode": self.mode,
+            "rows": self.rows,
+            "seconds": self.seconds,
+            "created_at": self.created_at,
+        }

@@ -1,0 +1,45 @@
+"""Read-only views of sources: what is declared, where each one stands, what it fetched."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from lakegate_server.sources.models import Source
+
+if TYPE_CHECKING:
+    from lakegate.sources import SourceSpec
+
+__all__ = ["source_list", "source_specs"]
+
+
+def source_specs() -> dict[str, SourceSpec]:
+    """The sources declared in lakegate.yaml, validated (ConfigError names source and field)."""
+    from lakegate.sources import load_sources
+
+    return load_sources(settings.LAKEGATE.sources, settings.LAKEGATE.project_dir)
+
+
+def source_list(*, fetches: int = 5) -> list[dict[str, Any]]:
+    """Declared sources with their state and latest fetches (a source never run shows empty state)."""
+    known = {s.name: s for s in Source.objects.all()}
+    rows = []
+    for name, spec in sorted(source_specs().items()):
+        record = known.get(name)
+        rows.append(
+            {
+                "name": name,
+                "kind": spec.kind,
+                "dataset": spec.dataset,
+                "schedule": spec.schedule,
+                "state": record.state if record else {},
+                "last_run_at": record.last_run_at if record else None,
+                "last_status": record.last_status if record else "",
+                "last_error": record.last_error if record else "",
+                "fetches": [f.to_dict() for f in record.fetches.select_related("version")[:fetches]]
+                if record
+                else [],
+            }
+        )
+    return rows
