@@ -17,6 +17,7 @@
      │    └── TransientSourceError   ... and trying again later may work (timeouts, 5xx, 429)
      ├── StreamError                 pushed records could not be accepted or flushed
      ├── ExportError                 a table could not be exported to its destination
+     │    └── TransientExportError   ... because the destination could not be reached (retried)
      └── JobError                    a job failed while running
           └── LeaseLostError         this worker no longer owns the run; stop now
 
@@ -49,6 +50,7 @@ __all__ = [
     "SourceError",
     "StreamError",
     "Transient",
+    "TransientExportError",
     "TransientJobError",
     "TransientSourceError",
 ]
@@ -180,6 +182,12 @@ class ExportError(LakegateError):
 
     code = "export_failed"
     http_status = 502
+
+
+class TransientExportError(Transient, ExportError):
+    """The destination could not be reached; an export run tries again."""
+
+    code = "export_failed_transient"
 
 
 class JobError(LakegateError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lakegate.errors import ExportError
+from lakegate.errors import ExportError, TransientExportError
 
 if TYPE_CHECKING:
     import psycopg
@@ -35,7 +35,7 @@ def connect(url: str, destination: str, password: str | None) -> psycopg.Connect
         return psycopg.connect(url, **options)
     except psycopg.Error as exc:
         reason = _scrub(str(exc).strip(), password)
-        raise ExportError(f"could not connect to {destination}: {reason}") from exc
+        raise TransientExportError(f"could not connect to {destination}: {reason}") from exc
 
 
 def current_schema(conn: psycopg.Connection[Any], destination: str) -> str:
