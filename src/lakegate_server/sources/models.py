@@ -14,6 +14,12 @@ from django.db import models
 from lakegate_server.datasets.models import DatasetVersion
 
 
+def _public(record: Compaction | ExportRecord, *names: str) -> dict[str, Any]:
+    """What the API and CLI show of a dataset-version record: its version, ``names``, when."""
+    fields = {name: getattr(record, name) for name in names}
+    return {"dataset": record.dataset, "version": record.number, **fields, "created_at": record.created_at}
+
+
 class Source(models.Model):
     name = models.CharField(max_length=100, unique=True)
     state = models.JSONField(default=dict, help_text="Opaque resume state of the source (cursor, objects).")
@@ -76,16 +82,7 @@ class Compaction(models.Model):
         ordering: ClassVar = ["-created_at", "-id"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "dataset": self.dataset,
-            "version": self.number,
-            "delta_before": self.delta_before,
-            "delta_after": self.delta_after,
-            "files_before": self.files_before,
-            "files_after": self.files_after,
-            "seconds": self.seconds,
-            "created_at": self.created_at,
-        }
+        return _public(self, "delta_before", "delta_after", "files_before", "files_after", "seconds")
 
 
 class ExportRecord(models.Model):
@@ -105,13 +102,4 @@ class ExportRecord(models.Model):
         ordering: ClassVar = ["-created_at", "-id"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "dataset": self.dataset,
-            "version": self.number,
-            "destination": self.destination,
-            "table": self.table,
-            "mode": self.mode,
-            "rows": self.rows,
-            "seconds": self.seconds,
-            "created_at": self.created_at,
-        }
+        return _public(self, "destination", "table", "mode", "rows", "seconds")
