@@ -310,6 +310,7 @@ def measure(tool: str, kind: str, src: Path, work: Path) -> dict[str, float]:
 
 
 def bench(kind: str, src: Path, reps: int, work: Path) -> dict[str, Any]:
+    load_before = os.getloadavg()
     runs: dict[str, list[dict[str, float]]] = {tool: [] for tool in TOOLS[kind]}
     for rep in range(reps):
         for tool in TOOLS[kind]:
@@ -341,6 +342,9 @@ def bench(kind: str, src: Path, reps: int, work: Path) -> dict[str, Any]:
         "ratio_median": round(ours["seconds_median"] / peers[fastest]["seconds_median"], 3),
         "lakegate_peak_rss_mib": ours["peak_rss_mib"],
         "rss_ok": ours["peak_rss_mib"] <= 1024,
+        # 1-minute load average before and after: on a shared 2-core machine, above ~1 the
+        # seconds (and so the ratio) are dominated by whatever else runs.
+        "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
     }
     if kind == "xlsx":
         calamine = tools["python-calamine"]["seconds_best"]
@@ -408,9 +412,11 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     for kind, result in report["results"].items():
         extra = f", vs python-calamine {result['ratio_vs_python_calamine']}" if kind == "xlsx" else ""
+        load = result.get("load_average")
         print(
             f"{kind:8} ratio {result['ratio']} vs {result['fastest_peer']}{extra}; "
             f"lakegate peak {result['lakegate_peak_rss_mib']} MiB; ok={result['ok']}"
+            + (f"; load average {load[0]} -> {load[1]}" if load else "")
         )
     print(f"wrote {RESULTS}")
 

@@ -21,11 +21,25 @@ from lakegate.cli._common import (
     setup_logging,
 )
 from lakegate.errors import InputError, LakegateError
+from lakegate.formats._archive import ArchiveLimits, parse_size, size_text
 
 if TYPE_CHECKING:
     from lakegate.lake import ConvertResult
 
 __all__ = ["register"]
+
+
+_LIMITS = ArchiveLimits()
+
+
+def _check_size(value: str) -> str:
+    try:
+        size = parse_size(value)
+    except InputError as exc:
+        raise typer.BadParameter(exc.message) from None
+    if size <= 0:
+        raise typer.BadParameter(f"size {value!r}: must be more than 0 bytes")
+    return value
 
 
 class OutputFormat(StrEnum):
@@ -56,6 +70,28 @@ def convert(
             help="Force a column type: COLUMN=int|float|bool|date|datetime|string|categorical.",
         ),
     ] = None,
+    max_archive_bytes: Annotated[
+        str,
+        typer.Option(
+            "--max-archive-bytes",
+            metavar="SIZE",
+            callback=_check_size,
+            help="Refuse a .gz/.zip/xlsx/ods input that expands past this size (e.g. 512MiB, 2GB).",
+        ),
+    ] = size_text(_LIMITS.max_bytes),
+    max_archive_ratio: Annotated[
+        float,
+        typer.Option(
+            "--max-archive-ratio",
+            min=1.0,
+            help="Refuse an archive expanding more than this many times its size "
+            f"(checked past {size_text(_LIMITS.ratio_floor_bytes)} expanded).",
+        ),
+    ] = _LIMITS.max_ratio,
+    max_archive_entries: Annotated[
+        int,
+        typer.Option("--max-archive-entries", min=1, help="Refuse a zip (xlsx, ods) with more entries."),
+    ] = _LIMITS.max_entries,
     json_output: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -67,6 +103,9 @@ def convert(
 
     setup_logging("cli", verbose=verbose)
     overrides = _parse_types(types or [])
+    limits = ArchiveLimits(
+        max_bytes=parse_size(max_archive_bytes), max_ratio=max_archive_ratio, max_entries=max_archive_entries
+    )
     failures: list[tuple[Path, LakegateError]] = []
 
     def on_error(source: Path, error: LakegateError) -> None:
@@ -92,6 +131,7 @@ def convert(
             format=output_format.value,
             sheet=sheet,
             overrides=overrides,
+            limits=limits,
             on_error=on_error_advance,
             on_result=on_result,
         )

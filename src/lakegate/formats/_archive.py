@@ -13,6 +13,7 @@ scratch folder, and an entry name only ever reaches the output as a sanitised ta
 
 from __future__ import annotations
 
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -20,9 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
-from lakegate.errors import ReaderError
+from lakegate.errors import InputError, ReaderError
 
-__all__ = ["ArchiveLimits", "check_zip_container", "gunzip_to", "is_encrypted", "zip_members"]
+__all__ = [
+    "ArchiveLimits",
+    "check_zip_container",
+    "gunzip_to",
+    "is_encrypted",
+    "parse_size",
+    "size_text",
+    "zip_members",
+]
 
 KiB: Final = 1024
 MiB: Final = 1024 * KiB
@@ -43,6 +52,13 @@ class ArchiveLimits:
     ratio_floor_bytes: int = 64 * MiB
     """The ratio is only enforced past this many uncompressed bytes."""
 
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "max_ratio", "max_entries"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"archive limit {name}: must be positive, got {getattr(self, name)!r}")
+        if self.ratio_floor_bytes < 0:
+            raise InputError(f"archive limit ratio_floor_bytes: must be >= 0, got {self.ratio_floor_bytes!r}")
+
     def check(self, path: Path, *, uncompressed: int, compressed: int, entries: int = 1) -> None:
         """Raise ``ReaderError`` when the sizes pass a limit."""
         if entries > self.max_entries:
@@ -60,6 +76,35 @@ class ArchiveLimits:
                 f"archive expands more than {self.max_ratio:g}x "
                 f"({_size(compressed)} -> {_size(uncompressed)}; possible archive bomb)",
             )
+
+
+_UNITS: Final = {
+    "": 1,
+    "b": 1,
+    **{p: 1024**i for i, p in enumerate("kmgt", start=1)},
+    **{f"{p}ib": 1024**i for i, p in enumerate("kmgt", start=1)},
+    **{f"{p}b": 1000**i for i, p in enumerate("kmgt", start=1)},
+}
+_SIZE_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """``"16GiB"`` -> bytes: ``K``/``KiB``, ``M``/``MiB``... are powers of 1024, ``KB``, ``MB``... of 1000."""
+    match = _SIZE_RE.match(text)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _UNITS:
+        raise InputError(
+            f"size {text!r}: expected a number of bytes with an optional unit, e.g. 512MiB or 2GB"
+        )
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def size_text(n: int) -> str:
+    """Bytes in the largest binary unit that writes them exactly: ``16GiB``, ``1536KiB``, ``100``."""
+    for unit, scale in (("TiB", 1024**4), ("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale}{unit}"
+    return str(n)
 
 
 def _size(n: int) -> str:

@@ -1,9 +1,12 @@
-"""Stream a JSON document of records into JSON lines, one record at a time.
+"""Stream JSON: a document of records into JSON lines; JSON lines into polars via pyarrow.
 
 Accepted shapes: an array of objects (``[{...}, {...}]``), or an object holding one list
 of objects (``{"meta": {...}, "data": [{...}]}``: the list is streamed, the other keys
 are ignored with a warning); an object with no such list is one record. Memory holds one
 record at a time, so a large export never has to fit in memory. Errors name the line.
+
+``arrow_scan`` reads JSON lines with pyarrow's streaming reader (one block at a time) as a
+lazy polars source; a line it refuses surfaces as a polars ``ComputeError``.
 """
 
 from __future__ import annotations
@@ -11,15 +14,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from lakegate.errors import ReaderError
+from lakegate.formats._infer import instance
 
-__all__ = ["json_to_lines"]
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+
+__all__ = ["arrow_scan", "arrow_schema", "json_to_lines"]
 
 _CHUNK: Final = 1024 * 1024
 _MAX_RECORD: Final = 64 * 1024 * 1024
 _WS: Final = " \t\r\n"
+ARROW_BLOCK: Final = 4 * 1024 * 1024
+"""Bytes per pyarrow block (a line longer than this makes pyarrow refuse the file)."""
 
 
 class _Cursor:
@@ -192,3 +202,67 @@ def _kind(value: Any) -> str:
     return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
         type(value), "a number"
     )
+
+
+def arrow_schema(schema: pl.Schema) -> pa.Schema | None:
+    """The pyarrow JSON reader's schema for ``schema`` (``None`` when it cannot read a type)."""
+    import polars as pl
+    import pyarrow as pa
+
+    def convert(dtype: pl.DataType) -> pa.DataType | None:
+        if isinstance(dtype, pl.Struct):
+            fields = [(f.name, convert(instance(f.dtype))) for f in dtype.fields]
+            if any(t is None for _, t in fields):
+                return None
+            return pa.struct([pa.field(name, t) for name, t in fields if t is not None])
+        if isinstance(dtype, pl.List):
+            inner = convert(instance(dtype.inner))
+            return None if inner is None else pa.list_(inner)
+        plain: dict[type[pl.DataType], pa.DataType] = {
+            pl.String: pa.string(),
+            pl.Int64: pa.int64(),
+            pl.Float64: pa.float64(),
+            pl.Boolean: pa.bool_(),
+        }
+        return plain.get(type(dtype))  # Null and the rest: polars' reader
+
+    fields = [(name, convert(instance(dtype))) for name, dtype in schema.items()]
+    if any(t is None for _, t in fields):
+        return None
+    return pa.schema([pa.field(name, t) for name, t in fields if t is not None])
+
+
+def arrow_scan(source: Path, schema: pl.Schema, arrow: pa.Schema) -> pl.LazyFrame:
+    """A lazy polars source over pyarrow's streaming JSON reader (bounded: one block at a time)."""
+    import polars as pl
+    from polars.io.plugins import register_io_source
+
+    def batches(
+        with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, _size: int | None
+    ) -> Iterator[pl.DataFrame]:
+        import pyarrow as pa
+        import pyarrow.json as pj
+
+        try:
+            reader = pj.open_json(
+                source,
+                read_options=pj.ReadOptions(block_size=ARROW_BLOCK),
+                parse_options=pj.ParseOptions(explicit_schema=arrow, unexpected_field_behavior="ignore"),
+            )
+            for batch in reader:
+                frame = pl.DataFrame(pl.from_arrow(batch))
+                if with_columns is not None:
+                    frame = frame.select(with_columns)
+                if predicate is not None:
+                    frame = frame.filter(predicate)
+                if n_rows is not None:
+                    frame = frame.head(n_rows)
+                    n_rows -= frame.height
+                yield frame
+                if n_rows == 0:
+                    return
+        except pa.ArrowException as exc:
+            # A polars error, so that the writer hands it to ``recover`` (-> polars' reader).
+            raise pl.exceptions.ComputeError(f"pyarrow JSON reader: {exc}") from exc
+
+    return register_io_source(batches, schema=schema)

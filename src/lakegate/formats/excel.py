@@ -48,8 +48,9 @@ class ExcelReader(Reader):
                 raise ReaderError(str(path), f"no sheet named {options.sheet!r} (sheets: {', '.join(names)})")
             names = [options.sheet]
         overrides = check_overrides(options.overrides)
-        empty: list[str] = []
+        empty: list[str] = []  # empty sheets not reported yet
         found = 0
+        previous: Table | None = None  # held back one sheet: trailing empty sheets are reported on it
         for name in names:
             frame = _sheet(book, name, path)
             if frame is None:
@@ -59,10 +60,17 @@ class ExcelReader(Reader):
                 f"override for unknown column {c!r} ignored" for c in overrides if c not in frame.columns
             ]
             frame = _typed(frame, overrides, path)
-            if empty and not found:
+            if empty:
                 warnings.append(f"skipped empty sheet(s): {', '.join(empty)}")
+                empty = []
             found += 1
-            yield Table(name=name, frame=frame.lazy(), warnings=warnings)
+            if previous is not None:
+                yield previous
+            previous = Table(name=name, frame=frame.lazy(), warnings=warnings)
+        if previous is not None:
+            if empty:
+                previous.warnings.append(f"skipped empty sheet(s): {', '.join(empty)}")
+            yield previous
         if not found:
             raise ReaderError(str(path), "no data in any sheet" if len(names) > 1 else "the sheet is empty")
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
+import zipfile
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from lakegate.cli import app
@@ -136,3 +140,85 @@ def test_several_inputs_in_human_mode(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.count("1 rows x 1 columns") == 3
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["f0.parquet", "f1.parquet", "f2.parquet"]
+
+
+def _zip(path: Path, members: int) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index in range(members):
+            archive.writestr(f"part{index}.csv", f"n\n{index}\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "reason"),
+    [
+        ("--max-archive-entries", "2", "archive holds 3 entries, more than the limit of 2"),
+        ("--max-archive-bytes", "8", "archive expands to more than 8 B (limit; possible archive bomb)"),
+    ],
+    ids=["entries", "bytes"],
+)
+def test_archive_limits_from_the_cli_refuse_a_zip(tmp_path, option, value, reason):
+    src = _zip(tmp_path / "bundle.zip", 3)
+    out = tmp_path / "out"
+    refused = runner.invoke(app, ["convert", str(src), "-o", str(out), option, value])
+    assert refused.exit_code == 1
+    assert refused.stderr == f"error: {src}: {reason}\n"
+    assert list(out.iterdir()) == []
+    allowed = runner.invoke(app, ["convert", str(src), "-o", str(out), "--json"])
+    assert allowed.exit_code == 0, allowed.output
+    assert len(json.loads(allowed.stdout)["results"][0]["outputs"]) == 3
+
+
+def test_archive_byte_limit_takes_units_and_stops_a_gzip(tmp_path):
+    src = tmp_path / "big.csv.gz"
+    src.write_bytes(gzip.compress(b"n\n" + b"1\n" * 4096, mtime=0))  # 8 KiB + 2 bytes expanded
+    out = tmp_path / "out"
+    refused = runner.invoke(app, ["convert", str(src), "-o", str(out), "--max-archive-bytes", "8KiB"])
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"error: {src}: archive expands to more than 8.0 KiB (limit; possible archive bomb)\n"
+    )
+    allowed = runner.invoke(app, ["convert", str(src), "-o", str(out), "--max-archive-bytes", "9KB"])
+    assert allowed.exit_code == 0, allowed.output
+    assert pl.read_parquet(out / "big.parquet").height == 4096
+
+
+def test_archive_ratio_limit_from_the_cli(tmp_path):
+    # The ratio is only enforced past 64 MiB expanded: a 65 MiB run of one byte, ~64 KiB zipped.
+    src = tmp_path / "bomb.csv.gz"
+    src.write_bytes(gzip.compress(b"n\n" + b"1\n" * (65 * 1024 * 512), compresslevel=1, mtime=0))
+    result = runner.invoke(
+        app, ["convert", str(src), "-o", str(tmp_path / "out"), "--max-archive-ratio", "10"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {src}: archive expands more than 10x (")
+    assert result.stderr.endswith("; possible archive bomb)\n")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--max-archive-bytes", "lots"),
+        ("--max-archive-bytes", "0"),
+        ("--max-archive-ratio", "0.5"),
+        ("--max-archive-entries", "0"),
+    ],
+    ids=["bytes-not-a-size", "bytes-zero", "ratio-below-1", "entries-zero"],
+)
+def test_bad_archive_limits_are_usage_errors(tmp_path, option, value):
+    src = write(tmp_path / "a.csv", "x\n1\n")
+    result = runner.invoke(app, ["convert", str(src), "-o", str(tmp_path / "out"), option, value])
+    assert result.exit_code == 2
+    assert option in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_help_shows_the_archive_limit_defaults():
+    result = runner.invoke(app, ["convert", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for option, default in [
+        ("--max-archive-bytes", "16GiB"),
+        ("--max-archive-ratio", "200.0"),
+        ("--max-archive-entries", "10000"),
+    ]:
+        assert re.search(rf"{option}\b.*?\[default: ([^\]]*)\]", result.stdout, re.DOTALL)[1] == default

@@ -1,8 +1,10 @@
-"""Build small real files for reader tests: xlsx and ods (zip + XML), pdf (by hand).
+"""Build small real files for reader tests: xlsx and ods (zip + XML), pdf (by hand), xls.
 
-No spreadsheet or PDF writer is a dependency, so these write the formats directly:
-the minimal parts calamine and pdfium accept. Cells are Python values: ``None`` (empty),
-``str``, ``bool``, ``int``/``float``, ``datetime.date``/``datetime.datetime``.
+No spreadsheet or PDF writer is a runtime dependency, so these write the formats directly:
+the minimal parts calamine and pdfium accept; legacy BIFF ``.xls`` comes from ``xlwt``
+(a dev dependency), a real writer of that format; ``.xlsb`` has no writer available.
+Cells are Python values: ``None`` (empty), ``str``, ``bool``, ``int``/``float``,
+``datetime.date``/``datetime.datetime``.
 """
 
 from __future__ import annotations
@@ -277,6 +279,29 @@ def write_pdf(
     trailer = f"<< /Size {len(objects) + 1} /Root 1 0 R {trailer_extra} >>"
     out += f"trailer\n{trailer}\nstartxref\n{xref}\n%%EOF\n".encode()
     path.write_bytes(bytes(out))
+    return path
+
+
+def write_xls(path: Path, sheets: dict[str, Rows]) -> Path:
+    """Write ``{sheet name: rows}`` as a BIFF8 ``.xls`` workbook with ``xlwt`` (dates styled as dates)."""
+    import xlwt  # type: ignore[import-untyped]
+
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    datetime_style = xlwt.easyxf(num_format_str="YYYY-MM-DD HH:MM:SS")
+    book = xlwt.Workbook()
+    for name, rows in sheets.items():
+        sheet = book.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, dt.datetime):
+                    sheet.write(r, c, value, datetime_style)
+                elif isinstance(value, dt.date):
+                    sheet.write(r, c, value, date_style)
+                else:
+                    sheet.write(r, c, value)
+    book.save(str(path))
     return path
 
 

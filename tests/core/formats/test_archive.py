@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lakegate.errors import ReaderError
+from lakegate.errors import InputError, ReaderError
 from lakegate.formats import ArchiveLimits
-from lakegate.formats._archive import gunzip_to
+from lakegate.formats._archive import gunzip_to, parse_size, size_text
 
 CSV = b"id,name\n1,Ann\n2,Bob\n"
 SMALL = ArchiveLimits(max_bytes=1024 * 1024, max_ratio=20, ratio_floor_bytes=64 * 1024, max_entries=5)
@@ -133,3 +133,49 @@ def test_an_encrypted_zip_entry_is_refused(tmp_path, convert_one):
     src.write_bytes(bytes(data))
     with pytest.raises(ReaderError, match=r"password-protected zip entry 'a\.csv'"):
         convert_one(Path(src))
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("100", 100),
+        ("100B", 100),
+        ("8KiB", 8192),
+        ("8k", 8192),
+        ("1.5 MiB", 1536 * 1024),
+        ("2GB", 2_000_000_000),
+        ("16GiB", 16 * 1024**3),
+        ("1TiB", 1024**4),
+    ],
+    ids=["bytes", "bytes-unit", "kib", "k", "fraction", "gb-decimal", "gib", "tib"],
+)
+def test_parse_size(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    "text", ["", "lots", "-1", "5 XB", "1e9"], ids=["empty", "word", "negative", "unit", "exp"]
+)
+def test_parse_size_refuses_what_is_not_a_size(text):
+    with pytest.raises(InputError, match=rf"size {text!r}: expected a number of bytes"):
+        parse_size(text)
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(16 * 1024**3, "16GiB"), (1536 * 1024, "1536KiB"), (64 * 1024**2, "64MiB"), (1000, "1000")],
+    ids=["gib", "kib", "mib", "bytes"],
+)
+def test_size_text_round_trips(size, text):
+    assert size_text(size) == text
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    ("limit", "value"),
+    [("max_bytes", 0), ("max_ratio", 0.0), ("max_entries", -1)],
+    ids=["bytes", "ratio", "entries"],
+)
+def test_archive_limits_must_be_positive(limit, value):
+    with pytest.raises(InputError, match=rf"archive limit {limit}: must be positive"):
+        ArchiveLimits(**{limit: value})

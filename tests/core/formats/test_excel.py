@@ -10,7 +10,7 @@ import pytest
 from lakegate.errors import ReaderError
 from lakegate.formats import ArchiveLimits
 
-from .builders import naive, write_ods, write_xlsx
+from .builders import naive, write_ods, write_xls, write_xlsx
 
 ORDERS = [
     [],
@@ -69,6 +69,16 @@ def test_a_sheet_without_header_and_an_empty_sheet(tmp_path, convert_one):
     assert frames["raw__Data"]["column_1"].to_list() == [1, 2]
     assert frames["raw__Data"]["column_2"].to_list() == ["a", "b"]
     assert result.warnings == ("raw__Data: skipped empty sheet(s): Empty",)
+
+
+def test_empty_sheets_after_the_data_are_reported_too(tmp_path, convert_one):
+    src = write_xlsx(tmp_path / "raw.xlsx", {"A": [[1]], "Gap": [], "B": [[2]], "Tail": []})
+    result, frames = convert_one(src)
+    assert list(frames) == ["raw__A", "raw__B"]
+    assert result.warnings == (
+        "raw__B: skipped empty sheet(s): Gap",
+        "raw__B: skipped empty sheet(s): Tail",
+    )
 
 
 def test_numbers_stored_as_text_are_typed(tmp_path, convert_one):
@@ -132,3 +142,75 @@ def test_a_workbook_bomb_is_refused_before_parsing(tmp_path, convert_one):
         convert_one(src, limits=limits)
     with pytest.raises(ReaderError, match="more than the limit of 3"):
         convert_one(src, limits=ArchiveLimits(max_entries=3))
+
+
+# -- legacy .xls (BIFF8, written by xlwt: a real writer of the format) ---------------------
+# ``.xlsb`` goes through the same calamine path but has no writer available to build a fixture.
+
+
+def test_a_real_xls_workbook_gives_typed_tables(tmp_path, convert_one):
+    src = write_xls(
+        tmp_path / "legacy.xls",
+        {
+            "Blank": [],
+            "Orders": ORDERS,
+            "Rates": [["code", "rate"], ["EUR", 1.1], ["USD", 1]],
+            "Raw": [[1, "a", dt.date(2023, 12, 24)], [2, "b", dt.date(2023, 12, 25)]],
+        },
+    )
+    assert src.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE2 (BIFF) file, not a zip
+    result, frames = convert_one(src)
+    assert [t.name for t in result.tables] == ["legacy__Orders", "legacy__Rates", "legacy__Raw"]
+    assert result.schema["legacy__Orders"] == {
+        "id": "int64",
+        "customer": "string",
+        "ordered": "date",
+        "shipped_at": "datetime[us]",
+        "paid": "boolean",
+        "amount": "float64",
+    }
+    orders = frames["legacy__Orders"]
+    assert orders.rows() == [
+        (1, "Ann", dt.date(2024, 1, 31), naive(2024, 2, 1, 9, 30), True, 12.5),
+        (2, "Bob", dt.date(2024, 2, 29), naive(2024, 3, 1, 17, 0), False, 7.0),
+        (3, None, dt.date(2024, 3, 1), None, None, None),
+    ]
+    assert frames["legacy__Rates"].to_dict(as_series=False) == {"code": ["EUR", "USD"], "rate": [1.1, 1.0]}
+    raw = frames["legacy__Raw"]  # first row is data, not a header
+    assert raw.columns == ["column_1", "column_2", "column_3"]
+    assert raw.rows() == [(1, "a", dt.date(2023, 12, 24)), (2, "b", dt.date(2023, 12, 25))]
+    assert result.schema["legacy__Raw"] == {"column_1": "int64", "column_2": "string", "column_3": "date"}
+    assert result.rows == 3 + 2 + 2
+    assert result.warnings == ("legacy__Orders: skipped empty sheet(s): Blank",)
+
+
+def test_xls_sheet_option_overrides_and_text_inference(tmp_path, convert_one):
+    src = write_xls(
+        tmp_path / "t.xls",
+        {
+            "Empty": [],
+            "S": [
+                ["n", "when", "zip", "code"],
+                ["10", "2024-01-02", "01234", 5],
+                ["20", "2024-05-06", "04321", 6],
+            ],
+        },
+    )
+    result, frames = convert_one(src, sheet="S", overrides={"code": "string"})
+    assert list(frames) == ["t__S"]
+    assert result.schema["t__S"] == {"n": "int64", "when": "date", "zip": "string", "code": "string"}
+    assert frames["t__S"].row(0) == (10, dt.date(2024, 1, 2), "01234", "5")
+    _, everything = convert_one(src)
+    assert list(everything) == ["t__S"]
+
+
+def test_an_xls_with_only_empty_sheets_and_a_broken_xls_are_reader_errors(tmp_path, convert_one):
+    empty = write_xls(tmp_path / "empty.xls", {"A": [], "B": []})
+    with pytest.raises(ReaderError, match=r"empty\.xls: no data in any sheet"):
+        convert_one(empty)
+    broken = tmp_path / "broken.xls"
+    broken.write_bytes(write_xls(tmp_path / "ok.xls", {"S": ORDERS}).read_bytes()[:700])
+    with pytest.raises(ReaderError) as caught:
+        convert_one(broken)
+    assert caught.value.path == str(broken)
+    assert caught.value.reason.startswith("not a valid workbook (")

@@ -7,9 +7,11 @@ import gzip
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from lakegate.errors import ReaderError
+from lakegate.formats import ReadOptions, read_tables
 
 RECORDS = [
     {"id": 1, "user": {"name": "Ann", "address": {"city": "Oslo"}}, "tags": ["a", "b"], "day": "2024-01-31"},
@@ -136,3 +138,77 @@ def test_a_malformed_line_past_the_sample_is_named(tmp_path, convert_one):
     with pytest.raises(ReaderError, match=r"late\.jsonl: line 6001: malformed JSON"):
         convert_one(src)
     assert not (tmp_path / "out" / "late.parquet").exists()
+
+
+# -- the pyarrow engine and its fallbacks -------------------------------------------------
+
+
+def test_fractional_seconds_past_the_sample_keep_the_column_a_datetime(tmp_path, convert_one):
+    records = [{"at": f"2024-01-02T03:04:{i % 60:02d}"} for i in range(6_000)]
+    records.append({"at": "2024-01-02T03:04:05.25"})
+    result, frames = convert_one(lines(tmp_path / "late.jsonl", records))
+    assert result.schema["late"] == {"at": "datetime[us]"}
+    assert frames["late"]["at"][0] == dt.datetime(2024, 1, 2, 3, 4, 0)  # noqa: DTZ001
+    assert frames["late"]["at"][-1] == dt.datetime(2024, 1, 2, 3, 4, 5, 250_000)  # noqa: DTZ001
+    assert result.warnings == ()
+
+
+def test_many_blocks_blank_lines_and_nested_lists_stream_in_order(tmp_path, convert_one, monkeypatch):
+    monkeypatch.setattr("lakegate.formats._jsonstream.ARROW_BLOCK", 4096)  # dozens of blocks
+    records = [{"i": i, "o": {"l": [{"k": i}], "s": str(i)}} for i in range(3_000)]
+    src = lines(tmp_path / "blocks.jsonl", records)
+    src.write_text(src.read_text(encoding="utf-8").replace('{"i": 7,', '\n  \t\n{"i": 7,'), encoding="utf-8")
+    result, frames = convert_one(src)
+    frame = frames["blocks"]
+    assert result.schema["blocks"] == {"i": "int64", "o.l": "list[struct{k: int64}]", "o.s": "string"}
+    assert frame["i"].to_list() == list(range(3_000))
+    assert frame["o.l"][2_999].to_list() == [{"k": 2_999}]
+    assert frame["o.s"][7] == "7"
+    assert result.warnings == ()
+
+
+def test_a_line_longer_than_a_block_is_still_read(tmp_path, convert_one, monkeypatch):
+    monkeypatch.setattr("lakegate.formats._jsonstream.ARROW_BLOCK", 1024)
+    records = [{"n": 1, "text": "x" * 10}, {"n": 2, "text": "y" * 5_000}]
+    result, frames = convert_one(lines(tmp_path / "long.jsonl", records))
+    assert frames["long"]["text"].str.len_chars().to_list() == [10, 5_000]
+    assert result.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("late", "kept"),
+    [({"n": 1.5}, "1.5"), ({"n": True}, "true"), ({"n": {"x": 1}}, '{"x":1}')],
+    ids=["float-in-int", "bool-in-int", "object-in-int"],
+)
+def test_a_late_value_of_another_type_is_never_silently_changed(tmp_path, convert_one, late, kept):
+    records = [{"n": i} for i in range(6_000)] + [late]
+    result, frames = convert_one(lines(tmp_path / "t.jsonl", records))
+    assert result.schema["t"] == {"n": "string"}
+    assert frames["t"]["n"][-1].replace(" ", "") == kept
+    assert frames["t"]["n"][1] == "1"
+    assert any("column 'n': values past the sample are not all one type" in w for w in result.warnings)
+
+
+def test_the_lazy_table_reads_through_pyarrow_with_projection_filter_and_limit(tmp_path):
+    src = lines(tmp_path / "p.jsonl", [{"a": i, "b": {"c": str(i)}} for i in range(100)])
+    tables = read_tables(src, ReadOptions(work_dir=tmp_path))
+    try:
+        [table] = list(tables)
+        assert "PYTHON SCAN" in table.frame.explain()  # the pyarrow reader, not NDJSON SCAN
+        head = table.frame.filter(pl.col("a") >= 10).select("b.c").head(3).collect()
+    finally:
+        tables.close()
+    assert head.to_dict(as_series=False) == {"b.c": ["10", "11", "12"]}
+
+
+def test_a_key_null_in_the_whole_sample_uses_polars_reader(tmp_path, convert_one):
+    records = [{"a": i, "z": None} for i in range(6_000)] + [{"a": 1, "z": None}]
+    tables = read_tables(lines(tmp_path / "n.jsonl", records), ReadOptions(work_dir=tmp_path))
+    try:
+        [table] = list(tables)
+        assert "NDJSON SCAN" in table.frame.explain().upper()
+    finally:
+        tables.close()
+    result, frames = convert_one(tmp_path / "n.jsonl")
+    assert frames["n"]["a"][-1] == 1
+    assert result.rows == 6_001
