@@ -16,13 +16,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from lakegate.errors import ConfigError, ProjectNotFoundError
+
+if TYPE_CHECKING:
+    from lakegate.lake import TableLocation
 
 __all__ = [
     "CONFIG_FILE",
@@ -171,6 +174,49 @@ class Settings(BaseSettings):
     streams: StreamSettings = StreamSettings()
     # Knowledge bases searchable through the API: name -> kb.jsonl (relative to the project).
     knowledge_bases: dict[str, Path] = Field(default_factory=dict)
+    # Where datasets' Delta tables live: None is the project's .lakegate/lake; "s3://bucket/prefix"
+    # puts each at s3://bucket/prefix/<dataset>; a folder (relative to the project) or file:// URI.
+    # Everything else (database, quarantine, uploads, streams, artifacts) stays in the project.
+    lake: str | None = None
+    # object_store options for an s3:// lake (aws_endpoint_url, aws_region, aws_allow_http, ...);
+    # credentials normally come from the standard AWS_* environment variables. Operator config:
+    # the endpoint is not a user URL, so the outbound policy does not apply to it.
+    lake_storage_options: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("lake")
+    @classmethod
+    def _lake_is_s3_or_a_folder(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        scheme = value.split("://", 1)[0].lower() if "://" in value else None
+        if scheme == "s3":
+            rest = value.split("://", 1)[1].rstrip("/")
+            if not rest.split("/", 1)[0]:
+                raise ValueError(f"{value!r} names no bucket; use s3://bucket/prefix")
+            return f"s3://{rest}"
+        if scheme not in (None, "file") or not value:
+            raise ValueError(f"{value!r}: use s3://bucket/prefix, file:///folder or a folder path")
+        if scheme == "file" and not value.startswith("file:///"):
+            raise ValueError(f"{value!r}: a file:// lake needs an absolute path (file:///folder)")
+        return value
+
+    @model_validator(mode="after")
+    def _storage_options_need_s3(self) -> Settings:
+        if self.lake_storage_options and not (self.lake or "").startswith("s3://"):
+            raise ValueError("lake_storage_options applies only to an s3:// lake")
+        return self
+
+    def lake_table(self, name: str) -> Path | TableLocation:
+        """Where dataset ``name``'s Delta table lives: a local folder or an ``s3://`` location."""
+        if self.lake is None:
+            return self.paths.lake / name
+        if self.lake.startswith("s3://"):
+            from lakegate.lake import TableLocation
+
+            return TableLocation(self.lake, self.lake_storage_options).child(name)
+        folder = Path(self.lake.removeprefix("file://")).expanduser()
+        return (folder if folder.is_absolute() else self.project_dir / folder) / name
 
     def knowledge_base(self, name: str) -> Path | None:
         path = self.knowledge_bases.get(name)

@@ -1,6 +1,7 @@
 """Open what is being exported as a schema plus a stream of bounded polars frames.
 
-A Delta table folder (optionally at a ``version``), a Parquet file or folder, a
+A Delta table folder or :class:`~lakegate.lake.TableLocation` (``s3://...``; optionally at a
+``version``), a Parquet file or folder, a
 ``pyarrow.dataset.Dataset``, a polars ``LazyFrame`` (collected in streaming batches) or a
 ``DataFrame`` (sliced). Nothing here holds more than one batch at a time.
 """
@@ -17,9 +18,11 @@ from lakegate.errors import InputError
 if TYPE_CHECKING:
     import polars as pl
 
+    from lakegate.lake import TableLocation
+
 __all__ = ["ExportSource", "FrameStream", "open_source"]
 
-ExportSource = Any  # Path | str | pyarrow.dataset.Dataset | polars.LazyFrame | polars.DataFrame
+ExportSource = Any  # Path | str | TableLocation | pyarrow.dataset.Dataset | polars.LazyFrame | DataFrame
 
 
 @dataclass(frozen=True)
@@ -36,10 +39,16 @@ def open_source(source: ExportSource, *, version: int | None, batch_rows: int) -
     import polars as pl
     import pyarrow.dataset as ds
 
+    from lakegate.lake import TableLocation
+
     if batch_rows < 1:
         raise InputError(f"batch_rows must be at least 1, not {batch_rows}")
+    if isinstance(source, TableLocation) and source.local is not None:
+        source = source.local
     if isinstance(source, str | Path):
         return _from_dataset(_open_path(Path(source), version), batch_rows, label=str(source))
+    if isinstance(source, TableLocation):
+        return _from_dataset(_open_remote(source, version), batch_rows, label=source.uri)
     if version is not None:
         raise InputError("version= applies only to a Delta table folder")
     if isinstance(source, ds.Dataset):
@@ -72,6 +81,21 @@ def _open_path(path: Path, version: int | None) -> Any:
     if (path.is_file() and path.suffix == ".parquet") or (path.is_dir() and any(path.glob("*.parquet"))):
         return ds.dataset(str(path), format="parquet")
     raise InputError(f"{path}: not a Delta table folder or Parquet data")
+
+
+def _open_remote(location: TableLocation, version: int | None) -> Any:
+    """The Delta table at an object-store ``location`` as a pyarrow dataset."""
+    from deltalake import DeltaTable
+    from deltalake.exceptions import DeltaError
+
+    at = "" if version is None else f" at version {version}"
+    try:
+        if not location.exists():
+            raise InputError(f"{location.uri}: no Delta table there")
+        table = DeltaTable(location.uri, version=version, storage_options=location.options)
+        return table.to_pyarrow_dataset()
+    except DeltaError as exc:
+        raise InputError(f"{location.uri}: cannot read the Delta table{at} ({exc})") from exc
 
 
 def _from_dataset(dataset: Any, batch_rows: int, *, label: str) -> FrameStream:

@@ -3,6 +3,7 @@
 from lakegate.lake._compact import Compacted, compact_table, table_file_count
 from lakegate.lake._convert import FORMATS, ConvertResult, OutputFormat, TableResult, convert, output_stem
 from lakegate.lake._ingest import StagedBatch, file_sha256, stage_file
+from lakegate.lake._location import TableLocation, as_location
 from lakegate.lake._quarantine import QuarantineEntry, quarantine_file, read_entry
 from lakegate.lake._stats import profile_parquet
 from lakegate.lake._table import (
@@ -22,9 +23,11 @@ __all__ = [
     "OutputFormat",
     "QuarantineEntry",
     "StagedBatch",
+    "TableLocation",
     "TableResult",
     "TableWrite",
     "WriteMode",
+    "as_location",
     "batch_frame",
     "compact_table",
     "convert",

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakegate.errors import LakegateError
+from lakegate.lake._location import TableLocation, as_location, table_errors
 from lakegate.lake._table import restore_to
 
 __all__ = ["Compacted", "compact_table", "table_file_count"]
@@ -26,35 +26,36 @@ class Compacted:
     seconds: float
 
 
-def table_file_count(table: Path) -> int:
+def table_file_count(table: Path | TableLocation) -> int:
     """Data files in the table's latest version (0 when there is no table)."""
     from deltalake import DeltaTable
 
-    if not (table / "_delta_log").is_dir():
+    loc = as_location(table)
+    if not loc.exists():
         return 0
-    return len(DeltaTable(str(table)).file_uris())
+    return len(DeltaTable(loc.target, storage_options=loc.options).file_uris())
 
 
-def compact_table(table: Path, *, expected_version: int, target_bytes: int) -> Compacted | None:
+def compact_table(
+    table: Path | TableLocation, *, expected_version: int, target_bytes: int
+) -> Compacted | None:
     """Bin-pack the latest version's files up to ``target_bytes`` each; None when nothing merged.
 
     ``expected_version`` is the Delta version the catalog knows as latest; commits after it
     (a write that never reached the catalog) are rolled back first, as before any write.
     """
     from deltalake import DeltaTable, WriterProperties
-    from deltalake.exceptions import DeltaError
 
     started = time.perf_counter()
-    restore_to(table, expected_version)
-    try:
-        dt = DeltaTable(str(table))
+    loc = as_location(table)
+    restore_to(loc, expected_version)
+    with table_errors(loc.name if loc.local is not None else loc, "compact"):
+        dt = DeltaTable(loc.target, storage_options=loc.options)
         before_version, before_files = dt.version(), len(dt.file_uris())
         metrics = dt.optimize.compact(
             target_size=target_bytes, writer_properties=WriterProperties(compression="ZSTD")
         )
-        dt = DeltaTable(str(table))
-    except DeltaError as exc:
-        raise LakegateError(f"{table.name}: cannot compact the Delta table ({exc})") from exc
+        dt = DeltaTable(loc.target, storage_options=loc.options)
     if not metrics.get("numFilesRemoved") or dt.version() == before_version:
         return None
     return Compacted(

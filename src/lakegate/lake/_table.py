@@ -5,6 +5,9 @@ write; readers always read *that* version. A write that reached the Delta log bu
 catalog (the process died in between) is rolled back by :func:`restore_to` before the next
 write, so no half-recorded batch ever becomes part of the dataset.
 
+A table is a local folder (``Path``) or a :class:`~lakegate.lake.TableLocation` (an
+``s3://`` URI plus storage options); both behave the same.
+
 Schema rules for a batch appended to an existing table (types compared by family: int,
 float, bool, string, date, datetime, ...):
 
@@ -18,7 +21,6 @@ float, bool, string, date, datetime, ...):
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from lakegate._dtypes import family
-from lakegate.errors import ConflictError, InputError, LakegateError
+from lakegate.errors import ConflictError, InputError
+from lakegate.lake._location import TableLocation, as_location, table_errors
 
 if TYPE_CHECKING:
     import polars as pl
@@ -62,32 +65,39 @@ def _family(dtype: pl.DataType) -> str:
     return str(dtype.base_type()).lower() if name == "other" else name
 
 
-def table_schema(table: Path) -> dict[str, str] | None:
+def _open(loc: TableLocation, version: int | None = None) -> Any:
+    """The ``DeltaTable`` at ``loc`` (latest version unless ``version``)."""
+    from deltalake import DeltaTable
+
+    return DeltaTable(loc.target, version=version, storage_options=loc.options)
+
+
+def table_schema(table: Path | TableLocation) -> dict[str, str] | None:
     """``{column: family}`` of the table's latest version, or None when there is no table."""
     import polars as pl
 
-    if not (table / "_delta_log").is_dir():
+    loc = as_location(table)
+    if not loc.exists():
         return None
-    return {name: _family(dtype) for name, dtype in pl.scan_delta(str(table)).collect_schema().items()}
+    schema = pl.scan_delta(loc.target, storage_options=loc.options).collect_schema()
+    return {name: _family(dtype) for name, dtype in schema.items()}
 
 
-def _latest(table: Path) -> int | None:
-    from deltalake import DeltaTable
-
-    return DeltaTable(str(table)).version() if (table / "_delta_log").is_dir() else None
+def _latest(loc: TableLocation) -> int | None:
+    return int(_open(loc).version()) if loc.exists() else None
 
 
-def restore_to(table: Path, version: int | None) -> bool:
+def restore_to(table: Path | TableLocation, version: int | None) -> bool:
     """Undo Delta commits after ``version`` (None: the table should not exist). True if it acted."""
-    from deltalake import DeltaTable
-
-    latest = _latest(table)
+    loc = as_location(table)
+    latest = _latest(loc)
     if latest is None or latest == version:
         return False
-    if version is None:
-        shutil.rmtree(table)
-        return True
-    DeltaTable(str(table)).restore(version)
+    with table_errors(loc, "roll back"):
+        if version is None:
+            loc.delete()
+        else:
+            _open(loc).restore(version)
     return True
 
 
@@ -121,15 +131,14 @@ def _wider(old: str, new: str) -> str:
     return "float" if {old, new} == {"int", "float"} else "string"
 
 
-def _arrow_type(family: str, table: Path, name: str) -> pa.DataType:
+def _arrow_type(family: str, loc: TableLocation, name: str) -> pa.DataType:
     import pyarrow as pa
-    from deltalake import DeltaTable
 
     if family == "float":
         return pa.float64()
     if family == "string":
         return pa.large_string()
-    arrow_schema = pa.schema(DeltaTable(str(table)).schema().to_arrow())
+    arrow_schema = pa.schema(_open(loc).schema().to_arrow())
     return arrow_schema.field(name).type
 
 
@@ -169,7 +178,7 @@ def _parquet_reader(path: Path, casts: Mapping[str, pa.DataType]) -> pa.RecordBa
 
 
 def write_batch(
-    table: Path,
+    table: Path | TableLocation,
     staged: Path,
     *,
     mode: WriteMode = "append",
@@ -182,84 +191,91 @@ def write_batch(
     commits after it are rolled back first.
     """
     import polars as pl
-    from deltalake import DeltaTable, WriterProperties, write_deltalake
-    from deltalake.exceptions import DeltaError
+    from deltalake import WriterProperties, write_deltalake
 
-    restore_to(table, expected_version)
+    loc = as_location(table)
+    restore_to(loc, expected_version)
     batch_families = {
         name: _family(dtype) for name, dtype in pl.scan_parquet(staged).collect_schema().items()
     }
-    current = table_schema(table)
+    current = table_schema(loc)
     properties = WriterProperties(compression="ZSTD")
     added: tuple[str, ...] = ()
     widen: dict[str, str] = {}
-    try:
+    with table_errors(loc, "write"):
         if current is None or mode == "overwrite":
-            table.parent.mkdir(parents=True, exist_ok=True)
+            if loc.local is not None:
+                loc.local.parent.mkdir(parents=True, exist_ok=True)
             write_deltalake(
-                str(table),
+                loc.target,
                 _parquet_reader(staged, {}),
                 mode="overwrite",
                 schema_mode="overwrite",
+                storage_options=loc.options,
                 writer_properties=properties,
             )
         else:
             plan_casts, widen = _plan(current, batch_families, evolve=evolve)
-            casts = {name: _arrow_type(family, table, name) for name, family in plan_casts.items()}
+            casts = {name: _arrow_type(family, loc, name) for name, family in plan_casts.items()}
             if widen:
-                _widen(table, {name: casts[name] for name in widen}, properties)
+                _widen(loc, {name: casts[name] for name in widen}, properties)
             added = tuple(name for name in batch_families if name not in current)
             write_deltalake(
-                str(table),
+                loc.target,
                 _parquet_reader(staged, casts),
                 mode="append",
                 schema_mode="merge",  # also lets a batch lack columns (read as null)
+                storage_options=loc.options,
                 writer_properties=properties,
             )
-        version = DeltaTable(str(table)).version()
-    except DeltaError as exc:
-        raise LakegateError(f"{table}: cannot write the Delta table ({exc})") from exc
+        version = int(_open(loc).version())
     return TableWrite(delta_version=version, added_columns=added, widened_columns=widen)
 
 
-def _widen(table: Path, casts: Mapping[str, pa.DataType], properties: Any) -> None:
+def _widen(loc: TableLocation, casts: Mapping[str, pa.DataType], properties: Any) -> None:
     """Rewrite the table with widened column types as a new version (old versions stay readable).
 
     Streaming from the current files while overwriting is safe: an overwrite adds new files
     and marks the old ones removed in the log; nothing is deleted until a vacuum.
     """
-    from deltalake import DeltaTable, write_deltalake
+    from deltalake import write_deltalake
 
-    dataset = DeltaTable(str(table)).to_pyarrow_dataset()
+    dataset = _open(loc).to_pyarrow_dataset()
     reader = _stream(iter(dataset.to_batches(batch_size=_BATCH_ROWS)), dataset.schema, casts)
     write_deltalake(
-        str(table), reader, mode="overwrite", schema_mode="overwrite", writer_properties=properties
+        loc.target,
+        reader,
+        mode="overwrite",
+        schema_mode="overwrite",
+        storage_options=loc.options,
+        writer_properties=properties,
     )
 
 
-def batch_frame(table: Path, delta_version: int) -> pl.LazyFrame:
+def batch_frame(table: Path | TableLocation, delta_version: int) -> pl.LazyFrame:
     """The rows that Delta version ``delta_version`` added (a whole table after an overwrite).
 
     The files of that version minus the files of the one before: for an append exactly the
     new batch, without reading the rest of the table.
     """
     import polars as pl
-    from deltalake import DeltaTable
 
-    current = set(DeltaTable(str(table), version=delta_version).file_uris())
-    before = set(DeltaTable(str(table), version=delta_version - 1).file_uris()) if delta_version else set()
+    loc = as_location(table)
+    current = set(_open(loc, delta_version).file_uris())
+    before = set(_open(loc, delta_version - 1).file_uris()) if delta_version else set()
     added = sorted(current - before)
     if not added:
-        return pl.scan_delta(str(table), version=delta_version).head(0)
-    return pl.scan_parquet(added)
+        return pl.scan_delta(loc.target, version=delta_version, storage_options=loc.options).head(0)
+    return pl.scan_parquet(added, storage_options=loc.options)
 
 
-def export_version(table: Path, delta_version: int, out: Path) -> int:
+def export_version(table: Path | TableLocation, delta_version: int, out: Path) -> int:
     """Write the table as of ``delta_version`` to the Parquet file ``out`` (atomically); return rows."""
     import polars as pl
 
-    if not (table / "_delta_log").is_dir():
-        raise ConflictError(f"{table} holds no Delta table")
+    loc = as_location(table)
+    if not loc.exists():
+        raise ConflictError(f"{loc} holds no Delta table")
     if out.exists() and out.is_dir():
         raise InputError(f"{out} is a folder; give a file name such as out.parquet")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -267,7 +283,7 @@ def export_version(table: Path, delta_version: int, out: Path) -> int:
     os.close(handle)
     tmp = Path(tmp_name)
     try:
-        frame = pl.scan_delta(str(table), version=delta_version)
+        frame = pl.scan_delta(loc.target, version=delta_version, storage_options=loc.options)
         frame.sink_parquet(tmp, compression="zstd")
         rows = pl.scan_parquet(tmp).select(pl.len()).collect().item()
         tmp.replace(out)

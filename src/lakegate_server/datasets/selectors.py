@@ -78,7 +78,7 @@ def version_accepted(*, name: str, before: int | None = None, limit: int = 1) ->
 def dataset_export(*, name: str, number: int | None, out: Path) -> tuple[DatasetVersion, int]:
     """Write the dataset as of version ``number`` (latest when None) to Parquet ``out``."""
     version = version_get(name=name, number=number)
-    rows = export_version(settings.LAKEGATE.paths.lake / name, version.delta_version, out)
+    rows = export_version(settings.LAKEGATE.lake_table(name), version.delta_version, out)
     return version, rows
 
 

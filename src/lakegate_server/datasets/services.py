@@ -226,7 +226,7 @@ def _discard(source: Path, move_source: bool) -> None:
 
 
 def _commit(name: str, batch: StagedBatch, *, mode: str, evolve: bool, created_by: str) -> IngestOutcome:
-    table = settings.LAKEGATE.paths.lake / name
+    table = settings.LAKEGATE.lake_table(name)
     try:
         with transaction.atomic():
             dataset, _ = Dataset.objects.get_or_create(name=name)

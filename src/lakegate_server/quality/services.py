@@ -106,7 +106,7 @@ def version_check(
         ref = Reference.from_profiles(
             [v.stats for v in references], samples=samples, versions=[str(v.number) for v in references]
         )
-    table = settings.LAKEGATE.paths.lake / dataset
+    table = settings.LAKEGATE.lake_table(dataset)
     report = run_checks(
         batch_frame(table, version.delta_version),
         checks=_checks(dataset),
@@ -189,7 +189,7 @@ def contract_infer(*, dataset: str, number: int | None = None) -> str:
         version = accepted[0]
     else:
         version = version_get(name=dataset, number=number)
-    frame = batch_frame(settings.LAKEGATE.paths.lake / dataset, version.delta_version)
+    frame = batch_frame(settings.LAKEGATE.lake_table(dataset), version.delta_version)
     contract = infer_contract(frame)
     header = f"# Contract for {dataset}, inferred from version {version.number}. Edit, then point\n"
     header += f"# datasets.{dataset}.contract in lakegate.yaml at this file.\n"

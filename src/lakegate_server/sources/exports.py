@@ -51,7 +51,7 @@ def dataset_export(
             "(approve it first with `lakegate check approve`)",
             detail={"dataset": dataset, "version": version.number, "status": version.status},
         )
-    path = settings.LAKEGATE.paths.lake / dataset
+    path = settings.LAKEGATE.lake_table(dataset)
     source: Any = batch_frame(path, version.delta_version) if scope == "batch" else path
     result = export_table(
         source,

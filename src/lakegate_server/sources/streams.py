@@ -125,7 +125,7 @@ def stream_compact(*, dataset: str, min_files: int = 2, created_by: str = "") ->
     """Merge the latest version's small files when there are at least ``min_files``; None if not."""
     from lakegate.lake import compact_table, table_file_count
 
-    table = settings.LAKEGATE.paths.lake / dataset
+    table = settings.LAKEGATE.lake_table(dataset)
     if table_file_count(table) < min_files:
         return None
     with transaction.atomic():

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from lakegate.errors import PipelineError
-from lakegate.lake import batch_frame
+from lakegate.lake import as_location, batch_frame
 from lakegate.pipelines import PipelineInput, PipelineSpec
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 
@@ -82,9 +82,9 @@ def accepted_frame(pipeline: str, dataset: str) -> tuple[pl.LazyFrame, InputLine
     start = max((i for i, v in enumerate(upto) if v.mode == "overwrite"), default=0)
     chain = upto[start:]
     used = [v for v in chain if v.status == VersionStatus.ACCEPTED]
-    table = settings.LAKEGATE.paths.lake / dataset
+    table = as_location(settings.LAKEGATE.lake_table(dataset))
     if len(used) == len(chain):
-        frame = pl.scan_delta(str(table), version=latest.delta_version)
+        frame = pl.scan_delta(table.target, version=latest.delta_version, storage_options=table.options)
     else:
         frame = pl.concat([batch_frame(table, v.delta_version) for v in used], how="diagonal_relaxed")
     digest = hashlib.sha256(dataset.encode())

@@ -120,7 +120,7 @@ def predictions_to_lake(
         )
     version, predictor = model_load(name=name)
     started = time.perf_counter()
-    frame = batch_frame(settings.LAKEGATE.paths.lake / dataset, scored_version.delta_version)
+    frame = batch_frame(settings.LAKEGATE.lake_table(dataset), scored_version.delta_version)
     scored = predictor.predict_frame(frame).with_columns(
         pl.lit(version.number, dtype=pl.Int64).alias("model_version"),
         pl.lit(number, dtype=pl.Int64).alias("source_version"),
