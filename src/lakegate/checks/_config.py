@@ -50,6 +50,7 @@ DEFAULT_SEVERITY: Mapping[ReasonCode, Status] = {
     ReasonCode.NOTHING_TO_CHECK: Status.SKIP,
     ReasonCode.NOT_SKETCHED: Status.PASS,
     ReasonCode.HIGH_CARDINALITY: Status.PASS,
+    ReasonCode.IDENTIFIER: Status.PASS,
     ReasonCode.CHECK_ERROR: Status.FAIL,
 }
 

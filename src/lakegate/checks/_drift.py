@@ -71,6 +71,8 @@ def compute_drift(config: DriftConfig, context: CheckContext) -> CheckResult:
             skip = (ReasonCode.NOT_SKETCHED, f"no drift sketch for {profile.get('kind')} columns")
         elif ref_kind != cur_kind:
             skip = (ReasonCode.TYPE_CHANGED, f"type changed: {profile.get('dtype')} -> {schema[name]}")
+        elif name not in (config.columns or ()) and name != config.target and is_identifier(profile):
+            skip = (ReasonCode.IDENTIFIER, _IDENTIFIER_NOTE)
         elif ref_kind == "numeric" and (plan := numeric_plan(name, profile)) is not None:
             plans[name] = plan
         elif ref_kind == "numeric":
@@ -88,6 +90,28 @@ def compute_drift(config: DriftConfig, context: CheckContext) -> CheckResult:
     columns |= _measure(config, current, measured_rows, plans, categorical, reference.profile)
     ordered = tuple(columns[n] for n in names)
     return _verdict(config, ordered, details)
+
+
+_IDENTIFIER_NOTE = (
+    "identifier-like (distinct integers over a dense range): new batches bring new ids, not drift; "
+    "name it in `columns` to measure it anyway"
+)
+
+
+def is_identifier(profile: Mapping[str, Any]) -> bool:
+    """An integer column of (almost) all-distinct values filling a dense range: ids, row numbers.
+
+    Such a column drifts by construction (each batch brings the next ids), so drift on it
+    means nothing. A unique integer *measure* (an amount in cents) spreads over a range far
+    wider than its row count and is still measured.
+    """
+    dtype = str(profile.get("dtype", ""))
+    rows, distinct = profile.get("rows") or 0, profile.get("distinct")
+    low, high = profile.get("min"), profile.get("max")
+    if not dtype.startswith(("Int", "UInt")) or rows < 20 or distinct is None or low is None or high is None:
+        return False
+    filled = rows - (profile.get("nulls") or 0)
+    return bool(distinct >= 0.95 * filled and (high - low + 1) <= 1.5 * filled)
 
 
 def _measure(

@@ -71,6 +71,7 @@ class ReasonCode(StrEnum):
     NOTHING_TO_CHECK = "nothing_to_check"
     NOT_SKETCHED = "not_sketched"
     HIGH_CARDINALITY = "high_cardinality"
+    IDENTIFIER = "identifier"
     # the check itself broke (a bug or an unreadable batch): fails closed
     CHECK_ERROR = "check_error"
 

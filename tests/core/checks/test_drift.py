@@ -218,3 +218,30 @@ def test_the_kolmogorov_tail_matches_scipy():
 
     for x in [*np.linspace(0.0, 3.0, 61), 4.0, 8.0]:
         assert kolmogorov_sf(float(x)) == pytest.approx(float(kolmogorov(x)), abs=1e-12)
+
+
+def test_identifier_columns_are_not_drift_but_unique_measures_are_measured(store):
+    """Each batch brings the next ids: that is not drift. A unique amount spread wide still counts."""
+    rng = np.random.default_rng(4)
+
+    def batch(first_id: int, shift: float) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "order_id": np.arange(first_id, first_id + 1000),
+                "cents": rng.choice(10_000_000, size=1000, replace=False) + int(shift),
+                "qty": rng.integers(1, 5, size=1000),
+            }
+        )
+
+    _, reference = store("ref", batch(1, 0))
+    current, _ = store("cur", batch(1001, 4_000_000))
+    _status, details, _reasons = drift(current, Reference(profile=reference))
+    by_name = {c.column: c for c in details.columns}
+    assert by_name["order_id"].skipped == ReasonCode.IDENTIFIER
+    assert not by_name["order_id"].drifted
+    assert by_name["cents"].skipped is None
+    assert by_name["cents"].drifted  # unique, but spread far wider than its row count
+    assert by_name["qty"].skipped is None
+
+    _status, named, _ = drift(current, Reference(profile=reference), columns=("order_id", "qty"))
+    assert {c.column: c.drifted for c in named.columns} == {"order_id": True, "qty": False}
