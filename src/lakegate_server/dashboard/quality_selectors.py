@@ -7,15 +7,14 @@ Nothing here writes; the quality app's services check and approve.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from lakegate.errors import NotFoundError
+from lakegate_server.dashboard.selectors import status_per_day
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 from lakegate_server.quality.models import CheckReport
 
@@ -132,20 +131,7 @@ def report_summary(report: CheckReport) -> ReportSummary:
 
 
 def checks_per_day(*, days: int, today: date | None = None) -> list[tuple[date, dict[str, float]]]:
-    last = today or timezone.localdate()
-    window = [last - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    rows = (
-        CheckReport.objects.filter(created_at__date__gte=window[0])
-        .annotate(day=TruncDate("created_at"))
-        .values_list("day", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    per_day: dict[date, dict[str, float]] = {day: {} for day in window}
-    for day, status, count in rows:
-        if day in per_day:
-            per_day[day][status] = float(count)
-    return list(per_day.items())
+    return status_per_day(CheckReport.objects.all(), days=days, today=today)
 
 
 def checks_overview(*, days: int = 14) -> dict[str, Any]:

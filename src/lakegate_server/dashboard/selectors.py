@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -56,10 +56,13 @@ def runs_by_status() -> list[tuple[str, int]]:
     return [(status, counts.get(status, 0)) for status in RunStatus.values]
 
 
-def runs_per_day(*, days: int, today: date | None = None) -> list[tuple[date, dict[str, float]]]:
+def status_per_day(
+    records: QuerySet[Any], *, days: int, today: date | None = None
+) -> list[tuple[date, dict[str, float]]]:
+    """``[(day, {status: count})]`` for the last ``days`` days of ``records`` (by ``created_at``)."""
     window = _days(days, today)
     rows = (
-        Run.objects.filter(created_at__date__gte=window[0])
+        records.filter(created_at__date__gte=window[0])
         .annotate(day=TruncDate("created_at"))
         .values_list("day", "status")
         .annotate(n=Count("id"))
@@ -70,6 +73,10 @@ def runs_per_day(*, days: int, today: date | None = None) -> list[tuple[date, di
         if day in per_day:
             per_day[day][status] = float(count)
     return list(per_day.items())
+
+
+def runs_per_day(*, days: int, today: date | None = None) -> list[tuple[date, dict[str, float]]]:
+    return status_per_day(Run.objects.all(), days=days, today=today)
 
 
 def savings_per_day(
