@@ -19,7 +19,7 @@ from lakegate.models import decide_promotion
 from lakegate.notify import Notification
 from lakegate.pipelines import CronTrigger, PipelineSpec
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
-from lakegate_server.jobs.models import Run
+from lakegate_server.jobs.models import Run, RunStatus
 from lakegate_server.jobs.services import run_create
 from lakegate_server.training.models import (
     ModelVersion,
@@ -121,7 +121,8 @@ def pipeline_runs_for_accepted_version(*, dataset: str, number: int) -> list[Run
                 trigger="on_new_version",
                 key=key,
                 fired_at=now,
-                start=lambda spec=spec, predict=predict: pipeline_run_create(
+                start=lambda spec=spec, predict=predict: _waiting_training(spec.name, predict)
+                or pipeline_run_create(
                     name=spec.name,
                     created_by="trigger:on_new_version",
                     trigger="on_new_version",
@@ -137,6 +138,23 @@ def pipeline_runs_for_accepted_version(*, dataset: str, number: int) -> list[Run
         if run is not None:
             runs.append(run)
     return runs
+
+
+def _waiting_training(pipeline: str, predict: dict[str, Any] | None) -> Run | None:
+    """A ``train`` run of ``pipeline`` still queued: a newer accepted version joins it.
+
+    Training reads every accepted version up to the latest when it *starts*, so a run that
+    has not started yet already covers this version. Versions arriving faster than training
+    (stream micro-batches) then cost one queued run, not one run each. Not when this version
+    must also be scored (``predict_on``): each batch's scoring rides on its own run.
+    """
+    if predict is not None:
+        return None
+    return (
+        Run.objects.filter(kind="train", status=RunStatus.QUEUED, params__pipeline=pipeline)
+        .order_by("-id")
+        .first()
+    )
 
 
 def pipeline_predict_queue(*, model: str, dataset: str, number: int) -> Run | None:

@@ -43,6 +43,24 @@ def test_an_accepted_version_queues_training_once(ingest, pipelines):
     assert Run.objects.filter(kind="train").count() == 1
 
 
+def test_versions_arriving_before_training_starts_join_the_queued_run(ingest, pipelines, execute_queued):
+    """Micro-batches faster than training: one queued run covers them all, then a new one."""
+    first = ingest("customers", customer_frame(300, seed=1))
+    second = ingest("customers", customer_frame(300, seed=2))
+    pipelines(churn=CHURN)
+    [queued] = pipeline_runs_for_accepted_version(dataset="customers", number=first.number)
+    assert pipeline_runs_for_accepted_version(dataset="customers", number=second.number) == [queued]
+    assert Run.objects.filter(kind="train").count() == 1
+    fires = TriggerFire.objects.filter(pipeline="churn", trigger="on_new_version").order_by("key")
+    assert [(f.key, f.run_id) for f in fires] == [("customers@1", queued.pk), ("customers@2", queued.pk)]
+    execute_queued()
+    queued.refresh_from_db()
+    assert queued.status == "succeeded", queued.last_error
+    third = ingest("customers", customer_frame(300, seed=3))  # the gate fires it as it accepts
+    later = Run.objects.filter(kind="train").exclude(pk=queued.pk).get()
+    assert later.params["version"] == third.number  # the first run is done: a new version gets a new run
+
+
 @pytest.mark.parametrize("status", ["rejected", "pending"])
 def test_a_version_that_is_not_accepted_trains_nothing(ingest, pipelines, status):
     version = ingest("customers", customer_frame(200, seed=1), status=status)
