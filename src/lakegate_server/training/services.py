@@ -121,14 +121,16 @@ def pipeline_runs_for_accepted_version(*, dataset: str, number: int) -> list[Run
                 trigger="on_new_version",
                 key=key,
                 fired_at=now,
-                start=lambda spec=spec, predict=predict: _waiting_training(spec.name, predict)
-                or pipeline_run_create(
-                    name=spec.name,
-                    created_by="trigger:on_new_version",
-                    trigger="on_new_version",
-                    dataset=dataset,
-                    version=number,
-                    predict=predict,
+                start=lambda spec=spec, predict=predict: (
+                    _waiting_training(spec.name, predict)
+                    or pipeline_run_create(
+                        name=spec.name,
+                        created_by="trigger:on_new_version",
+                        trigger="on_new_version",
+                        dataset=dataset,
+                        version=number,
+                        predict=predict,
+                    )
                 ),
             )
         elif scores:
