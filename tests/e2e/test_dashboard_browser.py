@@ -126,6 +126,8 @@ def test_the_dashboard_in_a_browser(project, tmp_path):
         page.get_by_role("link", name="v1", exact=True).click()  # htmx swaps the version section
         expect(page).to_have_url(f"{base}/datasets/weather/?version=1")
         expect(page.get_by_role("heading", name=re.compile("^Version 1"))).to_be_visible()
+        # Let v1's report frame finish loading: leaving first aborts its request (ERR_ABORTED).
+        expect(page.frame_locator("iframe.report-frame").locator("h1")).to_be_visible()
         page.get_by_role("link", name="Compare versions").click()
         expect(page.locator("table").first).to_contain_text("added")
         shot(page, "05-dataset-diff")
@@ -150,6 +152,7 @@ def test_the_dashboard_in_a_browser(project, tmp_path):
         expect(page.locator("#version-title .vstatus-accepted")).to_have_text("accepted")
         expect(page.locator("#gate .approval")).to_contain_text("Only the Oslo station reported")
         expect(page.get_by_role("button", name="Approve version 2")).to_have_count(0)
+        expect(page.frame_locator("iframe.report-frame").locator("h1")).to_be_visible()
         page.locator("iframe.report-frame").scroll_into_view_if_needed()
         shot(page, "14-version-approved")
         page.get_by_role("button", name="Re-check").click()
