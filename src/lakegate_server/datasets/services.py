@@ -36,6 +36,7 @@ __all__ = [
     "dataset_ingest",
     "dataset_upload_queue",
     "quarantine_retry",
+    "scratch_root",
     "validate_dataset_name",
 ]
 
@@ -155,7 +156,7 @@ def dataset_ingest(
         return IngestOutcome(version=existing, duplicate=True)
 
     paths = settings.LAKEGATE.paths
-    scratch = Path(tempfile.mkdtemp(prefix="ingest-", dir=_tmp_root()))
+    scratch = Path(tempfile.mkdtemp(prefix="ingest-", dir=scratch_root()))
     try:
         try:
             config = settings.LAKEGATE.dataset(name)
@@ -213,8 +214,8 @@ def _without_label(message: str, label: str) -> str:
     return message.split(": ", 1)[1] if message.startswith(f"{label}: ") else message
 
 
-def _tmp_root() -> Path:
-    # Scratch space next to the lake (same filesystem), never the system temp folder.
+def scratch_root() -> Path:
+    """Scratch space in the project's state folder (same filesystem), never the system temp folder."""
     root = settings.LAKEGATE.paths.state / "tmp"
     root.mkdir(parents=True, exist_ok=True)
     return root

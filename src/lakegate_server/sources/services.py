@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lakegate.errors import ConfigError, ConflictError, LakegateError, NotFoundError
-from lakegate_server.datasets.services import IngestOutcome, QuarantinedError, dataset_ingest
+from lakegate_server.datasets.services import IngestOutcome, QuarantinedError, dataset_ingest, scratch_root
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.services import run_create
 from lakegate_server.quality.services import version_check
@@ -95,7 +95,7 @@ def source_run(
     spec = _spec(name)
     source, _ = Source.objects.get_or_create(name=name)
     result = SourceRunResult(source=name, dataset=spec.dataset)
-    scratch = Path(tempfile.mkdtemp(prefix=f"source-{name}-", dir=_tmp_root()))
+    scratch = Path(tempfile.mkdtemp(prefix=f"source-{name}-", dir=scratch_root()))
     new_versions: list[int] = []
     try:
         batches = fetch(spec, dict(source.state), scratch, outbound=outbound_policy(), log=log_fn)
@@ -179,12 +179,6 @@ def _ingest_batch(
                 **common, state=batch.state, outcome="quarantined", quarantine_id=exc.entry_id
             )
     raise ConflictError(f"source {spec.name}: batch {batch.label} could not be ingested; try again")
-
-
-def _tmp_root() -> Path:
-    root = settings.LAKEGATE.paths.state / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def sources_cron_fire(*, now: dt.datetime | None = None) -> list[Run]:

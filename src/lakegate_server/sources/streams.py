@@ -27,6 +27,7 @@ from lakegate_server.datasets.services import (
     IngestOutcome,
     QuarantinedError,
     dataset_ingest,
+    scratch_root,
 )
 from lakegate_server.sources.models import Compaction
 
@@ -48,22 +49,18 @@ def streams_flush(*, dataset: str | None = None, created_by: str = "stream") -> 
     seal_stale(root, max_age_seconds=cfg.flush_seconds)
     flushed: list[dict[str, Any]] = []
     for name in [dataset] if dataset else stream_datasets(root):
-        batches = pending_batches(root, name)  # claimed before a crash: the same files again
-        while batches or (batches := _claim(claim_batch, root, name, cfg.batch_records)):
-            flushed.append(_flush(batches.pop(0), created_by=created_by))
+        # Batches claimed before a crash first (the same files again), then new ones.
+        flushed += [_flush(batch, created_by=created_by) for batch in pending_batches(root, name)]
+        while (batch := claim_batch(root, name, max_records=cfg.batch_records)) is not None:
+            flushed.append(_flush(batch, created_by=created_by))
         compacted = stream_compact(dataset=name, min_files=cfg.compact_min_files, created_by=created_by)
         if compacted is not None:
             flushed.append({"dataset": name, "compacted": compacted.to_dict()})
     return flushed
 
 
-def _claim(claim: Any, root: Path, name: str, limit: int) -> list[ClaimedBatch]:
-    batch = claim(root, name, max_records=limit)
-    return [batch] if batch is not None else []
-
-
 def _flush(batch: ClaimedBatch, *, created_by: str) -> dict[str, Any]:
-    scratch = Path(tempfile.mkdtemp(prefix="stream-", dir=_tmp_root()))
+    scratch = Path(tempfile.mkdtemp(prefix="stream-", dir=scratch_root()))
     try:
         parquet = batch.write_parquet(scratch / f"{batch.dataset}-{batch.id}.parquet")
         try:
@@ -113,12 +110,6 @@ def stream_batch_key(dataset: str, batch_id: str) -> str:
     hold the same records (a sensor repeating itself) are two versions.
     """
     return hashlib.sha256(f"stream:{dataset}:{batch_id}".encode()).hexdigest()
-
-
-def _tmp_root() -> Path:
-    root = settings.LAKEGATE.paths.state / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def stream_compact(*, dataset: str, min_files: int = 2, created_by: str = "") -> Compaction | None:
