@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Final
 
-__all__ = ["NdjsonStage", "finish", "local_name", "mask_url", "staging_path"]
+__all__ = ["NdjsonStage", "finish", "local_name", "mask_url", "record_keys", "staging_path"]
 
 _SUFFIX: Final = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
 
@@ -40,6 +40,22 @@ def file_digest(path: Path) -> str:
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def record_keys(records: Iterable[Any]) -> list[str]:
+    """Short stable keys of records (dicts or row tuples): a hash of their sorted-key JSON.
+
+    Incremental sources keep the keys of the records at the stored cursor value, so a rerun
+    that fetches that value again (``>=``) skips exactly those and keeps any newcomer that
+    shares the value. Values JSON has no type for (``Decimal``, ``UUID``) hash as their text.
+    """
+    import orjson
+
+    option = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+    return [
+        hashlib.blake2b(orjson.dumps(r, default=str, option=option), digest_size=8).hexdigest()
+        for r in records
+    ]
 
 
 def local_name(key: str) -> str:

@@ -2,10 +2,13 @@
 
 Pagination, JSONPath data selection and retries are dlt's; the session under it is
 :func:`lakegate.sources._http.make_session` (policy-checked, pinned, rate-limited). With
-``incremental``, the stored cursor is sent as a query parameter, records whose cursor is
-not greater than it are dropped (so an inclusive ``since`` does not re-ingest the
-boundary record), and the new state is the greatest cursor seen. Cursors compare as
-JSON values: numbers, or strings in one sortable format (ISO 8601).
+``incremental``, the stored cursor is sent as a query parameter and records whose cursor
+is smaller are dropped. Records *at* the stored cursor are kept unless they were already
+fetched: the state holds the keys (:func:`record_keys`) of the records at the greatest
+cursor seen, so an inclusive ``since`` neither re-ingests them nor loses a record that
+arrived later with the same cursor (two rows updated in the same second). Cursors compare
+as JSON values: numbers, or strings in one sortable format (ISO 8601). The ``initial``
+value is exclusive, as is a cursor stored before the keys were kept.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from lakegate._outbound import OutboundPolicy
 from lakegate.errors import ConfigError, SourceError, TransientSourceError
 from lakegate.sources._spec import FetchedBatch, RestSource
-from lakegate.sources._stage import NdjsonStage, mask_url
+from lakegate.sources._stage import NdjsonStage, mask_url, record_keys
 
 if TYPE_CHECKING:
     import requests
@@ -142,26 +145,15 @@ def fetch_rest(
         data_selector=spec.data_selector,
         session=session,
     )
-    newest, pages = last, 0
+    window = _Window(spec, incremental.cursor_field, last, state.get("boundary")) if incremental else None
+    pages = 0
     with NdjsonStage(workdir, f"rest-{spec.name}") as stage:
         try:
             for page in client.paginate("", params=params):
                 pages += 1
                 records: list[Any] = list(page)
-                if incremental:
-                    field = incremental.cursor_field
-                    if last is not None:
-                        records = [
-                            r
-                            for r in records
-                            if not isinstance(r, dict)
-                            or r.get(field) is None
-                            or _greater(r[field], last, spec)
-                        ]
-                    for record in records:
-                        value = record.get(field) if isinstance(record, dict) else None
-                        if value is not None and (newest is None or _greater(value, newest, spec)):
-                            newest = value
+                if window is not None:
+                    records = window.admit(records)
                 stage.write(records)
                 if log is not None:
                     log("page fetched", source=spec.name, page=pages, records=len(records))
@@ -176,15 +168,50 @@ def fetch_rest(
         if stage.rows == 0:
             return
         path, digest = stage.commit()
-        new_state = {**state, "cursor": newest} if incremental else dict(state)
+        new_state = window.state(state) if window is not None else dict(state)
         yield FetchedBatch(
             path=path,
             label=mask_url(spec.url),
             rows=stage.rows,
             bytes=stage.bytes,
             state=new_state,
-            meta={"sha256": digest, "pages": pages, "format": "jsonl", "cursor": newest},
+            meta={"sha256": digest, "pages": pages, "format": "jsonl", "cursor": new_state.get("cursor")},
         )
+
+
+class _Window:
+    """Incremental filtering: what is new after ``last`` and the keys of what sits at the newest cursor."""
+
+    def __init__(self, spec: RestSource, field: str, last: Any, boundary: list[str] | None) -> None:
+        self.spec = spec
+        self.field = field
+        self.last = last
+        self.seen = None if boundary is None else set(boundary)  # None: ``last`` is exclusive
+        self.newest = last
+        self.at_newest: set[str] = set(boundary or ())
+
+    def admit(self, records: list[Any]) -> list[Any]:
+        kept = [r for r in records if self._new(r)]
+        for record, key in zip(kept, record_keys(kept), strict=True):
+            value = record.get(self.field) if isinstance(record, dict) else None
+            if value is None:
+                continue
+            if self.newest is None or _greater(value, self.newest, self.spec):
+                self.newest, self.at_newest = value, {key}
+            elif not _greater(self.newest, value, self.spec):
+                self.at_newest.add(key)
+        return kept
+
+    def _new(self, record: Any) -> bool:
+        value = record.get(self.field) if isinstance(record, dict) else None
+        if self.last is None or value is None or _greater(value, self.last, self.spec):
+            return True
+        if _greater(self.last, value, self.spec) or self.seen is None:
+            return False
+        return record_keys([record])[0] not in self.seen
+
+    def state(self, state: dict[str, Any]) -> dict[str, Any]:
+        return {**state, "cursor": self.newest, "boundary": sorted(self.at_newest)}
 
 
 def make_session_for(spec: RestSource, outbound: OutboundPolicy) -> requests.Session:

@@ -9,10 +9,16 @@ Rows stream through a server-side cursor (``stream_results``) in chunks of
 parts of a batch are concatenated with relaxed type unification (a column that is all
 NULL in one chunk and typed in the next, or decimals of different scales) into the
 staged file, streaming. With ``incremental: {cursor_column}``, the query is wrapped as
-``SELECT * FROM (<query>) AS q WHERE q.<cursor> > :last ORDER BY q.<cursor>`` with a bound
+``SELECT * FROM (<query>) AS q WHERE q.<cursor> >= :last ORDER BY q.<cursor>`` with a bound
 parameter (rows whose cursor is NULL are never fetched), and a batch is cut every
 ``batch_rows`` rows, but only between two different cursor values, so the state stored
-with a batch never splits rows that share a cursor value.
+with a batch never splits rows that share a cursor value. The state also keeps the keys
+(:func:`~lakegate.sources._stage.record_keys`) of the rows at the stored cursor: a rerun
+skips exactly those, and keeps a row committed later with the same cursor value (a
+timestamp shared by two transactions), which ``>`` would lose. The ``initial`` value is
+exclusive (``>``), as is a cursor stored before the keys were kept. A row whose key
+cannot be matched again (its decimal scale changed between runs) is ingested twice at
+worst, never lost.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 from lakegate._outbound import OutboundPolicy
 from lakegate.errors import ConfigError, SourceError, TransientSourceError
 from lakegate.sources._spec import FetchedBatch, SqlSource
-from lakegate.sources._stage import file_digest, finish, staging_path
+from lakegate.sources._stage import file_digest, finish, record_keys, staging_path
 
 if TYPE_CHECKING:
     import polars as pl
@@ -114,14 +120,17 @@ def _url(spec: SqlSource) -> str:
     return engine_url(value)
 
 
-def _statement(spec: SqlSource, engine: sa.Engine, last: Any) -> tuple[sa.TextClause, dict[str, Any]]:
+def _statement(
+    spec: SqlSource, engine: sa.Engine, last: Any, *, inclusive: bool
+) -> tuple[sa.TextClause, dict[str, Any]]:
     import sqlalchemy as sa
 
     query = _query(spec)
     if spec.incremental is None:
         return sa.text(query), {}
     column = engine.dialect.identifier_preparer.quote(spec.incremental.cursor_column)
-    where = f"q.{column} > :lakegate_last" if last is not None else f"q.{column} IS NOT NULL"
+    compare = ">=" if inclusive else ">"
+    where = f"q.{column} {compare} :lakegate_last" if last is not None else f"q.{column} IS NOT NULL"
     sql = f"SELECT * FROM ({query}) AS q WHERE {where} ORDER BY q.{column}"  # noqa: S608 (values are bound)
     return sa.text(sql), ({"lakegate_last": last} if last is not None else {})
 
@@ -159,6 +168,47 @@ def _cut(frame: pl.DataFrame, cursor: str, need: int, last: Any) -> tuple[pl.Dat
         return frame, None
     cut = start + int(different[0])
     return frame.head(cut), frame.slice(cut)
+
+
+class _Boundary:
+    """The keys of the rows at one cursor value: skipped on resume, carried into the state."""
+
+    def __init__(self, cursor: str, value: Any, keys: list[str] | None) -> None:
+        self.cursor = cursor
+        self.value = value
+        self.keys: set[str] = set(keys or ())
+        self.skipping = keys is not None and value is not None  # rows at ``value`` lead the result
+
+    def skip_seen(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Drop the leading rows of ``frame`` that sit at the stored cursor and were fetched before."""
+        import polars as pl
+
+        if not self.skipping or not frame.height:
+            return frame
+        later = (frame[self.cursor] != self.value).arg_true()
+        lead = int(later[0]) if later.len() else frame.height
+        self.skipping = lead == frame.height  # the run of equal rows may go on in the next chunk
+        if lead == 0:
+            return frame
+        head = frame.head(lead)
+        fresh = [key not in self.keys for key in record_keys(head.rows())]
+        if all(fresh):
+            return frame
+        return head.filter(pl.Series(fresh, dtype=pl.Boolean)).vstack(frame.slice(lead))
+
+    def track(self, frame: pl.DataFrame) -> None:
+        """Remember the keys of the rows at ``frame``'s last (greatest) cursor value."""
+        import polars as pl
+
+        value = frame[self.cursor][-1]
+        keys = record_keys(frame.filter(pl.col(self.cursor) == value).rows())
+        if value == self.value:
+            self.keys.update(keys)
+        else:
+            self.value, self.keys = value, set(keys)
+
+    def state(self) -> list[str]:
+        return sorted(self.keys)
 
 
 def _write_batch(parts: list[Path], workdir: Path, stem: str) -> tuple[Path, int, str]:
@@ -204,10 +254,13 @@ def fetch_sql(  # noqa: PLR0912, PLR0915 (one streaming loop with its cut points
     masked = engine.url.render_as_string(hide_password=True)
     incremental = spec.incremental
     last: Any = None
+    stored_keys: list[str] | None = None
     if incremental is not None:
         stored = state.get("cursor")
         last = decode_cursor(stored) if stored else incremental.initial
+        stored_keys = state.get("boundary") if stored else None
     cursor_name = incremental.cursor_column if incremental else None
+    boundary = _Boundary(cursor_name, last, stored_keys) if cursor_name is not None else None
     batch_rows = spec.batch_rows if incremental else None  # a full load is one version, never partial
     stem = f"sql-{spec.name}"
     scratch = Path(tempfile.mkdtemp(prefix=f".{stem}-", dir=workdir))
@@ -218,7 +271,7 @@ def fetch_sql(  # noqa: PLR0912, PLR0915 (one streaming loop with its cut points
         except sa.exc.SQLAlchemyError as exc:
             raise _classify(spec, masked, exc, connecting=True) from exc
         with connection:
-            statement, params = _statement(spec, engine, last)
+            statement, params = _statement(spec, engine, last, inclusive=stored_keys is not None)
             try:
                 result = connection.execution_options(
                     stream_results=True, max_row_buffer=_CHUNK_ROWS
@@ -246,6 +299,8 @@ def fetch_sql(  # noqa: PLR0912, PLR0915 (one streaming loop with its cut points
                         raise _classify(spec, masked, exc, connecting=False) from exc
                     done = rows is None
                     frame = _frame([tuple(r) for r in rows], columns) if rows is not None else None
+                    if frame is not None and boundary is not None:
+                        frame = boundary.skip_seen(frame)
                     if carry is not None:
                         frame = carry if frame is None else pl.concat([carry, frame], how="diagonal_relaxed")
                         carry = None
@@ -259,8 +314,9 @@ def fetch_sql(  # noqa: PLR0912, PLR0915 (one streaming loop with its cut points
                             frame.write_parquet(part, compression="lz4", statistics=False)
                             parts.append(part)
                             rows_in_batch += frame.height
-                            if cursor_name is not None:
+                            if cursor_name is not None and boundary is not None:
                                 last = frame[cursor_name][-1]
+                                boundary.track(frame)
                     cut_here = tail is not None or (done and rows_in_batch > 0)
                     if not cut_here:
                         continue
@@ -272,7 +328,9 @@ def fetch_sql(  # noqa: PLR0912, PLR0915 (one streaming loop with its cut points
                     for part in parts:
                         part.unlink()
                     new_state = (
-                        {**state, "cursor": encode_cursor(last)} if cursor_name is not None else dict(state)
+                        {**state, "cursor": encode_cursor(last), "boundary": boundary.state()}
+                        if boundary is not None
+                        else dict(state)
                     )
                     if log is not None:
                         log("sql batch staged", source=spec.name, batch=batch_number, rows=rows_in_batch)

@@ -51,7 +51,8 @@ def source_list_cmd(json_output: JsonOpt = False, verbose: VerboseOpt = False) -
             row["schedule"] or "-",
             last,
             row["last_status"] or "-",
-            ", ".join(f"{k}={v}" for k, v in row["state"].items() if not isinstance(v, dict))[:60] or "-",
+            ", ".join(f"{k}={v}" for k, v in row["state"].items() if isinstance(v, str | int | float))[:60]
+            or "-",
         )
     console.print(table)
 

@@ -182,7 +182,8 @@ def test_incremental_sends_the_cursor_and_skips_what_was_seen(api, tmp_path):
     )
     [first] = list(fetch(source, {}, tmp_path, outbound=LOOPBACK))
     assert [r["id"] for r in lines(first.path)] == [21, 22, 23, 24, 25]  # the initial value is excluded
-    assert first.state == {"cursor": "2024-01-25T00:00:00Z"}
+    assert first.state["cursor"] == "2024-01-25T00:00:00Z"
+    assert len(first.state["boundary"]) == 1  # the key of record 25, the one at the cursor
     assert api.requests_to("/incremental")[0][0]["updated_since"] == "2024-01-20T00:00:00Z"
 
     assert list(fetch(source, first.state, tmp_path, outbound=LOOPBACK)) == []  # only the boundary came back
@@ -191,7 +192,49 @@ def test_incremental_sends_the_cursor_and_skips_what_was_seen(api, tmp_path):
     api.records.append(record(26))
     [third] = list(fetch(source, first.state, tmp_path, outbound=LOOPBACK))
     assert [r["id"] for r in lines(third.path)] == [26]
-    assert third.state == {"cursor": "2024-01-26T00:00:00Z"}
+    assert third.state["cursor"] == "2024-01-26T00:00:00Z"
+
+
+def test_incremental_keeps_a_late_record_that_shares_the_cursor(api, tmp_path):
+    """Two records updated in the same second: the one that arrives after a run is not lost."""
+    source = spec(
+        tmp_path,
+        api.url + "/incremental",
+        paginator="none",
+        data_selector="items",
+        incremental={"cursor_field": "updated_at", "param": "updated_since"},
+    )
+    [first] = list(fetch(source, {}, tmp_path, outbound=LOOPBACK))
+    assert first.rows == 25
+
+    late = record(25) | {"id": 99, "name": "same second as 25"}
+    api.records.append(late)
+    [second] = list(fetch(source, first.state, tmp_path, outbound=LOOPBACK))
+    assert lines(second.path) == [late]  # record 25 is not fetched again, its twin is kept
+    assert second.state["cursor"] == "2024-01-25T00:00:00Z"
+    assert len(second.state["boundary"]) == 2
+
+    assert list(fetch(source, second.state, tmp_path, outbound=LOOPBACK)) == []
+
+    changed = record(25) | {"name": "edited in the same second"}
+    api.records.append(changed)
+    [third] = list(fetch(source, second.state, tmp_path, outbound=LOOPBACK))
+    assert lines(third.path) == [changed]  # a new version of a record at the cursor is new data
+
+
+def test_incremental_state_from_before_boundary_keys_stays_exclusive(api, tmp_path):
+    """A cursor stored without keys (older state) keeps its meaning: nothing at it is re-fetched."""
+    source = spec(
+        tmp_path,
+        api.url + "/incremental",
+        paginator="none",
+        data_selector="items",
+        incremental={"cursor_field": "updated_at", "param": "updated_since"},
+    )
+    [batch] = list(fetch(source, {"cursor": "2024-01-24T00:00:00Z"}, tmp_path, outbound=LOOPBACK))
+    assert [r["id"] for r in lines(batch.path)] == [25]
+    assert batch.state["cursor"] == "2024-01-25T00:00:00Z"
+    assert "boundary" in batch.state
 
 
 def test_auth_header_comes_from_the_environment(api, tmp_path, monkeypatch):

@@ -151,6 +151,29 @@ def test_batches_never_split_a_cursor_value(table, tmp_path, monkeypatch):
     assert len(seen) == len(set(seen))
 
 
+def test_a_row_committed_later_at_the_stored_cursor_is_not_lost(table, tmp_path, monkeypatch):
+    """``day`` repeats (id % 365): a new row on the newest day must still arrive, once."""
+    monkeypatch.setattr(sql_source, "_CHUNK_ROWS", 2)  # the six rows at the cursor span three chunks
+    source = spec(
+        tmp_path,
+        table["url"],
+        query=f"SELECT id, name, amount, day FROM {table['name']}",
+        incremental={"cursor_column": "day"},
+    )
+    [first] = list(fetch(source, {}, tmp_path, outbound=POLICY))
+    newest = dt.date(2024, 1, 1) + dt.timedelta(days=364)
+    assert first.rows == ROWS
+    assert first.state["cursor"] == sql_source.encode_cursor(newest)
+    assert len(first.state["boundary"]) == 6  # ids 364, 729, ... 2189 share the newest day
+
+    assert list(fetch(source, first.state, tmp_path, outbound=POLICY)) == []  # nothing new, nothing again
+    table["insert"](ROWS + 1, ROWS + 101)  # only id 2554 lands on the newest day; the rest is older
+    [second] = list(fetch(source, first.state, tmp_path, outbound=POLICY))
+    assert pl.read_parquet(second.path)["id"].to_list() == [2554]
+    assert len(second.state["boundary"]) == 7
+    assert list(fetch(source, second.state, tmp_path, outbound=POLICY)) == []
+
+
 def test_datetime_cursor_round_trips(table, tmp_path):
     source = spec(
         tmp_path,
