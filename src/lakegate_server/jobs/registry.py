@@ -9,12 +9,15 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from lakegate.errors import InputError
 from lakegate_server.jobs.context import JobContext
+
+if TYPE_CHECKING:
+    from lakegate_server.jobs.models import Run
 
 __all__ = ["JOBS", "JobSpec", "job_kinds", "job_spec", "validate_params"]
 
@@ -35,6 +38,10 @@ class JobSpec:
     description: str
     params: type[BaseModel]
     func: Callable[[JobContext, Any], dict[str, Any]]
+    # Called once when a run of this kind ends FAILED, whoever failed it (the job raising, or
+    # the reaper giving up on a dead worker or a run never picked up), after the write committed.
+    # ``run.last_error`` says why. Its errors are logged, never raised.
+    on_failed: Callable[[Run], None] | None = None
 
 
 def job_kinds() -> list[str]:

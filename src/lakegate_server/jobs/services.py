@@ -7,6 +7,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from lakegate.errors import ConflictError, NotFoundError
+from lakegate.errors import ConflictError, LakegateError, NotFoundError
 from lakegate_server.jobs.models import FINISHED, Run, RunStatus
 from lakegate_server.jobs.queue import enqueue_run
 from lakegate_server.jobs.registry import job_spec, validate_params
@@ -132,12 +133,35 @@ def _retry_or_fail(run: Run, *, error: str, retry: bool) -> RunStatus:
         enqueue_run(run.pk)
         log.warning("run re-queued", extra={"run": run.pk, "attempt": run.attempts, "error": error})
     else:
-        run.status = RunStatus.FAILED
-        run.finished_at = now
-        run.last_error = error if not retry else f"{error} (gave up after {run.attempts} attempts)"
-        run.save()
-        log.error("run failed", extra={"run": run.pk, "attempt": run.attempts, "error": run.last_error})
+        _fail(run, error=error if not retry else f"{error} (gave up after {run.attempts} attempts)", now=now)
     return RunStatus(run.status)
+
+
+def _fail(run: Run, *, error: str, now: datetime) -> None:
+    """The one way a run ends FAILED (the job raised, or the reaper gave up on it).
+
+    Call inside the transaction holding the run's row lock; the kind's ``on_failed`` hook
+    (a pipeline's ``run.failed`` notification) runs once that transaction has committed.
+    """
+    run.status = RunStatus.FAILED
+    run.finished_at = now
+    run.last_error = error
+    run.save()
+    log.error("run failed", extra={"run": run.pk, "attempt": run.attempts, "error": error})
+    transaction.on_commit(partial(_announce_failure, run))
+
+
+def _announce_failure(run: Run) -> None:
+    """Run the kind's failure hook. Never raises: the failure is committed, and the caller may
+    be the reaper's loop, which must go on to the next run whatever a notifier does."""
+    try:
+        hook = job_spec(run.kind).on_failed
+        if hook is not None:
+            hook(run)
+    except LakegateError as exc:
+        log.warning("run failure hook failed", extra={"run": run.pk, "kind": run.kind, "error": exc.message})
+    except Exception:
+        log.exception("run failure hook failed", extra={"run": run.pk, "kind": run.kind})
 
 
 @transaction.atomic
@@ -171,13 +195,16 @@ def runs_reap(*, now: datetime | None = None) -> ReapReport:
       re-queued while attempts remain, else failed with the reason;
     - queued longer than ``runs.queued_timeout_seconds`` (the queue lost the message, or
       no worker runs): sent to the queue again, up to ``max_attempts`` times, then failed.
+
+    Oldest runs first. A run failed here gets its kind's failure hook (notifications) like
+    one whose job raised; each run is its own transaction, so the hook runs right after that
+    run's commit.
     """
     now = now or timezone.now()
     cfg = settings.LAKEGATE.runs
     report = ReapReport()
-    for run_id in Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now).values_list(
-        "id", flat=True
-    ):
+    expired = Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now).order_by("id")
+    for run_id in expired.values_list("id", flat=True):
         with transaction.atomic():
             run = Run.objects.select_for_update().filter(id=run_id, status=RunStatus.RUNNING).first()
             if run is None or run.lease_expires_at is None or run.lease_expires_at >= now:
@@ -193,9 +220,8 @@ def runs_reap(*, now: datetime | None = None) -> ReapReport:
             (report.requeued if status == RunStatus.QUEUED else report.failed).append(run.pk)
 
     stale = now - timedelta(seconds=cfg.queued_timeout_seconds)
-    for run_id in Run.objects.filter(status=RunStatus.QUEUED, queued_at__lt=stale).values_list(
-        "id", flat=True
-    ):
+    waiting = Run.objects.filter(status=RunStatus.QUEUED, queued_at__lt=stale).order_by("id")
+    for run_id in waiting.values_list("id", flat=True):
         with transaction.atomic():
             run = (
                 Run.objects.select_for_update()
@@ -206,13 +232,11 @@ def runs_reap(*, now: datetime | None = None) -> ReapReport:
                 continue
             waited = int((now - run.queued_at).total_seconds())
             if run.requeues >= run.max_attempts:
-                run.status = RunStatus.FAILED
-                run.finished_at = now
-                run.last_error = (
+                reason = (
                     f"no worker picked the run up in {waited} s after {run.requeues} re-sends; "
                     "is `lakegate worker` running?"
                 )
-                run.save()
+                _fail(run, error=reason, now=now)
                 report.failed.append(run.pk)
                 continue
             run.requeues += 1

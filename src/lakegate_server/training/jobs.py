@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lakegate.errors import LakegateError, LeaseLostError, Transient
 from lakegate.models import Predictor
 from lakegate.notify import Notification
 from lakegate.pipelines import PipelineSpec, ProgressEvent, run_pipeline
@@ -157,31 +156,29 @@ def _train(ctx: JobContext, spec: PipelineSpec, params: TrainParams) -> dict[str
 
 
 def train(ctx: JobContext, params: TrainParams) -> dict[str, Any]:
+    return _train(ctx, pipeline_get(name=params.pipeline), params)
+
+
+def train_failed(run: Run) -> None:
+    """TRAIN's failure hook: ``run.failed`` to the pipeline's channels.
+
+    Called once the run is FAILED for good, whoever failed it: the job raising (not retried,
+    or out of attempts) or the reaper (its worker died on the last attempt, or no worker
+    ever took it). ``run.last_error`` is the reason either gave.
+    """
+    params = TrainParams.model_validate(run.params)
     spec = pipeline_get(name=params.pipeline)
-    try:
-        return _train(ctx, spec, params)
-    except LeaseLostError:
-        raise
-    except Exception as exc:
-        retried = isinstance(exc, Transient) and ctx.attempt < _max_attempts(ctx.run_id)
-        if not retried:
-            message = exc.message if isinstance(exc, LakegateError) else f"{type(exc).__name__}: {exc}"
-            pipeline_notify(
-                spec,
-                Notification(
-                    event="run.failed",
-                    title=f"{spec.name}: training run {ctx.run_id} failed",
-                    text=message,
-                    pipeline=spec.name,
-                    run_id=str(ctx.run_id),
-                    fields={"attempt": ctx.attempt, "trigger": params.trigger},
-                ),
-            )
-        raise
-
-
-def _max_attempts(run_id: int) -> int:
-    return int(Run.objects.values_list("max_attempts", flat=True).get(id=run_id))
+    pipeline_notify(
+        spec,
+        Notification(
+            event="run.failed",
+            title=f"{spec.name}: training run {run.pk} failed",
+            text=run.last_error,
+            pipeline=spec.name,
+            run_id=str(run.pk),
+            fields={"attempt": run.attempts, "trigger": params.trigger},
+        ),
+    )
 
 
 TRAIN = JobSpec(
@@ -189,6 +186,7 @@ TRAIN = JobSpec(
     description="Train a pipeline on its accepted data, register the model, apply the promotion rule.",
     params=TrainParams,
     func=train,
+    on_failed=train_failed,
 )
 
 

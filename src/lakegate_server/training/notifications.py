@@ -1,8 +1,10 @@
 """Pipeline notifications: the channels of ``lakegate.yaml``, e-mail through Django's backend.
 
 Events (``Notification.event``): ``model.trained``, ``model.promoted``, ``run.failed``,
-``gate.failed``. A notification that cannot be delivered is logged and reported back,
-never raised: it must not fail the training that caused it.
+``gate.failed``. ``run.failed`` comes from the ``train`` kind's failure hook
+(``JobSpec.on_failed``), so a run the reaper fails (dead worker, never picked up) is
+announced like one whose job raised. A notification that cannot be delivered is logged
+and reported back, never raised: it must not fail the training that caused it.
 """
 
 from __future__ import annotations
