@@ -152,17 +152,27 @@ def load_contract(
         return source
     node: Any = None
     data: Any = source
-    if isinstance(source, Path):
-        filename = filename or str(source)
-        try:
-            source = source.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{filename}: cannot read contract: {exc.strerror}") from exc
-    if isinstance(source, str):
-        filename = filename or "<contract>"
-        data, node = parse_yaml(source, filename)
+    if isinstance(source, str | Path):
+        data, node, filename = parse_yaml_source(source, filename=filename, what="contract")
         if data is None:
             data = {}
         if not isinstance(data, Mapping):
             raise ConfigError(f"{filename}:1: a contract is a mapping (columns:, rows:, ...)")
     return validate_with_lines(Contract.model_validate, data, what="contract", filename=filename, node=node)
+
+
+def parse_yaml_source(source: str | Path, *, filename: str | None, what: str) -> tuple[Any, Any, str]:
+    """(data, node tree, name used in messages) of YAML text or a YAML file.
+
+    A file is named by its path unless ``filename`` is given, text by ``<what>``; a file that
+    cannot be read raises :class:`~lakegate.errors.ConfigError` saying it held ``what``.
+    """
+    if isinstance(source, Path):
+        filename = filename or str(source)
+        try:
+            source = source.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{filename}: cannot read {what}: {exc.strerror}") from exc
+    filename = filename or f"<{what}>"
+    data, node = parse_yaml(source, filename)
+    return data, node, filename

@@ -27,12 +27,12 @@ from lakegate.checks._config import (
     TextDriftConfig,
 )
 from lakegate.checks._context import CheckContext
-from lakegate.checks._contract_model import Contract, load_contract
+from lakegate.checks._contract_model import Contract, load_contract, parse_yaml_source
 from lakegate.checks._reference import Profile, Reference
 from lakegate.checks._report import CheckReport, ReferenceInfo, build_report
 from lakegate.checks._results import CheckResult
 from lakegate.checks._types import ReasonCode
-from lakegate.checks._yaml import parse_yaml, validate_with_lines
+from lakegate.checks._yaml import validate_with_lines
 from lakegate.errors import ConfigError, LakegateError
 
 if TYPE_CHECKING:
@@ -80,15 +80,8 @@ def load_checks(
     """
     node: Any = None
     items: Any = source
-    if isinstance(source, Path):
-        filename = filename or str(source)
-        try:
-            source = source.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{filename}: cannot read checks: {exc.strerror}") from exc
-    if isinstance(source, str):
-        filename = filename or "<checks>"
-        items, node = parse_yaml(source, filename)
+    if isinstance(source, str | Path):
+        items, node, filename = parse_yaml_source(source, filename=filename, what="checks")
         if isinstance(items, Mapping) and "checks" in items:
             items, node = items["checks"], _child(node, "checks")
         if not isinstance(items, list):

@@ -9,6 +9,7 @@ for scikit-learn) and never through pickle.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
     from lakegate.models._tasks import Task
 
-__all__ = ["BoosterModel", "FittedModel", "Trainer", "check_params"]
+__all__ = ["BoosterModel", "FitJob", "FittedModel", "Trainer", "check_params"]
 
 
 class FittedModel(ABC):
@@ -107,8 +108,25 @@ class BoosterModel(FittedModel):
         return [[1.0 - p, p] for p in self.raw(x).tolist()]
 
 
+@dataclass(frozen=True, slots=True)
+class FitJob:
+    """What :meth:`Trainer.fit` was asked to train (``params`` already checked)."""
+
+    x: np.ndarray
+    y: np.ndarray | None
+    task: Task
+    params: dict[str, Any]
+    seed: int
+    feature_names: list[str]
+    previous: FittedModel | None = None
+
+
 class Trainer(ABC):
-    """Fits one allow-listed algorithm (its canonical dotted name)."""
+    """Fits one allow-listed algorithm (its canonical dotted name).
+
+    Subclasses implement :meth:`check_params` and :meth:`_fit`; :meth:`fit` is the one entry
+    point, and checks the parameters before any training starts.
+    """
 
     def __init__(self, algorithm: str) -> None:
         self.algorithm = algorithm
@@ -117,7 +135,6 @@ class Trainer(ABC):
     def check_params(self, params: dict[str, Any]) -> None:
         """Raise ``ConfigError`` for a parameter the estimator does not take."""
 
-    @abstractmethod
     def fit(
         self,
         x: np.ndarray,
@@ -130,6 +147,12 @@ class Trainer(ABC):
         previous: FittedModel | None = None,
     ) -> FittedModel:
         """Train; ``previous`` is a model to continue from (clustering warm start)."""
+        self.check_params(params)
+        return self._fit(FitJob(x, y, task, params, seed, feature_names, previous))
+
+    @abstractmethod
+    def _fit(self, job: FitJob) -> FittedModel:
+        """Train on ``job`` (its parameters passed :meth:`check_params`)."""
 
 
 def check_params(algorithm: str, params: dict[str, Any], accepted: set[str]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from lakegate.models.trainers._base import BoosterModel, FittedModel, Trainer, check_params
+from lakegate.models.trainers._base import BoosterModel, FitJob, FittedModel, Trainer, check_params
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,19 +77,8 @@ class LightGBMTrainer(Trainer):
         accepted = set(self._estimator_class()().get_params()) | _CORE_PARAMS
         check_params(self.algorithm, params, accepted)
 
-    def fit(
-        self,
-        x: np.ndarray,
-        y: np.ndarray | None,
-        *,
-        task: Task,
-        params: dict[str, Any],
-        seed: int,
-        feature_names: list[str],
-        previous: FittedModel | None = None,
-    ) -> FittedModel:
-        self.check_params(params)
-        options: dict[str, Any] = {"n_jobs": 1, "random_state": seed, "verbose": -1, **params}
+    def _fit(self, job: FitJob) -> FittedModel:
+        options: dict[str, Any] = {"n_jobs": 1, "random_state": job.seed, "verbose": -1, **job.params}
         estimator = self._estimator_class()(**options)
-        estimator.fit(x, y, feature_name=list(feature_names))
-        return LightGBMModel(task, self.algorithm, estimator.booster_)
+        estimator.fit(job.x, job.y, feature_name=list(job.feature_names))
+        return LightGBMModel(job.task, self.algorithm, estimator.booster_)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from lakegate.errors import ModelError
-from lakegate.models.trainers._base import FittedModel, Trainer, check_params
+from lakegate.models.trainers._base import FitJob, FittedModel, Trainer, check_params
 
 if TYPE_CHECKING:
     import numpy as np
@@ -175,32 +175,21 @@ class SklearnTrainer(Trainer):
     def check_params(self, params: dict[str, Any]) -> None:
         check_params(self.algorithm, params, self._accepted())
 
-    def fit(
-        self,
-        x: np.ndarray,
-        y: np.ndarray | None,
-        *,
-        task: Task,
-        params: dict[str, Any],
-        seed: int,
-        feature_names: list[str],
-        previous: FittedModel | None = None,
-    ) -> FittedModel:
-        self.check_params(params)
+    def _fit(self, job: FitJob) -> FittedModel:
         accepted = self._accepted()
-        options = dict(params)
+        options = dict(job.params)
         if "random_state" in accepted:
-            options.setdefault("random_state", seed)
+            options.setdefault("random_state", job.seed)
         if self.algorithm.rpartition(".")[2] in _PARALLEL:
             options.setdefault("n_jobs", 1)
-        if previous is not None:
-            return SklearnModel(task, self.algorithm, _continue(previous, x, seed))
+        if job.previous is not None:
+            return SklearnModel(job.task, self.algorithm, _continue(job.previous, job.x, job.seed))
         estimator = _estimator_class(self.algorithm)(**options)
-        if y is None:
-            estimator.fit(x)
+        if job.y is None:
+            estimator.fit(job.x)
         else:
-            estimator.fit(x, y)
-        return SklearnModel(task, self.algorithm, estimator)
+            estimator.fit(job.x, job.y)
+        return SklearnModel(job.task, self.algorithm, estimator)
 
 
 def _continue(previous: FittedModel, x: np.ndarray, seed: int) -> Any:

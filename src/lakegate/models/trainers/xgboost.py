@@ -7,7 +7,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from lakegate._optional import require
-from lakegate.models.trainers._base import BoosterModel, FittedModel, Trainer, check_params
+from lakegate.models.trainers._base import BoosterModel, FitJob, FittedModel, Trainer, check_params
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,25 +57,14 @@ class XGBoostTrainer(Trainer):
     def check_params(self, params: dict[str, Any]) -> None:
         check_params(self.algorithm, params, set(self._estimator_class()().get_params()))
 
-    def fit(
-        self,
-        x: np.ndarray,
-        y: np.ndarray | None,
-        *,
-        task: Task,
-        params: dict[str, Any],
-        seed: int,
-        feature_names: list[str],
-        previous: FittedModel | None = None,
-    ) -> FittedModel:
+    def _fit(self, job: FitJob) -> FittedModel:
         import numpy as np
 
-        self.check_params(params)
-        options: dict[str, Any] = {"n_jobs": 1, "random_state": seed, **params}
+        options: dict[str, Any] = {"n_jobs": 1, "random_state": job.seed, **job.params}
         estimator = self._estimator_class()(**options)
-        estimator.fit(x, y)
+        estimator.fit(job.x, job.y)
         booster = estimator.get_booster()
-        booster.feature_names = list(feature_names)
-        n_classes = len(np.unique(y)) if task == "classification" and y is not None else 0
+        booster.feature_names = list(job.feature_names)
+        n_classes = len(np.unique(job.y)) if job.task == "classification" and job.y is not None else 0
         booster.set_attr(lakegate_n_classes=str(n_classes))
-        return XGBoostModel(task, self.algorithm, booster, n_classes)
+        return XGBoostModel(job.task, self.algorithm, booster, n_classes)
