@@ -38,16 +38,15 @@ from starlette.routing import Route
 from lakegate.errors import InputError, LakegateError
 from lakegate_server.accounts.models import ROLE_RANK, Role
 from lakegate_server.serving.cache import Caller, Champion, ChampionCache, TokenCache
+from lakegate_server.serving.payload import MAX_BODY_BYTES, predict_records
 
-__all__ = ["MAX_BODY_BYTES", "MAX_RECORDS", "PREDICT_PATH", "STREAM_PATH", "build_app", "mount"]
+__all__ = ["PREDICT_PATH", "STREAM_PATH", "build_app", "mount"]
 
 log = logging.getLogger("lakegate.serving")
 
 PREDICT_PATH: Final = re.compile(r"^/api/v1/models/[^/]+/predict/?$")
 STREAM_PATH: Final = re.compile(r"^/api/v1/streams/[^/]+/records/?$")
 MODEL_NAME: Final = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # pipeline names
-MAX_BODY_BYTES: Final = 10 * 1024**2
-MAX_RECORDS: Final = 10_000
 # Up to this many records are predicted on the event loop (tens of microseconds each, less
 # than a hop to a thread); bigger batches go to a worker thread so the loop stays free.
 INLINE_RECORDS: Final = 64
@@ -87,23 +86,6 @@ def _unauthorized() -> _RefusedError:
 
 def _too_large(what: str) -> _RefusedError:
     return _RefusedError(413, "payload_too_large", what)
-
-
-def _records(payload: Any) -> dict[str, Any] | list[Any]:
-    """One record (an object), or a list: ``[...]`` or ``{"records": [...]}``."""
-    if isinstance(payload, dict):
-        if len(payload) == 1 and isinstance(payload.get("records"), list):
-            records: list[Any] = payload["records"]
-            payload = records
-        else:
-            return payload
-    if not isinstance(payload, list):
-        raise _RefusedError(
-            422, "invalid_input", 'send a JSON object, a list of objects or {"records": [...]}', []
-        )
-    if len(payload) > MAX_RECORDS:
-        raise _too_large(f"at most {MAX_RECORDS} records per request")
-    return payload
 
 
 class _Endpoint:
@@ -209,7 +191,7 @@ class PredictEndpoint(_Endpoint):
         try:
             self._check_host(request.headers.get("host", ""))
             await self._authenticate(request)
-            records = _records(await self._payload(request))
+            records = predict_records(await self._payload(request))
             name = request.path_params["name"]
             champion = await self._champion(name)
             predictor = champion.predictor

@@ -1,20 +1,26 @@
 """Pipeline and model endpoints: authorize -> validate -> service/selector -> schema.
 
-``POST /models/{name}/predict`` is not here: the online route is a lean Starlette app in
-front of Django (``lakegate_server.serving``), so predictions skip the Django stack.
+``POST /models/{name}/predict`` is served by a lean Starlette app in front of Django
+(``lakegate_server.serving``), so online predictions skip the Django stack. The Ninja route
+here documents it in OpenAPI (the Starlette route shadows it under ``lakegate up``) and
+answers the same way when Django is reached directly, loading the champion per request.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
+import orjson
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
 
-from lakegate.errors import NotFoundError
+from lakegate.errors import NotFoundError, PayloadTooLargeError
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
 from lakegate_server.jobs.schemas import RunOut
+from lakegate_server.serving.payload import MAX_BODY_BYTES, MAX_RECORDS, predict_records
+from lakegate_server.training.predictions import model_load
 from lakegate_server.training.schemas import (
     AuditOut,
     ModelDetailOut,
@@ -38,6 +44,47 @@ from lakegate_server.training.services import model_promote, model_rollback, pip
 
 pipelines_router = Router()
 models_router = Router()
+
+_RECORD: Final = {
+    "type": "object",
+    "additionalProperties": True,
+    "description": "One record: input column -> value, as in the data the model was trained on.",
+}
+_RECORD_LIST: Final = {"type": "array", "items": _RECORD, "maxItems": MAX_RECORDS}
+_PREDICT_BODY: Final = {
+    "requestBody": {
+        "required": True,
+        "description": f'One record, a list of records, or {{"records": [...]}}; at most {MAX_RECORDS} '
+        f"records and {MAX_BODY_BYTES} bytes.",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        _RECORD,
+                        _RECORD_LIST,
+                        {
+                            "type": "object",
+                            "properties": {"records": _RECORD_LIST},
+                            "required": ["records"],
+                            "additionalProperties": False,
+                        },
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+class ModelPredictOut(Schema):
+    model: str
+    version: int = Field(description="The champion version that answered.")
+    predictions: list[Any] = Field(
+        description="One per record, in input order: a class label, a value or a cluster id."
+    )
+    probabilities: list[dict[str, float]] | None = Field(
+        None, description="Classifiers only: one per record, class label -> probability."
+    )
 
 
 @pipelines_router.get("", response=PipelineListOut, summary="Pipelines of lakegate.yaml (this environment)")
@@ -110,6 +157,35 @@ def models_rollback(request: HttpRequest, name: str, number: int, payload: Stage
     token = authorize(request, Role.EDITOR)
     model_rollback(name=name, number=number, reason=payload.reason, actor=f"token:{token.name}")
     return model_version_get(name=name, number=number).to_dict()
+
+
+@models_router.post(
+    "/{name}/predict",
+    response=ModelPredictOut,
+    exclude_none=True,
+    summary="Predict with the model's champion (one record or a list)",
+    description=(
+        "Served by a lean route in front of Django: tokens and champions are cached in memory, "
+        "a promotion or rollback is served within about a second, and a revoked token may keep "
+        "working for up to 30 seconds."
+    ),
+    openapi_extra=_PREDICT_BODY,
+)
+def models_predict(request: HttpRequest, name: str) -> dict[str, Any]:
+    authorize(request, Role.VIEWER)
+    records = predict_records(_json_body(request))
+    version, predictor = model_load(name=name)
+    return {"model": name, "version": version.number, **predictor.predict(records).to_dict()}
+
+
+def _json_body(request: HttpRequest) -> Any:
+    body = request.read(MAX_BODY_BYTES + 1)  # the stream, not request.body: no 2.5 MB form-data cap
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLargeError(f"request body over {MAX_BODY_BYTES} bytes")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise HttpError(400, "invalid JSON") from exc  # the API answers 422 invalid_json naming why
 
 
 @models_router.get("/{name}/audit", response=AuditOut, summary="Every stage change, newest first")

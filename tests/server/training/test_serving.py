@@ -223,3 +223,48 @@ def test_a_foreign_host_is_refused(trained, client):
         "/api/v1/models/churn/predict", json=RECORD, headers={**bearer(), "Host": "evil.example"}
     )
     assert response.status_code == 400
+
+
+def test_openapi_documents_the_predict_route(client):
+    spec = client.get("/api/v1/openapi.json").json()  # Django serves the document
+    operation = spec["paths"]["/api/v1/models/{name}/predict"]["post"]
+    assert operation["security"] == [{"TokenAuth": []}]
+    assert spec["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
+    assert [(p["name"], p["in"]) for p in operation["parameters"]] == [("name", "path")]
+    body = operation["requestBody"]
+    assert body["required"] is True
+    one, listed, wrapped = body["content"]["application/json"]["schema"]["anyOf"]
+    assert one["type"] == "object"
+    assert (listed["type"], listed["items"]["type"], listed["maxItems"]) == ("array", "object", 10_000)
+    assert wrapped["required"] == ["records"]
+    assert wrapped["properties"]["records"] == listed
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    out = spec["components"]["schemas"][ref.rpartition("/")[2]]
+    assert set(out["properties"]) == {"model", "version", "predictions", "probabilities"}
+    assert set(out["required"]) == {"model", "version", "predictions"}
+
+
+def test_django_answers_predict_like_the_online_route(trained, client, api):
+    """Reached without the Starlette app in front (the Ninja route that documents it)."""
+    online = bearer()
+    django = api("viewer")
+    for body in (RECORD, [RECORD, {**RECORD, "age": 70}], {"records": [RECORD]}):
+        served = client.post("/api/v1/models/churn/predict", json=body, headers=online)
+        answered = django.post("/api/v1/models/churn/predict", body)
+        assert served.status_code == answered.status_code == 200, answered.content[:300]
+        assert answered.json() == served.json()
+    for raw, status, code in (
+        ("{not json", 422, "invalid_json"),
+        ("42", 422, "invalid_input"),
+        ('{"age": "forty"}', 422, "invalid_input"),
+    ):
+        served = client.post(
+            "/api/v1/models/churn/predict",
+            content=raw,
+            headers={**online, "Content-Type": "application/json"},
+        )
+        answered = django.post("/api/v1/models/churn/predict", raw=raw)
+        assert served.status_code == answered.status_code == status
+        assert served.json()["error"]["code"] == answered.json()["error"]["code"] == code
+    assert api(None).post("/api/v1/models/churn/predict", RECORD).status_code == 401
+    assert django.post("/api/v1/models/nobody/predict", RECORD).status_code == 404
