@@ -181,6 +181,10 @@ class Settings(BaseSettings):
     # object_store options for an s3:// lake (aws_endpoint_url, aws_region, aws_allow_http, ...);
     # credentials normally come from the standard AWS_* environment variables. Operator config:
     # the endpoint is not a user URL, so the outbound policy does not apply to it.
+    # Bounded by default so an unreachable lake fails in seconds, not minutes (object_store's
+    # own retry budget is 3 minutes a request): connect_timeout "5s", timeout "30s" (a whole
+    # request), retry_timeout "10s" (CLIENT_DEFAULTS in lakegate.lake._location); any set here wins,
+    # and so does max_retries (a whole number; object_store's default is 10).
     lake_storage_options: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("lake")
@@ -201,6 +205,35 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r}: a file:// lake needs an absolute path (file:///folder)")
         return value
 
+    @field_validator("lake_storage_options", mode="before")
+    @classmethod
+    def _scalars_as_strings(cls, value: Any) -> Any:
+        # object_store takes strings; YAML reads `max_retries: 5` as an int, `true` as a bool.
+        if not isinstance(value, dict):
+            return value
+        return {
+            key: (str(v).lower() if isinstance(v, bool) else str(v)) if isinstance(v, int | float) else v
+            for key, v in value.items()
+        }
+
+    @field_validator("lake_storage_options")
+    @classmethod
+    def _timeouts_are_durations(cls, value: dict[str, str]) -> dict[str, str]:
+        # delta-rs would only say "Failed to parse config" at the first ingest.
+        if not value:
+            return value
+        from lakegate.lake._location import DURATION_KEYS, parse_duration
+
+        for key, setting in value.items():
+            if key in DURATION_KEYS:
+                try:
+                    parse_duration(setting)
+                except ValueError as exc:
+                    raise ValueError(f"lake_storage_options.{key}: {exc}") from None
+            elif key == "max_retries" and not setting.strip().isdigit():
+                raise ValueError(f"lake_storage_options.max_retries: {setting!r} is not a whole number")
+        return value
+
     @model_validator(mode="after")
     def _storage_options_need_s3(self) -> Settings:
         if self.lake_storage_options and not (self.lake or "").startswith("s3://"):
@@ -208,7 +241,11 @@ class Settings(BaseSettings):
         return self
 
     def lake_table(self, name: str) -> Path | TableLocation:
-        """Where dataset ``name``'s Delta table lives: a local folder or an ``s3://`` location."""
+        """Where dataset ``name``'s Delta table lives: a local folder or an ``s3://`` location.
+
+        An ``s3://`` location carries ``lake_storage_options`` over the client defaults that
+        bound its timeouts and retries (:attr:`TableLocation.options`).
+        """
         if self.lake is None:
             return self.paths.lake / name
         if self.lake.startswith("s3://"):

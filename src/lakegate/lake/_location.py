@@ -1,9 +1,19 @@
 """Where a Delta table lives: a local folder or an object-store URI (``s3://bucket/prefix/name``).
 
 Every table function takes a ``Path`` (a local folder, as always) or a :class:`TableLocation`;
-``storage_options`` go to delta-rs and polars unchanged (both read object_store's keys, e.g.
-``aws_endpoint_url``, ``aws_region``, ``aws_allow_http``; credentials normally come from the
-standard ``AWS_*`` environment variables, which both read themselves).
+``storage_options`` are object_store keys (``aws_endpoint_url``, ``aws_region``,
+``aws_allow_http``, ...) for delta-rs and polars; credentials normally come from the standard
+``AWS_*`` environment variables, which both read themselves.
+
+A remote table also gets :data:`CLIENT_DEFAULTS` under its own options: object_store's own
+defaults (a 3-minute retry budget per request) let an ingest hang for minutes against a lake
+that does not answer; these make it fail in seconds with an error saying the lake is
+unreachable. Options given by the user always win.
+
+delta-rs and polars disagree on the retry keys: delta-rs takes ``max_retries`` and
+``retry_timeout`` as strings (``"3"``, ``"10s"``), polars rejects a string ``max_retries`` and
+reads its retry budget only from an integer ``retry_timeout_ms``. So there are two views:
+:attr:`TableLocation.options` for delta-rs and :attr:`TableLocation.polars_options` for polars.
 """
 
 from __future__ import annotations
@@ -13,12 +23,54 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
 
-from lakegate.errors import LakegateError
+from lakegate.errors import ConfigError, LakegateError
 
-__all__ = ["TableLocation", "as_location", "table_errors"]
+__all__ = ["CLIENT_DEFAULTS", "TableLocation", "as_location", "parse_duration", "table_errors"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+#: object_store client options every remote table gets unless its own options set them.
+#: A connection that is refused fails in about a second; a blackholed endpoint (connects that
+#: hang) after ~10 s (two 5 s connect attempts); a server that accepts and never answers after
+#: one ``timeout``. ``timeout`` bounds a whole request, body included, so it stays at
+#: object_store's 30 s: lower would cut large part uploads on a slow link. No ``max_retries``:
+#: ``retry_timeout`` already bounds the retries, and polars rejects the string form.
+CLIENT_DEFAULTS: Final[Mapping[str, str]] = MappingProxyType(
+    {"connect_timeout": "5s", "timeout": "30s", "retry_timeout": "10s"}
+)
+#: Duration-valued options (humantime strings such as "5s", "1m 30s", "500ms").
+DURATION_KEYS: Final = frozenset({"connect_timeout", "timeout", "retry_timeout", "pool_idle_timeout"})
+#: polars-only keys it wants as integers (a string is an error there; delta-rs ignores them).
+_POLARS_INT_KEYS: Final = frozenset(
+    {"max_retries", "retry_timeout_ms", "retry_init_backoff_ms", "retry_max_backoff_ms", "file_cache_ttl"}
+)
+_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)")
+_UNIT_SECONDS: Final = {
+    **dict.fromkeys(("ms", "msec", "msecs", "millis"), 0.001),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60.0),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600.0),
+}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration as object_store reads it (``"10s"``, ``"1m 30s"``, ``"500ms"``).
+
+    ``ValueError`` when it is not one (a bare number has no unit and is not one either).
+    """
+    value = text.strip()
+    total, end = 0.0, 0
+    for match in _DURATION_PART.finditer(value):
+        if match.start() != end or match.group(2) not in _UNIT_SECONDS:
+            break
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        end = match.end()
+    if not value or end != len(value):
+        raise ValueError(f"{text!r} is not a duration (use e.g. 5s, 500ms, 2m)")
+    return total
 
 
 @dataclass(frozen=True)
@@ -45,8 +97,35 @@ class TableLocation:
 
     @property
     def options(self) -> dict[str, str] | None:
-        """``storage_options`` as delta-rs and polars take them (None when there are none)."""
-        return dict(self.storage_options) or None
+        """Options for delta-rs: :data:`CLIENT_DEFAULTS` (remote tables only) under ``storage_options``.
+
+        None when there are none (a local table). polars takes :attr:`polars_options`.
+        """
+        defaults = {} if self.local is not None else dict(CLIENT_DEFAULTS)
+        return (defaults | dict(self.storage_options)) or None
+
+    @property
+    def polars_options(self) -> dict[str, Any] | None:
+        """:attr:`options` in the form polars takes (its ``pl.scan_*`` ``storage_options``).
+
+        Its integer keys become ints, and ``retry_timeout`` is also given as the
+        ``retry_timeout_ms`` polars reads (unless set); the string ``retry_timeout`` stays for
+        the delta-rs table that ``pl.scan_delta`` opens (polars drops its own keys there).
+        """
+        options: dict[str, Any] | None = self.options
+        if options is None:
+            return None
+        for key in _POLARS_INT_KEYS & options.keys():
+            value = str(options[key]).strip()
+            if not value.isdigit():
+                raise ConfigError(f"{self.uri}: storage option {key}: {value!r} is not a whole number")
+            options[key] = int(value)
+        if "retry_timeout" in options and "retry_timeout_ms" not in options:
+            try:
+                options["retry_timeout_ms"] = round(parse_duration(options["retry_timeout"]) * 1000)
+            except ValueError as exc:
+                raise ConfigError(f"{self.uri}: storage option retry_timeout: {exc}") from exc
+        return options
 
     @property
     def target(self) -> str:
@@ -88,7 +167,9 @@ def table_errors(location: TableLocation | Path | str, action: str) -> Iterator[
     """Turn delta-rs and object-store failures into a ``LakegateError`` naming the table.
 
     delta-rs reports S3 failures as ``OSError`` with a chain of causes on separate lines
-    (and terminal colours); the message keeps the chain on one line.
+    (and terminal colours); the message keeps the chain on one line. A request that got no
+    HTTP answer at all (refused, timed out, no such host) says the lake is unreachable:
+    the data is not at fault, and the same call works once the lake is back.
     """
     from deltalake.exceptions import DeltaError
 
@@ -98,8 +179,46 @@ def table_errors(location: TableLocation | Path | str, action: str) -> Iterator[
         raise
     except (DeltaError, OSError) as exc:
         lines = (_ANSI.sub("", line).strip(" ↳") for line in str(exc).splitlines())
-        reason = ": ".join(line for line in lines if line)[:300] or type(exc).__name__
+        chain = ": ".join(line for line in lines if line)
+        if (unreachable := _unreachable(chain)) is not None:
+            raise LakegateError(
+                f"{location}: the lake is unreachable ({unreachable}); try again once it is reachable",
+                detail={"location": str(location), "reason": "unreachable"},
+            ) from exc
+        reason = chain[:300] or type(exc).__name__
         raise LakegateError(f"{location}: cannot {action} the Delta table ({reason})") from exc
+
+
+# object_store's "error sending request": the request never got an HTTP response.
+_NOT_SENT = "error sending request"
+_ENDPOINT = re.compile(r"\b[A-Z]+ (https?://)(?:[^/@\s]*@)?([^/?\s]+)")  # no userinfo, path or query
+_SPENT = re.compile(r" in ([\d.]+)s(?:, after (\d+) retries)?")  # no "after" when none
+_CAUSES: Final = (  # (all these words in the cause, what to say), first match wins
+    (("connection refused",), "connection refused"),
+    (("connect", "deadline has elapsed"), "connect timed out"),  # connect_timeout
+    (("connect)", "timed out"), "connect timed out"),  # "client error (Connect): ... timed out"
+    (("timed out",), "no response in time"),  # timeout
+    (("dns error",), "host name not found"),
+)
+
+
+def _unreachable(chain: str) -> str | None:
+    """Where and why a request got no answer (``chain`` is the one-line error), else None."""
+    if _NOT_SENT not in chain:
+        return None
+    request, cause = chain.split(_NOT_SENT, 1)
+    cause = cause.strip(" :")
+    lowered = cause.lower()
+    said = (short for words, short in _CAUSES if all(word in lowered for word in words))
+    cause = next(said, cause[:150] or "no answer")
+    endpoint = _ENDPOINT.search(request)
+    where = f"{endpoint.group(1)}{endpoint.group(2)}: " if endpoint else ""
+    spent = _SPENT.search(request)
+    if spent is None:
+        return where + cause
+    attempts = int(spent.group(2) or 0) + 1
+    plural = "s" if attempts > 1 else ""
+    return f"{where}{cause}, gave up after {attempts} attempt{plural} in {float(spent.group(1)):.1f}s"
 
 
 def as_location(table: Path | TableLocation) -> TableLocation:

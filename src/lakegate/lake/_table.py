@@ -79,7 +79,8 @@ def table_schema(table: Path | TableLocation) -> dict[str, str] | None:
     loc = as_location(table)
     if not loc.exists():
         return None
-    schema = pl.scan_delta(loc.target, storage_options=loc.options).collect_schema()
+    with table_errors(loc, "read"):
+        schema = pl.scan_delta(loc.target, storage_options=loc.polars_options).collect_schema()
     return {name: _family(dtype) for name, dtype in schema.items()}
 
 
@@ -265,8 +266,8 @@ def batch_frame(table: Path | TableLocation, delta_version: int) -> pl.LazyFrame
     before = set(_open(loc, delta_version - 1).file_uris()) if delta_version else set()
     added = sorted(current - before)
     if not added:
-        return pl.scan_delta(loc.target, version=delta_version, storage_options=loc.options).head(0)
-    return pl.scan_parquet(added, storage_options=loc.options)
+        return pl.scan_delta(loc.target, version=delta_version, storage_options=loc.polars_options).head(0)
+    return pl.scan_parquet(added, storage_options=loc.polars_options)
 
 
 def export_version(table: Path | TableLocation, delta_version: int, out: Path) -> int:
@@ -283,7 +284,7 @@ def export_version(table: Path | TableLocation, delta_version: int, out: Path) -
     os.close(handle)
     tmp = Path(tmp_name)
     try:
-        frame = pl.scan_delta(loc.target, version=delta_version, storage_options=loc.options)
+        frame = pl.scan_delta(loc.target, version=delta_version, storage_options=loc.polars_options)
         frame.sink_parquet(tmp, compression="zstd")
         rows = pl.scan_parquet(tmp).select(pl.len()).collect().item()
         tmp.replace(out)

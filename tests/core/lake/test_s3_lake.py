@@ -22,6 +22,7 @@ from lakegate.lake import (
     table_schema,
     write_batch,
 )
+from lakegate.lake._location import CLIENT_DEFAULTS
 from tests.core.lake.s3server import keys, moto_s3, new_bucket, storage_options
 
 
@@ -165,7 +166,7 @@ def test_locations_name_their_table_and_hide_their_options(tmp_path):
         None,
         "s3://bucket/lake/sales",
     )
-    assert remote.options == {"aws_secret_access_key": "s3cr3t"}
+    assert remote.options == {**CLIENT_DEFAULTS, "aws_secret_access_key": "s3cr3t"}
     assert "s3cr3t" not in repr(remote)
     assert str(remote) == "s3://bucket/lake/sales"
     local = as_location(tmp_path / "sales")
@@ -219,4 +220,4 @@ def test_the_storage_options_reach_the_table(tmp_path, endpoint):
     )
     table = settings.lake_table("sales")
     assert isinstance(table, TableLocation)
-    assert table.options == storage_options(endpoint)
+    assert table.options == {**CLIENT_DEFAULTS, **storage_options(endpoint)}
