@@ -84,7 +84,8 @@ def accepted_frame(pipeline: str, dataset: str) -> tuple[pl.LazyFrame, InputLine
     used = [v for v in chain if v.status == VersionStatus.ACCEPTED]
     table = as_location(settings.LAKEGATE.lake_table(dataset))
     if len(used) == len(chain):
-        frame = pl.scan_delta(table.target, version=latest.delta_version, storage_options=table.polars_options)
+        options = table.polars_options
+        frame = pl.scan_delta(table.target, version=latest.delta_version, storage_options=options)
     else:
         frame = pl.concat([batch_frame(table, v.delta_version) for v in used], how="diagonal_relaxed")
     digest = hashlib.sha256(dataset.encode())
