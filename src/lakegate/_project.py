@@ -50,6 +50,17 @@ web:
   min_free_disk_bytes: 104857600  # /healthz says the disk is down below 100 MiB free
   allowed_hosts: ["127.0.0.1", "localhost", "[::1]"]
 
+# The SMTP server for `kind: email` notifiers (`lakegate pipelines notify NAME` sends a test).
+# The password is read from the environment variable password_env names, never from here.
+email:
+  host: localhost
+  port: 25
+  security: none        # starttls (usually port 587) or tls (port 465)
+  username: null
+  password_env: null    # e.g. LAKEGATE_SMTP_PASSWORD
+  from: lakegate@localhost
+  timeout_seconds: 10
+
 # Per-dataset settings (all optional). Example:
 # datasets:
 #   customers:

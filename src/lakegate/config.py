@@ -31,6 +31,7 @@ __all__ = [
     "CONFIG_FILE",
     "STATE_DIR",
     "DatasetSettings",
+    "EmailSettings",
     "ExportSettings",
     "ProjectPaths",
     "RunSettings",
@@ -111,6 +112,24 @@ class StreamSettings(_Section):
     compact_target_bytes: int = Field(128 * 1024**2, gt=0)
 
 
+class EmailSettings(_Section):
+    """The SMTP server e-mail notifications go through (``email:`` in lakegate.yaml).
+
+    The password is never in the file: ``password_env`` names the environment variable
+    holding it. Environment overrides: ``LAKEGATE_EMAIL__HOST``, ``LAKEGATE_EMAIL__PORT``, ...
+    """
+
+    host: str = "localhost"
+    port: int = Field(25, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = Field(
+        "none", description="starttls: upgrade a plain connection (port 587); tls: TLS from the start (465)."
+    )
+    username: str | None = None
+    password_env: str | None = Field(None, description="Environment variable holding the SMTP password.")
+    from_address: str = Field("lakegate@localhost", alias="from", description="The From: address.")
+    timeout_seconds: float = Field(10.0, gt=0, le=300)
+
+
 class DatasetSettings(_Section):
     """Per-dataset settings under ``datasets: {NAME: ...}`` in lakegate.yaml."""
 
@@ -172,6 +191,7 @@ class Settings(BaseSettings):
     # Where user-configured URLs (sources) may point: lakegate.notify's OutboundPolicy fields.
     outbound: dict[str, Any] = Field(default_factory=dict)
     streams: StreamSettings = StreamSettings()
+    email: EmailSettings = EmailSettings()
     # Knowledge bases searchable through the API: name -> kb.jsonl (relative to the project).
     knowledge_bases: dict[str, Path] = Field(default_factory=dict)
     # Where datasets' Delta tables live: None is the project's .lakegate/lake; "s3://bucket/prefix"

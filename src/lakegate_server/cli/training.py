@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from lakegate.cli._common import JsonOpt, VerboseOpt, console, handle_errors, print_json
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, fail, handle_errors, print_json
 from lakegate_server.cli._setup import server_command
 from lakegate_server.cli.runs import _show, _wait
 
@@ -82,6 +83,41 @@ def pipelines_list(json_output: JsonOpt = False, verbose: VerboseOpt = False) ->
             last,
         )
     console.print(table)
+
+
+@pipelines.command("notify")
+@handle_errors
+def pipelines_notify(
+    pipeline: Annotated[str, typer.Argument(help="A pipeline with `notifications:` channels.")],
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Send a test notification to PIPELINE's channels (exit 1 when one is not delivered)."""
+    settings = server_command("cli", verbose=verbose)
+    from lakegate.notify import Notification
+    from lakegate_server.training.notifications import pipeline_notify
+    from lakegate_server.training.selectors import pipeline_get
+
+    spec = pipeline_get(name=pipeline)
+    if not spec.notifications:
+        raise fail(f"pipeline {pipeline!r} has no notifications: channels in {settings.paths.config_file}")
+    outcome = pipeline_notify(
+        spec,
+        Notification(
+            event="test",
+            title=f"{spec.name}: test notification",
+            text=f"Sent by `lakegate pipelines notify {spec.name}` (env {settings.env}).",
+            pipeline=spec.name,
+        ),
+    )
+    if json_output:
+        print_json({"pipeline": spec.name, "channels": outcome})
+    else:
+        for name, error in outcome.items():
+            status = "delivered" if error is None else f"[red]not delivered[/red]: {escape(error)}"
+            console.print(f"{escape(name)}: {status}")
+    if any(error is not None for error in outcome.values()):
+        raise typer.Exit(code=1)
 
 
 @models.command("list")

@@ -10,11 +10,12 @@ and reported back, never raised: it must not fail the training that caused it.
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 
 from lakegate.errors import ConfigError, NotificationError
 from lakegate.notify import Notification, send_notification
@@ -26,11 +27,35 @@ log = logging.getLogger("lakegate.notify")
 
 
 def django_email_sender(to: list[str], subject: str, body: str) -> None:
-    """The core's ``EmailSender``: Django's mail backend (EMAIL_* settings, locmem in tests)."""
+    """The core's ``EmailSender``: Django's mail backend with lakegate.yaml's ``email:`` server.
+
+    The server is read from the settings on every send (the backend is Django's
+    ``EMAIL_BACKEND``: SMTP, or pytest-django's in-memory outbox in tests); the password
+    comes from the environment variable ``email.password_env`` names.
+    """
+    email = settings.LAKEGATE.email
+    password = ""
+    if email.password_env:
+        password = os.environ.get(email.password_env, "")
+        if not password:
+            raise NotificationError(
+                f"e-mail to {', '.join(to)} not sent: environment variable {email.password_env} "
+                "(email.password_env) is not set"
+            )
     try:
-        send_mail(subject, body, None, to, fail_silently=False)
+        connection = get_connection(
+            host=email.host,
+            port=email.port,
+            username=email.username or "",
+            password=password,
+            use_tls=email.security == "starttls",
+            use_ssl=email.security == "tls",
+            timeout=email.timeout_seconds,
+        )
+        send_mail(subject, body, email.from_address, to, fail_silently=False, connection=connection)
     except (OSError, smtplib.SMTPException) as exc:
-        raise NotificationError(f"e-mail to {', '.join(to)} not sent: {exc}") from exc
+        where = f"{email.host}:{email.port}"
+        raise NotificationError(f"e-mail to {', '.join(to)} not sent through {where}: {exc}") from exc
 
 
 def _channels() -> dict[str, Any]:
