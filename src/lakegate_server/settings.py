@@ -104,6 +104,10 @@ def _database() -> dict[str, Any]:
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
+        # Tests get a file too, not Django's default shared-cache in-memory database: that
+        # one locks whole tables and fails at once ("database table is locked") when a
+        # worker thread writes while the test reads, which production's WAL file never does.
+        "TEST": {"NAME": str(PATHS.state / "test.sqlite3")},
     }
 
 
