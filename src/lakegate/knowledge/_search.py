@@ -9,6 +9,7 @@ knowledge base keeps answering from the snapshot it opened, even while a rebuild
 from __future__ import annotations
 
 import mmap
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -73,6 +74,9 @@ class KnowledgeBase:
         self._map: mmap.mmap | None = (
             mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
         )
+        # A base dropped without close() (the server's cache replacing it after a rebuild,
+        # while a search may still hold it) releases its file when it is collected.
+        self._release = weakref.finalize(self, _release, self._file, self._map)
         self._starts = self._line_starts()
 
     @classmethod
@@ -117,10 +121,8 @@ class KnowledgeBase:
 
     def close(self) -> None:
         # The numpy views from _line_starts are copies, so the map can always be closed.
-        if self._map is not None:
-            self._map.close()
-            self._map = None
-        self._file.close()
+        self._release()
+        self._map = None
 
     def record(self, row: int) -> dict[str, Any]:
         """The record on line ``row`` (0-based) of the JSONL."""
@@ -161,3 +163,9 @@ class KnowledgeBase:
             SearchHit(rank=rank, score=float(scores[row]), record=self.record(int(row)))
             for rank, row in enumerate(top.tolist(), start=1)
         ]
+
+
+def _release(file: Any, mapped: mmap.mmap | None) -> None:
+    if mapped is not None:
+        mapped.close()
+    file.close()
