@@ -18,11 +18,14 @@
      ├── StreamError                 pushed records could not be accepted or flushed
      ├── ExportError                 a table could not be exported to its destination
      │    └── TransientExportError   ... because the destination could not be reached (retried)
+     ├── LakeUnavailableError        the lake's object store gave no answer (HTTP 503, retried)
      └── JobError                    a job failed while running
+          ├── TransientJobError      ... in a way that may pass (retried)
           └── LeaseLostError         this worker no longer owns the run; stop now
 
 Retry policy is carried by the ``Transient`` mixin: only errors marked transient
-(a database that went away, a lost connection) are retried by the job runner.
+(a database that went away, a lost connection, a lake that does not answer) are retried
+by the job runner. They say nothing about the data being processed.
 Library errors are translated into this tree at one seam, ``raise ... from exc``.
 """
 
@@ -36,6 +39,7 @@ __all__ = [
     "ExportError",
     "InputError",
     "JobError",
+    "LakeUnavailableError",
     "LakegateError",
     "LeaseLostError",
     "MissingExtraError",
@@ -188,6 +192,18 @@ class TransientExportError(Transient, ExportError):
     """The destination could not be reached; an export run tries again."""
 
     code = "export_failed_transient"
+
+
+class LakeUnavailableError(Transient, LakegateError):
+    """The lake's object store gave no HTTP answer (refused, timed out, unknown host).
+
+    The data is not at fault and the same call works once the lake is back: a run retries
+    it, and a file being ingested is kept where it is, not quarantined as a bad file.
+    ``detail`` is ``{"location": ..., "reason": "unreachable"}``.
+    """
+
+    code = "lake_unavailable"
+    http_status = 503
 
 
 class JobError(LakegateError):

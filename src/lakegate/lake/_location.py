@@ -26,7 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from lakegate.errors import ConfigError, LakegateError
+from lakegate.errors import ConfigError, LakegateError, LakeUnavailableError
 
 __all__ = ["CLIENT_DEFAULTS", "TableLocation", "as_location", "parse_duration", "table_errors"]
 
@@ -168,8 +168,9 @@ def table_errors(location: TableLocation | Path | str, action: str) -> Iterator[
 
     delta-rs reports S3 failures as ``OSError`` with a chain of causes on separate lines
     (and terminal colours); the message keeps the chain on one line. A request that got no
-    HTTP answer at all (refused, timed out, no such host) says the lake is unreachable:
-    the data is not at fault, and the same call works once the lake is back.
+    HTTP answer at all (refused, timed out, no such host) is a :class:`LakeUnavailableError`
+    saying the lake is unreachable: the data is not at fault, and the same call works once
+    the lake is back.
     """
     from deltalake.exceptions import DeltaError
 
@@ -181,7 +182,7 @@ def table_errors(location: TableLocation | Path | str, action: str) -> Iterator[
         lines = (_ANSI.sub("", line).strip(" ↳") for line in str(exc).splitlines())
         chain = ": ".join(line for line in lines if line)
         if (unreachable := _unreachable(chain)) is not None:
-            raise LakegateError(
+            raise LakeUnavailableError(
                 f"{location}: the lake is unreachable ({unreachable}); try again once it is reachable",
                 detail={"location": str(location), "reason": "unreachable"},
             ) from exc

@@ -1,4 +1,22 @@
-"""Dataset writes: ingest a file as a new version, quarantine what cannot be ingested, retry."""
+"""Dataset writes: ingest a file as a new version, quarantine what cannot be ingested, retry.
+
+The quarantine is for files at fault (unreadable, conflicting types). A lake that does not
+answer (:class:`~lakegate.errors.LakeUnavailableError`, a ``Transient`` error) says nothing
+about the file, so what happens to the file then is the caller's choice
+(``quarantine_transient``):
+
+- ``lakegate ingest`` (synchronous, the default ``True``): exit 1 naming the lake, the
+  user's file untouched, and a copy in the quarantine with the unreachable reason, so
+  ``lakegate quarantine retry`` can finish the job once the lake is back.
+- an ``ingest`` run (upload or inbox drop, ``datasets.jobs``): ``False`` on every attempt
+  but the last; the error goes up to the job runner, which re-queues the run while attempts
+  remain, and the staged file stays under ``.lakegate/uploads/`` (it is only removed after
+  the version committed) for the next attempt to read again. The last attempt quarantines it
+  with the unreachable reason and fails the run, so the file is listed, retryable and never
+  lost (see ``datasets.jobs`` for why not back into the inbox).
+- a stream flush (``sources.streams``): ``False``; the claimed batch stays claimed and the
+  next flush ingests it (its dedupe key makes a late duplicate harmless).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lakegate.errors import ConflictError, InputError, LakegateError, NotFoundError
+from lakegate.errors import ConflictError, InputError, LakegateError, NotFoundError, Transient
 from lakegate.lake import (
     StagedBatch,
     file_sha256,
@@ -35,6 +53,7 @@ __all__ = [
     "QuarantinedError",
     "dataset_ingest",
     "dataset_upload_queue",
+    "quarantine_add",
     "quarantine_retry",
     "scratch_root",
     "validate_dataset_name",
@@ -131,6 +150,7 @@ def dataset_ingest(
     created_by: str = "",
     move_source: bool = False,
     quarantine: bool = True,
+    quarantine_transient: bool = True,
     check: bool = True,
     dedupe_key: str | None = None,
 ) -> IngestOutcome:
@@ -138,7 +158,10 @@ def dataset_ingest(
 
     Same bytes as an existing version: no new version (``duplicate``). A file that cannot be
     read or whose types conflict is kept in the quarantine (moved when ``move_source``,
-    else copied) and :class:`QuarantinedError` says why. Nothing half-written becomes visible:
+    else copied) and :class:`QuarantinedError` says why. A transient failure (the lake is
+    unreachable) is quarantined the same way unless ``quarantine_transient`` is false: then
+    it is raised as it is and ``source`` stays where it was, for a caller that tries again
+    (a run, a stream flush). Nothing half-written becomes visible:
     the batch is staged first, then committed to the Delta table and the catalog together.
     With ``check``, the new version then goes through the quality gate, which accepts or
     rejects it; without, it stays ``pending`` until ``version_check`` runs.
@@ -155,7 +178,6 @@ def dataset_ingest(
         _discard(source, move_source)
         return IngestOutcome(version=existing, duplicate=True)
 
-    paths = settings.LAKEGATE.paths
     scratch = Path(tempfile.mkdtemp(prefix="ingest-", dir=scratch_root()))
     try:
         try:
@@ -172,32 +194,24 @@ def dataset_ingest(
             if not outcome.duplicate:
                 sample_store(outcome.version, batch.parquet)
         except LakegateError as exc:
-            if not quarantine or isinstance(exc, ConflictError):
+            if (
+                not quarantine
+                or isinstance(exc, ConflictError)
+                or (isinstance(exc, Transient) and not quarantine_transient)
+            ):
                 raise
-            entry = quarantine_file(
+            record = _quarantine(
                 source,
-                root=paths.quarantine,
                 dataset=name,
-                code=exc.code,
-                reason=exc.message,
+                label=label,
+                error=exc,
                 sha256=sha256,
                 move=move_source,
-                original_name=label,
-            )
-            QuarantinedFile.objects.create(
-                id=entry.id,
-                dataset=name,
-                source_name=label,
-                code=exc.code,
-                reason=exc.message,
-                sha256=sha256,
-                size=entry.size,
                 created_by=created_by,
             )
-            log.warning("file quarantined", extra={"dataset": name, "file": label, "reason": exc.message})
             raise QuarantinedError(
-                f"{label}: {_without_label(exc.message, label)} (kept in quarantine as {entry.id})",
-                entry_id=entry.id,
+                f"{label}: {_without_label(exc.message, label)} (kept in quarantine as {record.id})",
+                entry_id=record.id,
                 reason_code=exc.code,
             ) from exc
     finally:
@@ -208,6 +222,64 @@ def dataset_ingest(
         outcome.version.refresh_from_db()
         outcome = IngestOutcome(version=outcome.version, duplicate=False, report=report)
     return outcome
+
+
+def _quarantine(
+    source: Path,
+    *,
+    dataset: str,
+    label: str,
+    error: LakegateError,
+    sha256: str,
+    move: bool,
+    created_by: str,
+) -> QuarantinedFile:
+    entry = quarantine_file(
+        source,
+        root=settings.LAKEGATE.paths.quarantine,
+        dataset=dataset,
+        code=error.code,
+        reason=error.message,
+        sha256=sha256,
+        move=move,
+        original_name=label,
+    )
+    record = QuarantinedFile.objects.create(
+        id=entry.id,
+        dataset=dataset,
+        source_name=label,
+        code=error.code,
+        reason=error.message,
+        sha256=sha256,
+        size=entry.size,
+        created_by=created_by,
+    )
+    log.warning("file quarantined", extra={"dataset": dataset, "file": label, "reason": error.message})
+    return record
+
+
+def quarantine_add(
+    *,
+    dataset: str,
+    source: Path,
+    error: LakegateError,
+    original_name: str | None = None,
+    created_by: str = "",
+) -> QuarantinedFile:
+    """Move ``source`` into the quarantine with ``error`` as its reason, without trying to ingest it.
+
+    For a file a run still holds when the run failed for good (its worker died on the last
+    attempt, an unexpected error): kept and retryable rather than left behind unlisted.
+    """
+    return _quarantine(
+        source,
+        dataset=dataset,
+        label=original_name or source.name,
+        error=error,
+        sha256=file_sha256(source),
+        move=True,
+        created_by=created_by,
+    )
 
 
 def _without_label(message: str, label: str) -> str:

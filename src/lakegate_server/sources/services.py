@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from lakegate.errors import ConfigError, ConflictError, LakegateError, NotFoundError
+from lakegate.errors import ConfigError, ConflictError, LakegateError, NotFoundError, Transient
 from lakegate_server.datasets.services import IngestOutcome, QuarantinedError, dataset_ingest, scratch_root
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.services import run_create
@@ -159,8 +159,9 @@ def _ingest_batch(
             )
     except ConflictError:
         raise
-    except LakegateError:
-        pass
+    except LakegateError as exc:
+        if isinstance(exc, Transient):
+            raise  # the lake is down, not the batch: the run retries, the cursor stays put
     # Unreadable or conflicting batch: keep it in the quarantine (with its reason) and move on,
     # so one bad object does not block the source; it is never lost.
     try:

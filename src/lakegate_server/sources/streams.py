@@ -5,7 +5,9 @@
 - ``streams_flush`` (the scheduler, every second; ``lakegate stream flush``): seal idle
   segments, claim sealed ones as a batch whose set of files never changes, ingest the batch
   as a version (same bytes on a retry: the content hash makes a re-flush a duplicate), then
-  delete it. A batch the lake refuses goes to the quarantine, never away.
+  delete it. A batch the lake refuses goes to the quarantine, never away. A lake that does
+  not answer (``LakeUnavailableError``) is no fault of the batch: the flush stops with that
+  error and the batch stays claimed, so the next flush ingests it once the lake is back.
 - ``stream_compact``: merge the table's small files once it has ``compact_min_files``.
 """
 
@@ -71,6 +73,7 @@ def _flush(batch: ClaimedBatch, *, created_by: str) -> dict[str, Any]:
                 created_by=created_by,
                 check=settings.LAKEGATE.streams.check,
                 dedupe_key=stream_batch_key(batch.dataset, batch.id),
+                quarantine_transient=False,  # an outage: raised, the batch stays claimed
             )
         except QuarantinedError as exc:  # kept in the quarantine with its reason
             batch.done()

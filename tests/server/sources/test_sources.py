@@ -206,3 +206,27 @@ def test_a_bad_source_config_names_the_field(configure):
     configure(sources={"broken": {"kind": "sql", "dataset": "x", "query": "select 1"}})
     with pytest.raises(Exception, match=r"sources\.broken"):
         services.source_run(name="broken")
+
+
+def test_a_lake_outage_leaves_the_cursor_and_quarantine_alone(configure, orders_table, settings):
+    """The lake is down, not the batch: the run fails as transient (the runner retries it), the
+    source's state does not move past rows that never landed, nothing is quarantined."""
+    from lakegate.errors import LakeUnavailableError
+    from lakegate_server.datasets.models import QuarantinedFile
+    from tests.core.lake import deadends
+
+    configure(sources={"orders-db": _sql_source(orders_table)})
+    with deadends.refusing() as endpoint:
+        settings.LAKEGATE = settings.LAKEGATE.model_copy(
+            update={
+                "lake": "s3://lg-lake-down/lake",
+                "lake_storage_options": deadends.options(endpoint)
+                | {"connect_timeout": "1s", "retry_timeout": "1s"},
+            }
+        )
+        with pytest.raises(LakeUnavailableError, match="the lake is unreachable"):
+            source_run(name="orders-db")
+    assert Source.objects.get(name="orders-db").state == {}
+    assert not SourceFetch.objects.exists()
+    assert not QuarantinedFile.objects.exists()
+    assert not DatasetVersion.objects.exists()
