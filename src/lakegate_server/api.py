@@ -14,7 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from lakegate import __version__
-from lakegate.errors import LakegateError
+from lakegate.errors import LakegateError, Transient
 from lakegate_server.accounts.api import router as tokens_router
 from lakegate_server.accounts.auth import TokenAuth
 from lakegate_server.datasets.api import quarantine_router, stats_router
@@ -52,6 +52,10 @@ api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/streams", streams_router, tags=["streams"])
 api.add_router("/datasets", export_router, tags=["export"])
 
+# Retry-After on a 503 for an outage: the S3 client gives up on a lake in ~10 s, so half a
+# minute is a fair first wait.
+RETRY_AFTER_SECONDS = 30
+
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -75,7 +79,10 @@ def _respond(request: HttpRequest, status: int, code: str, message: str, detail:
 
 @api.exception_handler(LakegateError)
 def _lakegate_error(request: HttpRequest, exc: LakegateError) -> HttpResponse:
-    return _respond(request, exc.http_status, exc.code, exc.message, exc.detail)
+    response = _respond(request, exc.http_status, exc.code, exc.message, exc.detail)
+    if isinstance(exc, Transient) and exc.http_status == 503:  # an outage (the lake is down)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -21,6 +21,7 @@ from types import FrameType
 from django.conf import settings
 from django.db import close_old_connections
 
+from lakegate.errors import Transient
 from lakegate_server.datasets.inbox import inbox_claim
 from lakegate_server.jobs.services import runs_reap
 from lakegate_server.sources.services import sources_cron_fire
@@ -30,6 +31,8 @@ from lakegate_server.training.services import pipelines_cron_fire
 __all__ = ["scheduler_run"]
 
 log = logging.getLogger("lakegate.scheduler")
+
+_FLUSH_MAX_WAIT = 30.0
 
 
 def _watch_inbox(wake: threading.Event, stop: threading.Event) -> None:
@@ -45,12 +48,25 @@ def _watch_inbox(wake: threading.Event, stop: threading.Event) -> None:
 
 
 def _flush_streams(stop: threading.Event) -> None:
+    """Flush sealed stream batches every second; while the lake is out, warn and wait longer.
+
+    A batch that could not be flushed stays claimed on disk either way: the next pass takes it.
+    An outage (a ``Transient`` error) gets one warning line per attempt and a wait that doubles
+    up to ``_FLUSH_MAX_WAIT`` seconds, not a traceback every second.
+    """
     interval = min(1.0, settings.LAKEGATE.streams.flush_seconds)
-    while not stop.wait(interval):
+    wait = interval
+    while not stop.wait(wait):
         try:
             streams_flush()
-        except Exception:  # the segments stay on disk: the next pass tries again
-            log.exception("stream flush failed")
+            wait = interval
+        except Exception as exc:  # the segments stay on disk: the next pass tries again
+            if not isinstance(exc, Transient):  # (a mixin: not catchable by itself)
+                log.exception("stream flush failed")
+                wait = interval
+                continue
+            wait = min(wait * 2, _FLUSH_MAX_WAIT)
+            log.warning("stream flush waiting", extra={"error": str(exc), "retry_in_seconds": wait})
         finally:
             close_old_connections()
 

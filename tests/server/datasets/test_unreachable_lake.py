@@ -162,6 +162,7 @@ def test_when_attempts_run_out_the_file_waits_in_quarantine_with_the_reason(
     editor = api("editor")
     retry = editor.client.post(f"/api/v1/quarantine/{entry.id}/retry", headers=editor.headers)
     assert retry.status_code == 503, retry.content
+    assert retry.headers["Retry-After"] == "30"
     error = retry.json()["error"]
     assert error["code"] == "lake_unavailable"
     assert error["detail"] == {"location": f"s3://{bucket}/lake/{dataset}", "reason": "unreachable"}
