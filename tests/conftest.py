@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -25,6 +26,12 @@ _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 PROJECT_DIR = Path(tempfile.mkdtemp(prefix=f"lakegate-test-{_WORKER}-"))
 init_project(PROJECT_DIR)
 atexit.register(shutil.rmtree, PROJECT_DIR, ignore_errors=True)
+# Tests that retry a run drain the queue in-process right away: retry transient failures at
+# once, as before back-off existed. The back-off has its own tests (tests/server/test_retry_backoff.py).
+_config = PROJECT_DIR / "lakegate.yaml"
+_text, _found = re.subn(r"(?m)^  retry_delay_seconds: .*$", "  retry_delay_seconds: 0", _config.read_text())
+assert _found == 1, "the lakegate init template lost runs.retry_delay_seconds"
+_config.write_text(_text)
 
 os.environ["LAKEGATE_PROJECT_DIR"] = str(PROJECT_DIR)
 os.environ["LAKEGATE_QUEUE_NAME"] = f"test-{uuid.uuid4().hex[:8]}-{_WORKER}"

@@ -35,12 +35,17 @@ log_level: INFO
 # Runs own their state in the database. A worker holds a lease on the run it
 # executes and renews it with a heartbeat; the scheduler re-queues runs whose
 # lease expired (the worker died) up to max_attempts, then marks them failed.
+# A run whose job hit a transient error (a lake or source down) is retried after
+# retry_delay_seconds, doubling after each failed attempt up to retry_max_delay_seconds
+# (10 s, 20 s, 40 s, ...); 0 retries at once. A worker that died is replaced at once.
 runs:
   heartbeat_seconds: 10
   lease_seconds: 30           # at least 2 x heartbeat_seconds
   max_attempts: 3
-  queued_timeout_seconds: 600 # a run queued this long is handed to the queue again
+  queued_timeout_seconds: 600 # a run queued this long (past its retry time) is handed to the queue again
   reap_interval_seconds: 5
+  retry_delay_seconds: 10     # wait after the first failed attempt
+  retry_max_delay_seconds: 300 # the longest wait between attempts
 
 # The web service (`lakegate up`).
 web:

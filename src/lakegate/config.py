@@ -13,6 +13,7 @@ current directory that holds a ``lakegate.yaml``.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,22 @@ class RunSettings(_Section):
     max_attempts: int = Field(3, ge=1)
     queued_timeout_seconds: float = Field(600.0, gt=0)
     reap_interval_seconds: float = Field(5.0, gt=0)
+    # A run whose job raised a transient error (a lake or source down, a lost connection)
+    # waits before its next attempt, doubling each time: an outage of a minute or two must
+    # not burn every attempt within seconds. 0 retries at once.
+    retry_delay_seconds: float = Field(10.0, ge=0)
+    retry_max_delay_seconds: float = Field(300.0, ge=0)
+
+    def retry_delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt ``attempt`` (1-based) before the next one.
+
+        ``min(retry_delay_seconds * 2 ** (attempt - 1), retry_max_delay_seconds)``.
+        """
+        if self.retry_delay_seconds == 0:
+            return 0.0
+        # 2 ** 64 is past any sensible cap, and a much bigger power would overflow the float.
+        doublings = min(max(attempt - 1, 0), 64)
+        return min(math.ldexp(self.retry_delay_seconds, doublings), self.retry_max_delay_seconds)
 
     @model_validator(mode="after")
     def _lease_outlives_heartbeats(self) -> RunSettings:

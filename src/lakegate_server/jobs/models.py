@@ -34,6 +34,9 @@ class Run(models.Model):
     requeues = models.PositiveIntegerField(default=0)
     created_by = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the run is due to a worker: its creation or re-queue, or, for a retry after a
+    # transient error, the end of its back-off (a future time). The reaper's
+    # ``runs.queued_timeout_seconds`` counts from here.
     queued_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

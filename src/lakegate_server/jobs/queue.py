@@ -8,11 +8,13 @@ jobs app is ready, in every process.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from huey import Huey, RedisHuey, SqliteHuey
+from huey.utils import normalize_time
 
 __all__ = ["RUN_TASK", "backend_name", "build_huey", "enqueue_run", "huey"]
 
@@ -36,11 +38,22 @@ def backend_name() -> str:
 huey: Huey = build_huey()
 
 
-def _send(run_id: int) -> None:
+def _send(run_id: int, eta: datetime | None) -> None:
     task_class: Any = huey._registry.string_to_task(RUN_TASK)
-    huey.enqueue(task_class(args=(run_id,)))
+    when = normalize_time(eta=eta, utc=huey.utc) if eta is not None else None
+    task = task_class(args=(run_id,), eta=when)
+    if when is not None and not huey.ready_to_run(task):
+        # Straight into Huey's schedule: every consumer's scheduler thread (on with
+        # ``periodic=False`` too) moves it to the queue once due, for SQLite and Redis alike.
+        huey.add_schedule(task)
+    else:
+        huey.enqueue(task)
 
 
-def enqueue_run(run_id: int) -> None:
-    """Hand ``run_id`` to the queue once the current transaction commits."""
-    transaction.on_commit(lambda: _send(run_id))
+def enqueue_run(run_id: int, *, eta: datetime | None = None) -> None:
+    """Hand ``run_id`` to the queue once the current transaction commits.
+
+    With ``eta`` (an aware datetime) no worker gets the run before then; one already due
+    when the transaction commits is queued at once.
+    """
+    transaction.on_commit(lambda: _send(run_id, eta))

@@ -113,25 +113,40 @@ def run_complete(*, claim: Claim, result: dict[str, Any]) -> bool:
 def run_fail(*, claim: Claim, error: str, retry: bool) -> RunStatus | None:
     """Record a failed attempt: re-queue when ``retry`` and attempts remain, else fail.
 
+    A retried run waits ``runs.retry_delay_seconds``, doubled after each failed attempt
+    (capped at ``runs.retry_max_delay_seconds``), before a worker may take it again.
     Returns the new status, or None when the attempt had already lost its lease.
     """
     run = _held(claim).select_for_update().first()
     if run is None:
         return None
-    return _retry_or_fail(run, error=error, retry=retry)
+    return _retry_or_fail(run, error=error, retry=retry, backoff=True)
 
 
-def _retry_or_fail(run: Run, *, error: str, retry: bool) -> RunStatus:
+def _retry_or_fail(run: Run, *, error: str, retry: bool, backoff: bool = False) -> RunStatus:
+    """Re-queue ``run`` (still QUEUED, due after the back-off) or fail it for good.
+
+    ``backoff`` is for a job that raised a transient error: the next attempt waits. The
+    reaper re-queues a run whose worker died without it: nothing is wrong with the run.
+    """
     now = timezone.now()
     run.lease_token = ""
     run.lease_expires_at = None
     if retry and run.attempts < run.max_attempts:
+        delay = settings.LAKEGATE.runs.retry_delay(run.attempts) if backoff else 0.0
         run.status = RunStatus.QUEUED
-        run.queued_at = now
+        # The moment the run is due: the reaper's queued_timeout_seconds counts from here.
+        run.queued_at = now + timedelta(seconds=delay)
         run.last_error = error
+        if delay > 0:
+            wait = f"{delay:.1f}".removesuffix(".0")
+            run.last_error += f"; retrying in {wait} s (attempt {run.attempts + 1} of {run.max_attempts})"
         run.save()
-        enqueue_run(run.pk)
-        log.warning("run re-queued", extra={"run": run.pk, "attempt": run.attempts, "error": error})
+        enqueue_run(run.pk, eta=run.queued_at if delay > 0 else None)
+        log.warning(
+            "run re-queued",
+            extra={"run": run.pk, "attempt": run.attempts, "error": error, "delay_seconds": delay},
+        )
     else:
         _fail(run, error=error if not retry else f"{error} (gave up after {run.attempts} attempts)", now=now)
     return RunStatus(run.status)
@@ -195,6 +210,10 @@ def runs_reap(*, now: datetime | None = None) -> ReapReport:
       re-queued while attempts remain, else failed with the reason;
     - queued longer than ``runs.queued_timeout_seconds`` (the queue lost the message, or
       no worker runs): sent to the queue again, up to ``max_attempts`` times, then failed.
+      A run waiting out a retry back-off has ``queued_at`` at the moment it is due, so the
+      timeout counts from then, not from its failed attempt.
+
+    The reaper's own re-queue is immediate (no back-off): the worker died, not the job.
 
     Oldest runs first. A run failed here gets its kind's failure hook (notifications) like
     one whose job raised; each run is its own transaction, so the hook runs right after that
