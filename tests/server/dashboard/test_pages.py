@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -124,6 +125,23 @@ def test_runs_can_be_filtered_by_status_and_the_filter_works_as_a_partial(browse
     assert partial.lstrip().startswith('<section id="runs-section"')
     assert f'href="/runs/{waiting.pk}/"' in partial
     assert "Unknown status" in text(client.get("/runs/?status=bogus"))
+
+
+def test_a_run_waiting_out_its_retry_says_when_it_is_due(browse, db):
+    now = timezone.now()
+    retrying = run_create(kind="selfcheck", params={"seconds": 0})
+    Run.objects.filter(pk=retrying.pk).update(queued_at=now + timedelta(seconds=40))
+    later = run_create(kind="selfcheck", params={"seconds": 0})
+    Run.objects.filter(pk=later.pk).update(queued_at=now + timedelta(minutes=5, seconds=30))
+    fresh = run_create(kind="selfcheck", params={"seconds": 0})
+    page = text(browse("viewer").get("/runs/"))
+    row = {
+        run.pk: page.split(f'href="/runs/{run.pk}/"', 1)[1].split("</tr>", 1)[0]
+        for run in (retrying, later, fresh)
+    }
+    assert re.search(r">in (3\d|40) s</time>", row[retrying.pk]), row[retrying.pk]
+    assert ">in 5\xa0minutes</time>" in row[later.pk], row[later.pk]
+    assert ">just now</time>" in row[fresh.pk]
 
 
 def _log(run_id: int, *messages: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.timesince import timesince
+from django.utils.timesince import timesince, timeuntil
 
 register = template.Library()
 
@@ -95,9 +95,16 @@ def compact(value: Any) -> str:
 
 @register.filter
 def ago(value: datetime | None) -> str:
-    """``3 minutes ago``; ``just now`` under a minute (timesince alone says "0 minutes")."""
+    """``3 minutes ago``; ``just now`` under a minute (timesince alone says "0 minutes").
+
+    A moment still ahead (a run waiting out its retry back-off is due then) reads ``in 20 s``
+    or ``in 4 minutes``.
+    """
     if value is None:
         return EMPTY
-    if (timezone.now() - value).total_seconds() < 60:
+    seconds = (timezone.now() - value).total_seconds()
+    if seconds < -1:
+        return f"in {round(-seconds)} s" if seconds > -60 else f"in {timeuntil(value)}"
+    if seconds < 60:
         return "just now"
     return f"{timesince(value)} ago"
