@@ -283,7 +283,9 @@ def build_kb(
     timings["read"], mark = time.perf_counter() - mark, time.perf_counter()
 
     notify("embed", 0, len(records))
-    embedder, vectors, vectors_reused = embed_records(records, embedder, previous, changed, paths)
+    embedder, vectors, vectors_reused = embed_records(
+        records, embedder, previous, changed, paths, progress=lambda done: notify("embed", done, len(records))
+    )
     notify("embed", len(records), len(records))
     timings["embed"], mark = time.perf_counter() - mark, time.perf_counter()
 

@@ -9,8 +9,9 @@ changed; categories are reused only when nothing changed and the same ``k`` was 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -81,8 +82,15 @@ def embed_records(
     previous: Previous | None,
     changed: bool,
     paths: KBPaths,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[Embedder, npt.NDArray[np.float32], int]:
-    """``(embedder, vectors, vectors reused)``."""
+    """``(embedder, vectors, vectors reused)``; ``progress(done)`` counts chunks with a vector.
+
+    A model whose vectors depend on the text alone (MiniLM) embeds in batches of
+    ``EMBED_BATCH`` chunks, reporting after each: a neural build takes a minute per thousand
+    chunks on a small CPU, and the bar must move. A corpus-fitted method (TF-IDF) is one call.
+    """
+    report = progress or (lambda _done: None)
     ids = [r["id"] for r in records]
     texts = [r["text"] for r in records]
     if (
@@ -98,6 +106,7 @@ def embed_records(
         else:
             if saved.name == embedder.name:
                 rows = np.fromiter((previous.rows[cid] for cid in ids), dtype=np.int64, count=len(ids))
+                report(len(ids))
                 return saved, np.ascontiguousarray(previous.vectors[rows]), len(ids)
     if previous is not None and embedder.reuses_vectors and len(previous.vectors):
         vectors = np.zeros((len(ids), previous.vectors.shape[1]), dtype=np.float32)
@@ -108,10 +117,29 @@ def embed_records(
                 missing.append(i)
             else:
                 vectors[i] = previous.vectors[row]
+        reused = len(ids) - len(missing)
+        report(reused)
         if missing:
-            vectors[missing] = embedder.embed([texts[i] for i in missing])
-        return embedder, vectors, len(ids) - len(missing)
-    return embedder, embedder.fit_embed(texts), 0
+            vectors[missing] = _embed_batches(embedder, [texts[i] for i in missing], reused, report)
+        return embedder, vectors, reused
+    if embedder.reuses_vectors:
+        return embedder, _embed_batches(embedder, texts, 0, report), 0
+    vectors = embedder.fit_embed(texts)
+    report(len(ids))
+    return embedder, vectors, 0
+
+
+EMBED_BATCH: Final = 256
+
+
+def _embed_batches(
+    embedder: Embedder, texts: list[str], done: int, report: Callable[[int], None]
+) -> npt.NDArray[np.float32]:
+    parts = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        parts.append(embedder.embed(texts[start : start + EMBED_BATCH]))
+        report(done + min(start + EMBED_BATCH, len(texts)))
+    return np.vstack(parts) if parts else embedder.embed(texts)
 
 
 def categorize_records(
