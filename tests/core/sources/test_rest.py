@@ -168,18 +168,16 @@ def test_host_name_is_kept_while_connecting_to_the_pinned_address(api, tmp_path)
     assert headers["Host"] == f"localhost:{api.port}"
 
 
-def test_incremental_sends_the_cursor_and_skips_what_was_seen(api, tmp_path):
-    source = spec(
-        tmp_path,
-        api.url + "/incremental",
-        paginator="none",
-        data_selector="items",
-        incremental={
-            "cursor_field": "updated_at",
-            "param": "updated_since",
-            "initial": "2024-01-20T00:00:00Z",
-        },
+def incremental_spec(api, tmp_path: Path, **incremental):
+    """The ``/incremental`` endpoint (``updated_since`` is inclusive) with ``updated_at`` as cursor."""
+    cursor = {"cursor_field": "updated_at", "param": "updated_since", **incremental}
+    return spec(
+        tmp_path, api.url + "/incremental", paginator="none", data_selector="items", incremental=cursor
     )
+
+
+def test_incremental_sends_the_cursor_and_skips_what_was_seen(api, tmp_path):
+    source = incremental_spec(api, tmp_path, initial="2024-01-20T00:00:00Z")
     [first] = list(fetch(source, {}, tmp_path, outbound=LOOPBACK))
     assert [r["id"] for r in lines(first.path)] == [21, 22, 23, 24, 25]  # the initial value is excluded
     assert first.state["cursor"] == "2024-01-25T00:00:00Z"
@@ -197,13 +195,7 @@ def test_incremental_sends_the_cursor_and_skips_what_was_seen(api, tmp_path):
 
 def test_incremental_keeps_a_late_record_that_shares_the_cursor(api, tmp_path):
     """Two records updated in the same second: the one that arrives after a run is not lost."""
-    source = spec(
-        tmp_path,
-        api.url + "/incremental",
-        paginator="none",
-        data_selector="items",
-        incremental={"cursor_field": "updated_at", "param": "updated_since"},
-    )
+    source = incremental_spec(api, tmp_path)
     [first] = list(fetch(source, {}, tmp_path, outbound=LOOPBACK))
     assert first.rows == 25
 
@@ -224,13 +216,7 @@ def test_incremental_keeps_a_late_record_that_shares_the_cursor(api, tmp_path):
 
 def test_incremental_state_from_before_boundary_keys_stays_exclusive(api, tmp_path):
     """A cursor stored without keys (older state) keeps its meaning: nothing at it is re-fetched."""
-    source = spec(
-        tmp_path,
-        api.url + "/incremental",
-        paginator="none",
-        data_selector="items",
-        incremental={"cursor_field": "updated_at", "param": "updated_since"},
-    )
+    source = incremental_spec(api, tmp_path)
     [batch] = list(fetch(source, {"cursor": "2024-01-24T00:00:00Z"}, tmp_path, outbound=LOOPBACK))
     assert [r["id"] for r in lines(batch.path)] == [25]
     assert batch.state["cursor"] == "2024-01-25T00:00:00Z"
