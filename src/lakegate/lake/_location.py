@@ -170,7 +170,9 @@ def table_errors(location: TableLocation | Path | str, action: str) -> Iterator[
     (and terminal colours); the message keeps the chain on one line. A request that got no
     HTTP answer at all (refused, timed out, no such host) is a :class:`LakeUnavailableError`
     saying the lake is unreachable: the data is not at fault, and the same call works once
-    the lake is back.
+    the lake is back. So is a lake that answers, but only "try later" (HTTP 429, 500, 502, 503,
+    504: S3 throttling, a proxy in front of a storage that is down) once the retries ran out.
+    Credentials in URLs (``user:password@``) never reach a message.
     """
     from deltalake.exceptions import DeltaError
 
@@ -180,7 +182,7 @@ def table_errors(location: TableLocation | Path | str, action: str) -> Iterator[
         raise
     except (DeltaError, OSError) as exc:
         lines = (_ANSI.sub("", line).strip(" ↳") for line in str(exc).splitlines())
-        chain = ": ".join(line for line in lines if line)
+        chain = _USERINFO.sub(r"\1", ": ".join(line for line in lines if line))
         if (unreachable := _unreachable(chain)) is not None:
             raise LakeUnavailableError(
                 f"{location}: the lake is unreachable ({unreachable}); try again once it is reachable",
@@ -192,6 +194,9 @@ def table_errors(location: TableLocation | Path | str, action: str) -> Iterator[
 
 # object_store's "error sending request": the request never got an HTTP response.
 _NOT_SENT = "error sending request"
+# An answer that means "not now": object_store says "Server returned non-2xx status code: 503 ...".
+_TRY_LATER = re.compile(r"status code: (429|500|502|503|504)\b( [A-Za-z ]+)?")
+_USERINFO = re.compile(r"(://)[^/@\s]*@")
 _ENDPOINT = re.compile(r"\b[A-Z]+ (https?://)(?:[^/@\s]*@)?([^/?\s]+)")  # no userinfo, path or query
 _SPENT = re.compile(r" in ([\d.]+)s(?:, after (\d+) retries)?")  # no "after" when none
 _CAUSES: Final = (  # (all these words in the cause, what to say), first match wins
@@ -204,14 +209,17 @@ _CAUSES: Final = (  # (all these words in the cause, what to say), first match w
 
 
 def _unreachable(chain: str) -> str | None:
-    """Where and why a request got no answer (``chain`` is the one-line error), else None."""
-    if _NOT_SENT not in chain:
+    """Where and why a request got no usable answer (``chain`` is the one-line error), else None."""
+    if _NOT_SENT in chain:
+        request, cause = chain.split(_NOT_SENT, 1)
+        cause = cause.strip(" :")
+        lowered = cause.lower()
+        said = (short for words, short in _CAUSES if all(word in lowered for word in words))
+        cause = next(said, cause[:150] or "no answer")
+    elif (busy := _TRY_LATER.search(chain)) is not None:
+        request, cause = chain[: busy.start()], f"HTTP {busy.group(1)}{busy.group(2)}".strip()
+    else:
         return None
-    request, cause = chain.split(_NOT_SENT, 1)
-    cause = cause.strip(" :")
-    lowered = cause.lower()
-    said = (short for words, short in _CAUSES if all(word in lowered for word in words))
-    cause = next(said, cause[:150] or "no answer")
     endpoint = _ENDPOINT.search(request)
     where = f"{endpoint.group(1)}{endpoint.group(2)}: " if endpoint else ""
     spent = _SPENT.search(request)

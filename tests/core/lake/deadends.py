@@ -8,6 +8,8 @@ All three live in the test process and need no thread: the kernel does the TCP w
   a connect hangs until the client's connect timeout (an address behind a firewall).
 - :func:`silent`: a listener that is never accepted from; the kernel completes the handshake
   and the request waits for an answer that never comes (a hung server).
+- :func:`answering`: an HTTP server in a child process that answers every request with one
+  status (503: a proxy in front of a storage that is down; 429: throttling).
 """
 
 from __future__ import annotations
@@ -74,3 +76,45 @@ def silent() -> Iterator[str]:
     """A port that accepts connections (in the kernel) and never sends a byte."""
     with _listener(64) as server:
         yield _url(server)
+
+
+_ANSWER = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Answer(BaseHTTPRequestHandler):
+    def reply(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b"<Error><Code>ServiceUnavailable</Code><Message>try later</Message></Error>"
+        self.send_response(int(sys.argv[1]))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = reply
+
+    def log_message(self, *args):
+        pass
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+@contextmanager
+def answering(status: int) -> Iterator[str]:
+    """An endpoint answering every request with ``status``, served by a child process."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", _ANSWER, str(status)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+        if child.stdout is not None:
+            child.stdout.close()

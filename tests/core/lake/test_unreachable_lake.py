@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from lakegate.config import Settings
-from lakegate.errors import ConfigError, LakegateError
+from lakegate.errors import ConfigError, LakegateError, LakeUnavailableError
 from lakegate.lake import TableLocation, table_schema, write_batch
 from lakegate.lake._location import CLIENT_DEFAULTS, parse_duration, table_errors
 from tests.core.lake import deadends
@@ -98,6 +98,20 @@ def test_reading_the_schema_of_an_unreachable_table_says_so():
             "(http://h:9: connect timed out, gave up after 4 attempts in 2.5s)",
             id="polars-form",
         ),
+        pytest.param(
+            "Generic S3 error: Error performing list request: Error performing GET "
+            "http://127.0.0.1:18503/b?list-type=2&prefix=lake in 1.786932294s, after 10 retries, "
+            "max_retries: 10, retry_timeout: 10s  - Server returned non-2xx status code: "
+            "503 Service Unavailable: <Error><Code>ServiceUnavailable</Code></Error>",
+            "(http://127.0.0.1:18503: HTTP 503 Service Unavailable, gave up after 11 attempts in 1.8s)",
+            id="answers-503",
+        ),
+        pytest.param(
+            "Error performing PUT http://k:v@h:9/b/x in 0.5s, after 2 retries - "
+            "Server returned non-2xx status code: 429 Too Many Requests: SlowDown",
+            "(http://h:9: HTTP 429 Too Many Requests, gave up after 3 attempts in 0.5s)",
+            id="throttled-429",
+        ),
     ],
 )
 def test_an_unanswered_request_reads_as_unreachable(chain, said):
@@ -112,6 +126,24 @@ def test_an_http_answer_is_not_unreachable():
         raise OSError("Generic S3 error\n ↳ Client error with status 403 Forbidden: AccessDenied")
     assert info.value.message.startswith("s3://b/lake/sales: cannot write the Delta table (Generic S3")
     assert "unreachable" not in info.value.message
+    assert not isinstance(info.value, LakeUnavailableError)
+
+
+def test_credentials_in_a_url_never_reach_the_message():
+    with pytest.raises(LakegateError) as info, table_errors("s3://b/lake/sales", "write"):
+        raise OSError("Error performing PUT http://ops:s3cr3t@h:9/b/x - status 403 Forbidden: AccessDenied")
+    assert "s3cr3t" not in info.value.message
+    assert "http://h:9/b/x" in info.value.message
+
+
+def test_a_lake_that_only_answers_503_is_unavailable_not_a_bad_table():
+    """A real server (a child process: delta-rs holds the GIL while it waits) answering 503."""
+    with deadends.answering(503) as endpoint:
+        table = TableLocation("s3://lg-busy/lake/sales", deadends.options(endpoint) | {"retry_timeout": "1s"})
+        with pytest.raises(
+            LakeUnavailableError, match=r"the lake is unreachable \(http://127\.0\.0\.1:\d+: HTTP 503"
+        ):
+            table_schema(table)
 
 
 def test_remote_tables_get_the_defaults_under_the_users_options():
