@@ -86,7 +86,24 @@ def release(run: Run) -> list[Any]:
     assert huey.read_schedule(eta - timedelta(milliseconds=1)) == [], "released before it was due"
     due = huey.read_schedule(eta)
     assert len(due) == 1
+    # Its time has come: the run is due by the database's clock too (run_claim checks).
+    Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(queued_at=timezone.now())
     return [huey.execute(task, eta) for task in due]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_message_for_a_waiting_run_does_not_skip_its_wait(runs_settings, execute_queued):
+    """The reaper may re-send a run still in the queue; a worker taking that copy early gets nothing."""
+    runs_settings(retry_delay_seconds=30)
+    run = run_create(kind="flaky", params={"fail_attempts": 1})
+    assert execute_queued() == ["queued"]
+    run.refresh_from_db()
+    assert run.queued_at > timezone.now() + timedelta(seconds=20)
+    assert run_claim(run_id=run.pk, worker="early") is None
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (RunStatus.QUEUED, 1)
+    Run.objects.filter(pk=run.pk).update(queued_at=timezone.now() + timedelta(seconds=2))
+    assert run_claim(run_id=run.pk, worker="on-time") is not None  # within the clock slack
 
 
 def test_the_delay_doubles_per_failed_attempt_up_to_the_cap():

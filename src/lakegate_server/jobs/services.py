@@ -66,11 +66,20 @@ def _lease_until(now: datetime) -> datetime:
     return now + timedelta(seconds=settings.LAKEGATE.runs.lease_seconds)
 
 
+# A run waiting out its retry back-off is claimable this close to its due time, no earlier:
+# the queue releases its message once due, and machines' clocks may differ by this much.
+_DUE_SLACK = timedelta(seconds=5)
+
+
 def run_claim(*, run_id: int, worker: str) -> Claim | None:
-    """Move a queued run to running for ``worker``; None if another worker has it or it ended."""
+    """Move a queued run to running for ``worker``; None if another worker has it or it ended.
+
+    Also None for a run not due yet (``queued_at`` ahead: a retry's back-off): a second
+    message for it (the reaper re-sent it) must not skip the wait; the scheduled one comes.
+    """
     now = timezone.now()
     token = uuid.uuid4().hex
-    claimed = Run.objects.filter(id=run_id, status=RunStatus.QUEUED).update(
+    claimed = Run.objects.filter(id=run_id, status=RunStatus.QUEUED, queued_at__lte=now + _DUE_SLACK).update(
         status=RunStatus.RUNNING,
         attempts=F("attempts") + 1,
         worker=worker,
