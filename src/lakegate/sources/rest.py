@@ -14,6 +14,7 @@ value is exclusive, as is a cursor stored before the keys were kept.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -180,15 +181,19 @@ def fetch_rest(
 
 
 class _Window:
-    """Incremental filtering: what is new after ``last`` and the keys of what sits at the newest cursor."""
+    """Incremental filtering: what is new after ``last`` and the keys of what sits at the newest cursor.
+
+    Keys are a multiset (a key repeats for identical records): two identical records at the
+    cursor, one fetched before and one new, skip one and keep the other.
+    """
 
     def __init__(self, spec: RestSource, field: str, last: Any, boundary: list[str] | None) -> None:
         self.spec = spec
         self.field = field
         self.last = last
-        self.seen = None if boundary is None else set(boundary)  # None: ``last`` is exclusive
+        self.unseen = None if boundary is None else Counter(boundary)  # None: ``last`` is exclusive
         self.newest = last
-        self.at_newest: set[str] = set(boundary or ())
+        self.at_newest: Counter[str] = Counter(boundary or ())
 
     def admit(self, records: list[Any]) -> list[Any]:
         kept = [r for r in records if self._new(r)]
@@ -197,21 +202,28 @@ class _Window:
             if value is None:
                 continue
             if self.newest is None or _greater(value, self.newest, self.spec):
-                self.newest, self.at_newest = value, {key}
+                self.newest, self.at_newest = value, Counter([key])
             elif not _greater(self.newest, value, self.spec):
-                self.at_newest.add(key)
+                self.at_newest[key] += 1
         return kept
 
     def _new(self, record: Any) -> bool:
         value = record.get(self.field) if isinstance(record, dict) else None
         if self.last is None or value is None or _greater(value, self.last, self.spec):
             return True
-        if _greater(self.last, value, self.spec) or self.seen is None:
+        if _greater(self.last, value, self.spec) or self.unseen is None:
             return False
-        return record_keys([record])[0] not in self.seen
+        key = record_keys([record])[0]
+        if self.unseen[key] > 0:  # fetched by an earlier run: skip it (once per time it was seen)
+            self.unseen[key] -= 1
+            return False
+        return True
 
     def state(self, state: dict[str, Any]) -> dict[str, Any]:
-        return {**state, "cursor": self.newest, "boundary": sorted(self.at_newest)}
+        exclusive = self.unseen is None and self.last is not None
+        if exclusive and (self.newest is None or not _greater(self.newest, self.last, self.spec)):
+            return {**state, "cursor": self.newest}  # nothing past an exclusive cursor: it stays one
+        return {**state, "cursor": self.newest, "boundary": sorted(self.at_newest.elements())}
 
 
 def make_session_for(spec: RestSource, outbound: OutboundPolicy) -> requests.Session:

@@ -28,6 +28,7 @@ import decimal
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -171,12 +172,17 @@ def _cut(frame: pl.DataFrame, cursor: str, need: int, last: Any) -> tuple[pl.Dat
 
 
 class _Boundary:
-    """The keys of the rows at one cursor value: skipped on resume, carried into the state."""
+    """The keys of the rows at one cursor value: skipped on resume, carried into the state.
+
+    Keys are a multiset: identical rows (a query without a key column) repeat their key, so
+    a new row identical to one fetched before is still kept once per extra copy.
+    """
 
     def __init__(self, cursor: str, value: Any, keys: list[str] | None) -> None:
         self.cursor = cursor
         self.value = value
-        self.keys: set[str] = set(keys or ())
+        self.keys: Counter[str] = Counter(keys or ())
+        self.unseen: Counter[str] = Counter(keys or ())  # stored keys not matched yet on resume
         self.skipping = keys is not None and value is not None  # rows at ``value`` lead the result
 
     def skip_seen(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -191,24 +197,30 @@ class _Boundary:
         if lead == 0:
             return frame
         head = frame.head(lead)
-        fresh = [key not in self.keys for key in record_keys(head.rows())]
+        fresh = [self._fresh(key) for key in record_keys(head.rows())]
         if all(fresh):
             return frame
         return head.filter(pl.Series(fresh, dtype=pl.Boolean)).vstack(frame.slice(lead))
+
+    def _fresh(self, key: str) -> bool:
+        if self.unseen[key] > 0:
+            self.unseen[key] -= 1
+            return False
+        return True
 
     def track(self, frame: pl.DataFrame) -> None:
         """Remember the keys of the rows at ``frame``'s last (greatest) cursor value."""
         import polars as pl
 
         value = frame[self.cursor][-1]
-        keys = record_keys(frame.filter(pl.col(self.cursor) == value).rows())
+        keys = Counter(record_keys(frame.filter(pl.col(self.cursor) == value).rows()))
         if value == self.value:
             self.keys.update(keys)
         else:
-            self.value, self.keys = value, set(keys)
+            self.value, self.keys = value, keys
 
     def state(self) -> list[str]:
-        return sorted(self.keys)
+        return sorted(self.keys.elements())
 
 
 def _write_batch(parts: list[Path], workdir: Path, stem: str) -> tuple[Path, int, str]:

@@ -214,6 +214,19 @@ def test_incremental_keeps_a_late_record_that_shares_the_cursor(api, tmp_path):
     assert lines(third.path) == [changed]  # a new version of a record at the cursor is new data
 
 
+def test_incremental_keeps_a_new_record_identical_to_one_fetched_before(api, tmp_path):
+    """Records without an id: a second identical event in the same second is data, not a repeat."""
+    source = incremental_spec(api, tmp_path)
+    [first] = list(fetch(source, {}, tmp_path, outbound=LOOPBACK))
+    twin = dict(api.records[-1])
+    api.records.append(twin)
+    [second] = list(fetch(source, first.state, tmp_path, outbound=LOOPBACK))
+    assert lines(second.path) == [twin]  # one of the two identical records is new
+    assert len(second.state["boundary"]) == 2
+    assert len(set(second.state["boundary"])) == 1
+    assert list(fetch(source, second.state, tmp_path, outbound=LOOPBACK)) == []
+
+
 def test_incremental_state_from_before_boundary_keys_stays_exclusive(api, tmp_path):
     """A cursor stored without keys (older state) keeps its meaning: nothing at it is re-fetched."""
     source = incremental_spec(api, tmp_path)

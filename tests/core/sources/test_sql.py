@@ -174,6 +174,21 @@ def test_a_row_committed_later_at_the_stored_cursor_is_not_lost(table, tmp_path,
     assert list(fetch(source, second.state, tmp_path, outbound=POLICY)) == []
 
 
+def test_an_identical_row_committed_later_at_the_cursor_is_kept_once(table, tmp_path):
+    """A query without a key column: six identical rows at the cursor, then a seventh."""
+    source = spec(
+        tmp_path, table["url"], query=f"SELECT day FROM {table['name']}", incremental={"cursor_column": "day"}
+    )
+    [first] = list(fetch(source, {}, tmp_path, outbound=POLICY))
+    newest = dt.date(2024, 1, 1) + dt.timedelta(days=364)
+    assert first.state["boundary"] == [first.state["boundary"][0]] * 6  # one key, six times
+    table["insert"](2554, 2555)  # the newest day again: a row identical to the six
+    [second] = list(fetch(source, first.state, tmp_path, outbound=POLICY))
+    assert pl.read_parquet(second.path).rows() == [(newest,)]
+    assert len(second.state["boundary"]) == 7
+    assert list(fetch(source, second.state, tmp_path, outbound=POLICY)) == []
+
+
 def test_datetime_cursor_round_trips(table, tmp_path):
     source = spec(
         tmp_path,
