@@ -146,6 +146,19 @@ class EmailSettings(_Section):
     from_address: str = Field("lakegate@localhost", alias="from", description="The From: address.")
     timeout_seconds: float = Field(10.0, gt=0, le=300)
 
+    @model_validator(mode="after")
+    def _login_is_whole_and_private(self) -> EmailSettings:
+        # Django logs in only with both; one without the other would quietly send unauthenticated.
+        if bool(self.username) != bool(self.password_env):
+            raise ValueError("email.username and email.password_env go together (set both, or neither)")
+        loopback = self.host in ("localhost", "127.0.0.1", "::1")
+        if self.password_env and self.security == "none" and not loopback:
+            raise ValueError(
+                f"email: logging in to {self.host} with security: none would send the password in clear; "
+                "use security: starttls (port 587) or tls (port 465)"
+            )
+        return self
+
 
 class DatasetSettings(_Section):
     """Per-dataset settings under ``datasets: {NAME: ...}`` in lakegate.yaml."""

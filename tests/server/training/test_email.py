@@ -182,3 +182,21 @@ def test_email_settings_come_from_the_environment(monkeypatch, tmp_path):
     loaded = load_settings(tmp_path).email
     assert (loaded.host, loaded.port, loaded.security) == ("smtp.acme.io", 587, "starttls")
     assert django_settings.LAKEGATE.email.host == "localhost"  # the running settings are untouched
+
+
+@pytest.mark.parametrize(
+    ("email", "said"),
+    [
+        ({"username": "lakegate"}, "email.username and email.password_env go together"),
+        ({"password_env": "SMTP_PASSWORD"}, "email.username and email.password_env go together"),
+        (
+            {"host": "smtp.acme.io", "username": "lakegate", "password_env": "SMTP_PASSWORD"},
+            "would send the password in clear; use security: starttls",
+        ),
+    ],
+)
+def test_a_login_that_would_not_happen_or_would_leak_is_refused(email, said):
+    with pytest.raises(ValueError, match=said):
+        EmailSettings.model_validate(email)
+    secure = {"host": "smtp.acme.io", "security": "starttls", "username": "u", "password_env": "P"}
+    assert EmailSettings.model_validate(secure).security == "starttls"
