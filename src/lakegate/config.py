@@ -13,16 +13,23 @@ current directory that holds a ``lakegate.yaml``.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from lakegate._config_sections import (
+    DatasetSettings,
+    EmailSettings,
+    ExportSettings,
+    RunSettings,
+    StreamSettings,
+    WebSettings,
+)
 from lakegate.errors import ConfigError, ProjectNotFoundError
 
 if TYPE_CHECKING:
@@ -45,148 +52,6 @@ __all__ = [
 
 CONFIG_FILE = "lakegate.yaml"
 STATE_DIR = ".lakegate"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RunSettings(_Section):
-    """How runs are leased, heartbeated and reaped (see ``lakegate_server.jobs``)."""
-
-    heartbeat_seconds: float = Field(10.0, gt=0)
-    lease_seconds: float = Field(30.0, gt=0)
-    max_attempts: int = Field(3, ge=1)
-    queued_timeout_seconds: float = Field(600.0, gt=0)
-    reap_interval_seconds: float = Field(5.0, gt=0)
-    # A run whose job raised a transient error (a lake or source down, a lost connection)
-    # waits before its next attempt, doubling each time: an outage of a minute or two must
-    # not burn every attempt within seconds. 0 retries at once.
-    retry_delay_seconds: float = Field(10.0, ge=0)
-    retry_max_delay_seconds: float = Field(300.0, ge=0)
-
-    def retry_delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt ``attempt`` (1-based) before the next one.
-
-        ``min(retry_delay_seconds * 2 ** (attempt - 1), retry_max_delay_seconds)``.
-        """
-        if self.retry_delay_seconds == 0:
-            return 0.0
-        # 2 ** 64 is past any sensible cap, and a much bigger power would overflow the float.
-        doublings = min(max(attempt - 1, 0), 64)
-        return min(math.ldexp(self.retry_delay_seconds, doublings), self.retry_max_delay_seconds)
-
-    @model_validator(mode="after")
-    def _lease_outlives_heartbeats(self) -> RunSettings:
-        # Two missed heartbeats must not lose the lease, or a slow disk reaps healthy runs.
-        if self.lease_seconds < 2 * self.heartbeat_seconds:
-            raise ValueError("runs.lease_seconds must be at least 2 x runs.heartbeat_seconds")
-        return self
-
-
-class WebSettings(_Section):
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
-    max_upload_bytes: int = Field(1024**3, gt=0)
-    # /healthz reports the disk as down below this much free space in the project folder.
-    min_free_disk_bytes: int = Field(100 * 1024**2, ge=0)
-    allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"])
-
-
-class ExportSettings(_Section):
-    """An export run after each accepted version (``datasets: {NAME: {exports: [...]}}``)."""
-
-    to: str = Field(..., description="postgresql://... or env:VAR holding it, or dlt:<destination>.")
-    table: str = Field(..., min_length=1, max_length=63)
-    mode: Literal["append", "replace", "merge"] = "append"
-    key: list[str] = Field(default_factory=list, description="Merge key columns (mode: merge).")
-    db_schema: str | None = Field(None, alias="schema", description="Target schema (default: the server's).")
-
-    @model_validator(mode="after")
-    def _merge_has_key(self) -> ExportSettings:
-        if self.mode == "merge" and not self.key:
-            raise ValueError("mode merge needs key: [column, ...]")
-        return self
-
-
-class StreamSettings(_Section):
-    """Pushed records (``POST /api/v1/streams/{dataset}/records``, ``lakegate stream consume``).
-
-    Records are written ahead to segment files on disk (fsynced before they are acknowledged),
-    sealed by size or age, and flushed by the scheduler as one dataset version per batch.
-    """
-
-    flush_seconds: float = Field(5.0, gt=0, le=3600, description="Seal a segment this old; flush it.")
-    segment_records: int = Field(200_000, ge=1, description="Seal a segment at this many records.")
-    batch_records: int = Field(1_000_000, ge=1, description="At most this many records per version.")
-    max_body_bytes: int = Field(16 * 1024**2, gt=0, description="Largest accepted request body (HTTP 413).")
-    max_records_per_request: int = Field(100_000, ge=1)
-    fsync: bool = Field(True, description="fsync each append before acknowledging (durability).")
-    check: bool = Field(True, description="Run the quality gate on each flushed batch.")
-    compact_min_files: int = Field(
-        64, ge=2, description="Compact a stream dataset's table once it has this many data files."
-    )
-    compact_target_bytes: int = Field(128 * 1024**2, gt=0)
-
-
-class EmailSettings(_Section):
-    """The SMTP server e-mail notifications go through (``email:`` in lakegate.yaml).
-
-    The password is never in the file: ``password_env`` names the environment variable
-    holding it. Environment overrides: ``LAKEGATE_EMAIL__HOST``, ``LAKEGATE_EMAIL__PORT``, ...
-    """
-
-    host: str = "localhost"
-    port: int = Field(25, ge=1, le=65535)
-    security: Literal["none", "starttls", "tls"] = Field(
-        "none", description="starttls: upgrade a plain connection (port 587); tls: TLS from the start (465)."
-    )
-    username: str | None = None
-    password_env: str | None = Field(None, description="Environment variable holding the SMTP password.")
-    from_address: str = Field("lakegate@localhost", alias="from", description="The From: address.")
-    timeout_seconds: float = Field(10.0, gt=0, le=300)
-
-    @model_validator(mode="after")
-    def _login_is_whole_and_private(self) -> EmailSettings:
-        # Django logs in only with both; one without the other would quietly send unauthenticated.
-        if bool(self.username) != bool(self.password_env):
-            raise ValueError("email.username and email.password_env go together (set both, or neither)")
-        loopback = self.host in ("localhost", "127.0.0.1", "::1")
-        if self.password_env and self.security == "none" and not loopback:
-            raise ValueError(
-                f"email: logging in to {self.host} with security: none would send the password in clear; "
-                "use security: starttls (port 587) or tls (port 465)"
-            )
-        return self
-
-
-class DatasetSettings(_Section):
-    """Per-dataset settings under ``datasets: {NAME: ...}`` in lakegate.yaml."""
-
-    types: dict[str, str] = Field(
-        default_factory=dict,
-        description="Column type overrides for ingest: int, float, bool, date, datetime, string, "
-        "categorical; dates may carry a format, e.g. 'date:%d.%m.%Y'.",
-    )
-    sheet: str | None = Field(None, description="Sheet or table to take from workbooks and PDFs.")
-    contract: dict[str, Any] | str | None = Field(
-        None, description="The data contract: a mapping, or a YAML file relative to the project."
-    )
-    checks: list[dict[str, Any]] | None = Field(
-        None, description="Check configs; default: schema, contract, drift, text drift, anomalies."
-    )
-    target: str | None = Field(None, description="The label column (its drift is reported as label drift).")
-    policy: Literal["fail", "warn"] = Field(
-        "fail", description="On a failed gate: 'fail' keeps the version but rejects it; 'warn' accepts it."
-    )
-    reference: str = Field(
-        "last_accepted",
-        pattern=r"^(last_accepted|window:[1-9][0-9]*|[1-9][0-9]*)$",
-        description="What new versions are compared with: last_accepted, window:N, or a version number.",
-    )
-    exports: list[ExportSettings] = Field(
-        default_factory=list, description="Warehouse exports queued after each accepted version."
-    )
 
 
 class Settings(BaseSettings):
