@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Final
 
-__all__ = ["NdjsonStage", "finish", "local_name", "mask_url", "record_keys", "staging_path"]
+__all__ = ["NdjsonStage", "SeenKeys", "finish", "local_name", "mask_url", "record_keys", "staging_path"]
 
 _SUFFIX: Final = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
 
@@ -56,6 +57,23 @@ def record_keys(records: Iterable[Any]) -> list[str]:
         hashlib.blake2b(orjson.dumps(r, default=str, option=option), digest_size=8).hexdigest()
         for r in records
     ]
+
+
+class SeenKeys:
+    """The keys of the records fetched before at the stored cursor, as a multiset.
+
+    :meth:`consume` answers whether a record fetched again was one of them; each stored key
+    matches one record only, so a new record identical to an old one is still new.
+    """
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._left = Counter(keys)
+
+    def consume(self, key: str) -> bool:
+        if self._left[key] > 0:
+            self._left[key] -= 1
+            return True
+        return False
 
 
 def local_name(key: str) -> str:

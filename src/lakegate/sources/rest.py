@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lakegate._outbound import OutboundPolicy
 from lakegate.errors import ConfigError, SourceError, TransientSourceError
 from lakegate.sources._spec import FetchedBatch, RestSource
-from lakegate.sources._stage import NdjsonStage, mask_url, record_keys
+from lakegate.sources._stage import NdjsonStage, SeenKeys, mask_url, record_keys
 
 if TYPE_CHECKING:
     import requests
@@ -191,7 +191,7 @@ class _Window:
         self.spec = spec
         self.field = field
         self.last = last
-        self.unseen = None if boundary is None else Counter(boundary)  # None: ``last`` is exclusive
+        self.unseen = None if boundary is None else SeenKeys(boundary)  # None: ``last`` is exclusive
         self.newest = last
         self.at_newest: Counter[str] = Counter(boundary or ())
 
@@ -213,11 +213,7 @@ class _Window:
             return True
         if _greater(self.last, value, self.spec) or self.unseen is None:
             return False
-        key = record_keys([record])[0]
-        if self.unseen[key] > 0:  # fetched by an earlier run: skip it (once per time it was seen)
-            self.unseen[key] -= 1
-            return False
-        return True
+        return not self.unseen.consume(record_keys([record])[0])  # fetched by an earlier run
 
     def state(self, state: dict[str, Any]) -> dict[str, Any]:
         exclusive = self.unseen is None and self.last is not None

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 from lakegate._outbound import OutboundPolicy
 from lakegate.errors import ConfigError, SourceError, TransientSourceError
 from lakegate.sources._spec import FetchedBatch, SqlSource
-from lakegate.sources._stage import file_digest, finish, record_keys, staging_path
+from lakegate.sources._stage import SeenKeys, file_digest, finish, record_keys, staging_path
 
 if TYPE_CHECKING:
     import polars as pl
@@ -182,7 +182,7 @@ class _Boundary:
         self.cursor = cursor
         self.value = value
         self.keys: Counter[str] = Counter(keys or ())
-        self.unseen: Counter[str] = Counter(keys or ())  # stored keys not matched yet on resume
+        self.unseen = SeenKeys(keys or ())  # stored keys not matched yet on resume
         self.skipping = keys is not None and value is not None  # rows at ``value`` lead the result
 
     def skip_seen(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -197,16 +197,10 @@ class _Boundary:
         if lead == 0:
             return frame
         head = frame.head(lead)
-        fresh = [self._fresh(key) for key in record_keys(head.rows())]
+        fresh = [not self.unseen.consume(key) for key in record_keys(head.rows())]
         if all(fresh):
             return frame
         return head.filter(pl.Series(fresh, dtype=pl.Boolean)).vstack(frame.slice(lead))
-
-    def _fresh(self, key: str) -> bool:
-        if self.unseen[key] > 0:
-            self.unseen[key] -= 1
-            return False
-        return True
 
     def track(self, frame: pl.DataFrame) -> None:
         """Remember the keys of the rows at ``frame``'s last (greatest) cursor value."""
