@@ -79,6 +79,16 @@ def worker_dies_on_every_attempt(run: Run) -> None:
             assert runs_reap().requeued == [run.pk]
 
 
+def assert_failure_notice(body: dict[str, Any], run: Run, fields: dict[str, Any]) -> None:
+    """``body`` is churn's ``run.failed`` for ``run``, its text the run's recorded error."""
+    assert body["event"] == "run.failed"
+    assert body["pipeline"] == "churn"
+    assert body["run_id"] == str(run.pk)
+    assert body["title"] == f"churn: training run {run.pk} failed"
+    assert body["text"] == run.last_error
+    assert body["fields"] == fields
+
+
 def test_a_run_whose_worker_died_on_its_last_attempt_is_notified(notified):
     run = train_run()
     worker_dies_on_every_attempt(run)
@@ -93,14 +103,9 @@ def test_a_run_whose_worker_died_on_its_last_attempt_is_notified(notified):
     (message,) = notified
     assert message["event"] == "run.failed"
     body = message["body"]
-    assert body["event"] == "run.failed"
-    assert body["pipeline"] == "churn"
-    assert body["run_id"] == str(run.pk)
-    assert body["title"] == f"churn: training run {run.pk} failed"
-    assert body["text"] == run.last_error
+    assert_failure_notice(body, run, {"attempt": 3, "trigger": "cron"})
     assert "worker w3 stopped heartbeating during attempt 3" in body["text"]
     assert "gave up after 3 attempts" in body["text"]
-    assert body["fields"] == {"attempt": 3, "trigger": "cron"}
 
 
 def test_a_run_no_worker_ever_took_is_notified(notified):
@@ -118,12 +123,9 @@ def test_a_run_no_worker_ever_took_is_notified(notified):
     assert run.status == RunStatus.FAILED
     assert [m["event"] for m in notified] == ["run.failed"]
     body = notified[0]["body"]
-    assert body["run_id"] == str(run.pk)
-    assert body["title"] == f"churn: training run {run.pk} failed"
-    assert body["text"] == run.last_error
+    assert_failure_notice(body, run, {"attempt": 0, "trigger": "cron"})
     assert "no worker picked the run up" in body["text"]
     assert "after 3 re-sends; is `lakegate worker` running?" in body["text"]
-    assert body["fields"] == {"attempt": 0, "trigger": "cron"}
 
 
 def test_the_notification_waits_for_the_commit(notified):
@@ -171,8 +173,5 @@ def test_a_run_whose_job_raised_sends_the_same_notification(notified, ingest, tr
     assert len(failed) == 2
     assert sorted(m["body"]["run_id"] for m in notified) == sorted(failed), "one notification per run"
     (body,) = [m["body"] for m in notified if m["body"]["run_id"] == str(run.pk)]
-    assert body["event"] == "run.failed"
-    assert body["title"] == f"churn: training run {run.pk} failed"
-    assert body["text"] == run.last_error
+    assert_failure_notice(body, run, {"attempt": 1, "trigger": "manual"})
     assert "has no accepted version yet" in body["text"]
-    assert body["fields"] == {"attempt": 1, "trigger": "manual"}
