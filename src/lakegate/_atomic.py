@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_dir", "fsync_tree", "write_bytes_atomic"]
+__all__ = ["atomic_dir", "atomic_path", "fsync_tree", "write_bytes_atomic"]
 
 
 def fsync_tree(folder: Path) -> None:
@@ -61,6 +61,29 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         scratch.replace(path)
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path, *, durable: bool = False) -> Iterator[Path]:
+    """Yield a unique temporary path beside ``final``; on success rename it over ``final``.
+
+    For writers that need a path, not bytes (Parquet, HTML reports, model files): the
+    temporary name is unique per call, so two writers of the same ``final`` never write
+    into one temporary file; the last rename wins with a whole file. On error the
+    temporary file is removed and ``final`` is untouched. ``durable`` flushes the file to
+    disk before the rename (for what was acknowledged to someone: a stream batch).
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    scratch = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:12]}"
+    try:
+        yield scratch
+        if durable:
+            with scratch.open("rb") as handle:
+                os.fsync(handle.fileno())
+        scratch.replace(final)
     except BaseException:
         scratch.unlink(missing_ok=True)
         raise

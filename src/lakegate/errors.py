@@ -18,7 +18,8 @@
      ├── StreamError                 pushed records could not be accepted or flushed
      ├── ExportError                 a table could not be exported to its destination
      │    └── TransientExportError   ... because the destination could not be reached (retried)
-     ├── LakeUnavailableError        the lake's object store gave no answer (HTTP 503, retried)
+     ├── LakeError                   the lake refused a read or write (HTTP 500: the operator's to fix)
+     │    └── LakeUnavailableError   ... its object store gave no answer (HTTP 503, retried)
      └── JobError                    a job failed while running
           ├── TransientJobError      ... in a way that may pass (retried)
           └── LeaseLostError         this worker no longer owns the run; stop now
@@ -39,6 +40,7 @@ __all__ = [
     "ExportError",
     "InputError",
     "JobError",
+    "LakeError",
     "LakeUnavailableError",
     "LakegateError",
     "LeaseLostError",
@@ -194,7 +196,19 @@ class TransientExportError(Transient, ExportError):
     code = "export_failed_transient"
 
 
-class LakeUnavailableError(Transient, LakegateError):
+class LakeError(LakegateError):
+    """The lake refused to read or write a Delta table (permissions, a damaged table, a full disk).
+
+    Not the user's file and not the request: the service's storage needs its operator,
+    so the API answers 500 with the reason instead of a 400 that blames the caller.
+    ``detail`` is ``{"location": ..., "reason": ...}``.
+    """
+
+    code = "lake_error"
+    http_status = 500
+
+
+class LakeUnavailableError(Transient, LakeError):
     """The lake's object store gave no HTTP answer (refused, timed out, unknown host).
 
     The data is not at fault and the same call works once the lake is back: a run retries

@@ -10,7 +10,6 @@ raised, since no verdict is meaningful until they are fixed.
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import Field, TypeAdapter
 
+from lakegate._resolve import resolve
 from lakegate.checks._config import (
     AnomalyConfig,
     CheckConfig,
@@ -64,8 +64,7 @@ def compute_function(kind: str) -> Compute:
     if function is None:
         if kind not in CHECKS:
             raise ConfigError(f"unknown check kind {kind!r} (known: {', '.join(sorted(CHECKS))})")
-        module_name, _, attribute = CHECKS[kind].partition(":")
-        function = getattr(importlib.import_module(module_name), attribute)
+        function = resolve(CHECKS[kind])
         _loaded[kind] = function
     return function
 

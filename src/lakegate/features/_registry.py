@@ -6,11 +6,11 @@ imported the first time a step of its kind runs.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Final
 
 from pydantic import BaseModel
 
+from lakegate._resolve import resolve
 from lakegate.features._base import StepImpl
 
 __all__ = ["STEPS", "step_impl"]
@@ -38,7 +38,6 @@ def step_impl(config: BaseModel) -> StepImpl[Any]:
     kind: str = getattr(config, "kind")  # noqa: B009 - every step config has a literal kind
     cls = _classes.get(kind)
     if cls is None:
-        module_name, _, class_name = STEPS[kind].partition(":")
-        cls = getattr(importlib.import_module(module_name), class_name)
+        cls = resolve(STEPS[kind])
         _classes[kind] = cls
     return cls(config)

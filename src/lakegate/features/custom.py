@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lakegate._resolve import resolve
 from lakegate.errors import ConfigError, PipelineError
 from lakegate.features._base import State, StepImpl
 from lakegate.features._configs import CustomStep
@@ -23,10 +23,11 @@ def resolve_function(dotted: str) -> Callable[..., Any]:
     """Import ``package.module:function`` (``ConfigError`` when it is not there)."""
     module_name, _, attribute = dotted.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        function = resolve(f"{module_name}:{attribute}")
     except ImportError as exc:
         raise ConfigError(f"custom step {dotted!r}: cannot import {module_name!r}: {exc}") from exc
-    function = getattr(module, attribute, None)
+    except AttributeError:
+        function = None
     if not callable(function):
         raise ConfigError(f"custom step {dotted!r}: {module_name} has no function {attribute!r}")
     return function  # type: ignore[no-any-return]

@@ -8,12 +8,12 @@ file to the reader its extension names.
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Final
 
+from lakegate._resolve import resolve
 from lakegate.errors import ReaderError
 from lakegate.formats._archive import gunzip_to, zip_members
 from lakegate.formats._base import Reader, ReadOptions, Table, safe_name
@@ -55,8 +55,7 @@ _loaded: dict[str, Reader] = {}
 def _load(name: str) -> Reader:
     reader = _loaded.get(name)
     if reader is None:
-        module_name, _, class_name = READERS[name].partition(":")
-        reader = getattr(importlib.import_module(module_name), class_name)()
+        reader = resolve(READERS[name])()
         _loaded[name] = reader
     return reader
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from lakegate.errors import ConflictError, LakegateError
+from lakegate.errors import ConflictError, LakeError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -43,7 +43,10 @@ def write_delta(parquet: Path, target: Path, *, scratch: Path) -> int:
             staged.replace(target)
         files = DeltaTable(str(target)).file_uris()
     except DeltaError as exc:
-        raise LakegateError(f"{target}: cannot write the Delta table ({exc})") from exc
+        raise LakeError(
+            f"{target}: cannot write the Delta table ({exc})",
+            detail={"location": str(target), "reason": str(exc)},
+        ) from exc
     return sum(Path(_local(uri)).stat().st_size for uri in files)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from lakegate.errors import ConfigError, LakegateError, LakeUnavailableError
+from lakegate.errors import ConfigError, LakeError, LakegateError, LakeUnavailableError
 
 __all__ = ["CLIENT_DEFAULTS", "TableLocation", "as_location", "parse_duration", "table_errors"]
 
@@ -189,7 +189,10 @@ def table_errors(location: TableLocation | Path | str, action: str) -> Iterator[
                 detail={"location": str(location), "reason": "unreachable"},
             ) from exc
         reason = chain[:300] or type(exc).__name__
-        raise LakegateError(f"{location}: cannot {action} the Delta table ({reason})") from exc
+        raise LakeError(
+            f"{location}: cannot {action} the Delta table ({reason})",
+            detail={"location": str(location), "reason": reason},
+        ) from exc
 
 
 # object_store's "error sending request": the request never got an HTTP response.

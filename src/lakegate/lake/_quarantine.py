@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lakegate._atomic import write_bytes_atomic
 from lakegate.errors import NotFoundError
 from lakegate.formats import safe_name
 
@@ -69,9 +70,7 @@ def quarantine_file(
         size=target.stat().st_size,
         created_at=now.isoformat(),
     )
-    tmp = folder / ".reason.json.tmp"
-    tmp.write_text(json.dumps(entry.to_dict(), indent=2), encoding="utf-8")
-    tmp.replace(folder / "reason.json")
+    write_bytes_atomic(folder / "reason.json", json.dumps(entry.to_dict(), indent=2).encode())
     return entry
 
 

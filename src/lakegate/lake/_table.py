@@ -20,13 +20,12 @@ float, bool, string, date, datetime, ...):
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from lakegate._atomic import atomic_path
 from lakegate._dtypes import family
 from lakegate.errors import ConflictError, InputError
 from lakegate.lake._location import TableLocation, as_location, table_errors
@@ -279,15 +278,8 @@ def export_version(table: Path | TableLocation, delta_version: int, out: Path) -
         raise ConflictError(f"{loc} holds no Delta table")
     if out.exists() and out.is_dir():
         raise InputError(f"{out} is a folder; give a file name such as out.parquet")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(out) as tmp:
         frame = pl.scan_delta(loc.target, version=delta_version, storage_options=loc.polars_options)
         frame.sink_parquet(tmp, compression="zstd")
         rows = pl.scan_parquet(tmp).select(pl.len()).collect().item()
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return int(rows)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
+from lakegate._resolve import resolve
 from lakegate.errors import ConfigError, NotFoundError, NotificationError
 from lakegate.notify._base import EmailSender, Notification, Notifier, NotifierConfig
 
@@ -34,8 +34,7 @@ def parse_notifiers(section: Mapping[str, Any] | None) -> dict[str, NotifierConf
 def notifier_for(
     name: str, config: NotifierConfig, *, email_sender: EmailSender | None = None
 ) -> Notifier[Any]:
-    module_name, _, class_name = NOTIFIERS[config.kind].partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    cls = resolve(NOTIFIERS[config.kind])
     if config.kind == "email":
         notifier: Notifier[Any] = cls(name, config, email_sender)
     else:

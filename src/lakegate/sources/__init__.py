@@ -15,13 +15,13 @@ before advancing the iterator. HTTP(S) URLs (REST, an S3 ``endpoint_url``) obey 
 from __future__ import annotations
 
 import typing as _typing
-from importlib import import_module as _import_module
 
 from lakegate._outbound import OutboundPolicy
+from lakegate._resolve import resolve as _resolve
 from lakegate.sources._spec import FetchedBatch, RestSource, S3Source, SourceSpec, SqlSource, load_sources
 
 if _typing.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Generator
     from pathlib import Path
     from typing import Any, Final
 
@@ -52,10 +52,11 @@ def fetch(
     *,
     outbound: OutboundPolicy,
     log: Callable[..., None] | None = None,
-) -> Iterator[FetchedBatch]:
+) -> Generator[FetchedBatch, None, None]:
     """Fetch what is new since ``state`` (``{}`` on the first run); one ``FetchedBatch`` per version."""
-    module_name, _, function_name = SOURCES[spec.kind].partition(":")
-    function = getattr(_import_module(module_name), function_name)
+    function = _resolve(SOURCES[spec.kind])
     workdir.mkdir(parents=True, exist_ok=True)
-    batches: Iterator[FetchedBatch] = function(spec, dict(state), workdir, outbound=outbound, log=log)
+    batches: Generator[FetchedBatch, None, None] = function(
+        spec, dict(state), workdir, outbound=outbound, log=log
+    )
     return batches

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from lakegate._atomic import write_bytes_atomic
+from lakegate._atomic import atomic_path, write_bytes_atomic
 from lakegate.errors import StreamError
 from lakegate.streams._layout import FLUSHING, OPEN, SEALED, SEGMENT_SUFFIX, dataset_dir, fsync_dir
 
@@ -69,17 +69,9 @@ class ClaimedBatch:
         """Write every record to one zstd Parquet file at ``dest`` (same segments -> same bytes)."""
         frame = self.to_frame()
         dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        scratch = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex[:12]}"
-        try:
+        with atomic_path(dest, durable=True) as scratch:
             # Fixed settings and no timestamps in the footer: the bytes depend on the rows only.
             frame.write_parquet(scratch, compression="zstd", compression_level=3, statistics=True)
-            with scratch.open("rb") as handle:
-                os.fsync(handle.fileno())
-            scratch.replace(dest)
-        except BaseException:
-            scratch.unlink(missing_ok=True)
-            raise
         return dest
 
     def done(self) -> None:

@@ -8,9 +8,9 @@ for it without the package raises ``MissingExtraError`` naming ``pip install 'la
 
 from __future__ import annotations
 
-import importlib
 from typing import Final
 
+from lakegate._resolve import resolve
 from lakegate.errors import ConfigError
 from lakegate.models._tasks import Task
 from lakegate.models.trainers._base import FittedModel, Trainer
@@ -98,8 +98,7 @@ def _for_task(task: Task) -> list[str]:
 
 
 def _import(dotted: str) -> type:
-    module_name, _, attribute = dotted.partition(":")
-    cls: type = getattr(importlib.import_module(module_name), attribute)
+    cls: type = resolve(dotted)
     return cls
 
 

@@ -8,7 +8,6 @@ loaded object is exactly the class the manifest names.
 from __future__ import annotations
 
 import copy
-import importlib
 import inspect
 import io
 import json
@@ -16,6 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from lakegate._resolve import resolve
 from lakegate.errors import ModelError
 from lakegate.models.trainers._base import FitJob, FittedModel, Trainer, check_params
 
@@ -59,8 +59,7 @@ _EPOCH: Final = (1980, 1, 1, 0, 0, 0)
 
 
 def _estimator_class(algorithm: str) -> type:
-    module_name, _, class_name = algorithm.rpartition(".")
-    cls: type = getattr(importlib.import_module(module_name), class_name)
+    cls: type = resolve(algorithm)
     return cls
 
 
