@@ -29,7 +29,9 @@ def django_setup(*, migrate: bool = True) -> Settings:
     django.setup()
     if migrate:
         _migrate_if_needed()
-    return settings
+    from lakegate_server.conf import project
+
+    return project()  # the instance Django loaded: what every other interface of this process sees
 
 
 def _migrate_if_needed() -> None:
@@ -52,8 +54,9 @@ def _migrate_if_needed() -> None:
 @contextmanager
 def _migration_lock() -> Iterator[None]:
     """Serialise migrations across processes: an advisory lock on PostgreSQL, a file lock else."""
-    from django.conf import settings
     from django.db import connection
+
+    from lakegate_server.conf import project
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -63,7 +66,7 @@ def _migration_lock() -> Iterator[None]:
             finally:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
         return
-    with (settings.LAKEGATE.paths.state / "migrate.lock").open("w") as handle:
+    with (project().paths.state / "migrate.lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

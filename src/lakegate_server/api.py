@@ -19,10 +19,12 @@ from lakegate_server.accounts.api import router as tokens_router
 from lakegate_server.accounts.auth import TokenAuth
 from lakegate_server.datasets.api import quarantine_router, stats_router
 from lakegate_server.datasets.api import router as datasets_router
+from lakegate_server.exports.api import export_router
 from lakegate_server.jobs.api import router as runs_router
 from lakegate_server.knowledge.api import router as kb_router
 from lakegate_server.quality.api import router as quality_router
-from lakegate_server.sources.api import export_router, sources_router, streams_router
+from lakegate_server.sources.api import sources_router
+from lakegate_server.streams.api import streams_router
 from lakegate_server.training.api import models_router, pipelines_router
 
 __all__ = ["api", "error_body"]

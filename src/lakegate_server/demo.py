@@ -6,12 +6,12 @@ import secrets
 import shutil
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import User
 
 from lakegate_server.accounts.models import Role
 from lakegate_server.accounts.selectors import token_authenticate
 from lakegate_server.accounts.services import token_create, user_create
+from lakegate_server.conf import project
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.services import run_create
 
@@ -28,7 +28,7 @@ def demo_prepare() -> tuple[str, str]:
 
     Both are kept in ``.lakegate/`` (mode 0600) so a restarted demo prints the same ones.
     """
-    state = settings.LAKEGATE.paths.state
+    state = project().paths.state
     token_file, password_file = state / "demo_token", state / "demo_password"
     raw = token_file.read_text(encoding="utf-8").strip() if token_file.is_file() else ""
     if token_authenticate(raw=raw) is None:
@@ -57,7 +57,7 @@ _DROPS = (
 
 def _drop_sample_data() -> None:
     """Once per demo project: build the docs knowledge base and drop the sample files in the inbox."""
-    lg = settings.LAKEGATE
+    lg = project()
     sample = lg.project_dir / "sample-data"
     marker = lg.paths.state / "demo_loaded"
     if not sample.is_dir() or marker.exists():

@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from lakegate import __version__
+from lakegate_server.conf import project
 from lakegate_server.jobs.queue import backend_name, huey
 
 __all__ = ["healthz"]
@@ -30,8 +30,8 @@ def _queue() -> dict[str, Any]:
 
 
 def _disk() -> dict[str, Any]:
-    usage = shutil.disk_usage(settings.LAKEGATE.paths.state)
-    minimum = settings.LAKEGATE.web.min_free_disk_bytes
+    usage = shutil.disk_usage(project().paths.state)
+    minimum = project().web.min_free_disk_bytes
     if usage.free < minimum:
         raise OSError(f"only {usage.free} bytes free, below web.min_free_disk_bytes={minimum}")
     return {"free_bytes": usage.free, "total_bytes": usage.total}

@@ -16,16 +16,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
-from django.conf import settings
 from django.db import close_old_connections
 
+from lakegate.config import Settings
 from lakegate.errors import Transient
+from lakegate_server.conf import project
 from lakegate_server.datasets.inbox import inbox_claim
+from lakegate_server.flow import streams_flush
 from lakegate_server.jobs.services import runs_reap
 from lakegate_server.sources.services import sources_cron_fire
-from lakegate_server.sources.streams import streams_flush
 from lakegate_server.training.services import pipelines_cron_fire
 
 __all__ = ["scheduler_run"]
@@ -35,10 +37,10 @@ log = logging.getLogger("lakegate.scheduler")
 _FLUSH_MAX_WAIT = 30.0
 
 
-def _watch_inbox(wake: threading.Event, stop: threading.Event) -> None:
+def _watch_inbox(config: Settings, wake: threading.Event, stop: threading.Event) -> None:
     from watchfiles import watch
 
-    inbox = settings.LAKEGATE.paths.inbox
+    inbox = config.paths.inbox
     inbox.mkdir(parents=True, exist_ok=True)
     try:
         for _changes in watch(inbox, stop_event=stop, recursive=True, debounce=500):
@@ -47,18 +49,18 @@ def _watch_inbox(wake: threading.Event, stop: threading.Event) -> None:
         log.exception("inbox watcher stopped; polling only")
 
 
-def _flush_streams(stop: threading.Event) -> None:
+def _flush_streams(config: Settings, stop: threading.Event) -> None:
     """Flush sealed stream batches every second; while the lake is out, warn and wait longer.
 
     A batch that could not be flushed stays claimed on disk either way: the next pass takes it.
     An outage (a ``Transient`` error) gets one warning line per attempt and a wait that doubles
     up to ``_FLUSH_MAX_WAIT`` seconds, not a traceback every second.
     """
-    interval = min(1.0, settings.LAKEGATE.streams.flush_seconds)
+    interval = min(1.0, config.streams.flush_seconds)
     wait = interval
     while not stop.wait(wait):
         try:
-            streams_flush()
+            streams_flush(config=config)
             wait = interval
         except Exception as exc:  # the segments stay on disk: the next pass tries again
             if not isinstance(exc, Transient):  # (a mixin: not catchable by itself)
@@ -72,6 +74,7 @@ def _flush_streams(stop: threading.Event) -> None:
 
 
 def scheduler_run(*, stop: threading.Event | None = None, install_signals: bool = True) -> None:
+    config = project()
     stop = stop or threading.Event()
     wake = threading.Event()
     if install_signals:
@@ -83,17 +86,23 @@ def scheduler_run(*, stop: threading.Event | None = None, install_signals: bool 
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-    threading.Thread(target=_watch_inbox, args=(wake, stop), name="inbox-watch", daemon=True).start()
-    flusher = threading.Thread(target=_flush_streams, args=(stop,), name="stream-flush", daemon=True)
+    threading.Thread(target=_watch_inbox, args=(config, wake, stop), name="inbox-watch", daemon=True).start()
+    flusher = threading.Thread(target=_flush_streams, args=(config, stop), name="stream-flush", daemon=True)
     flusher.start()
-    interval = settings.LAKEGATE.runs.reap_interval_seconds
+    interval = config.runs.reap_interval_seconds
+    tasks: list[tuple[str, Callable[[], object]]] = [
+        ("runs_reap", runs_reap),
+        ("inbox_claim", lambda: inbox_claim(config=config)),
+        ("pipelines_cron_fire", lambda: pipelines_cron_fire(config=config)),
+        ("sources_cron_fire", lambda: sources_cron_fire(config=config)),
+    ]
     log.info("scheduler started", extra={"reap_interval_seconds": interval})
     while not stop.is_set():
-        for task in (runs_reap, inbox_claim, pipelines_cron_fire, sources_cron_fire):
+        for name, task in tasks:
             try:
                 task()
             except Exception:  # keep going: one bad pass must not stop recovery for good
-                log.exception("scheduler task failed", extra={"task": task.__name__})
+                log.exception("scheduler task failed", extra={"task": name})
             finally:
                 close_old_connections()
         wake.wait(interval)

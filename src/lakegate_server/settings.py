@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "lakegate_server.training",
     "lakegate_server.knowledge",
     "lakegate_server.sources",
+    "lakegate_server.streams",
+    "lakegate_server.exports",
     "lakegate_server.dashboard",
 ]
 

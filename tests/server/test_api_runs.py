@@ -39,6 +39,7 @@ def test_an_unknown_kind_is_422_naming_the_known_ones(api):
         "check",
         "export",
         "ingest",
+        "notify",
         "predict",
         "selfcheck",
         "source",

@@ -13,11 +13,12 @@ import pytest
 from lakegate.config import StreamSettings
 from lakegate.errors import LakeUnavailableError
 from lakegate_server import scheduler
+from lakegate_server.conf import project
 
 
 def _run_flusher(seconds: float) -> None:
     stop = threading.Event()
-    thread = threading.Thread(target=scheduler._flush_streams, args=(stop,))
+    thread = threading.Thread(target=scheduler._flush_streams, args=(project(), stop))
     thread.start()
     time.sleep(seconds)
     stop.set()
@@ -33,7 +34,7 @@ def fast_flushes(settings: Any) -> None:
 def test_an_outage_backs_off_and_logs_no_traceback(fast_flushes, monkeypatch, caplog):
     calls: list[float] = []
 
-    def lake_down() -> None:
+    def lake_down(**_: object) -> None:
         calls.append(time.monotonic())
         raise LakeUnavailableError("s3://lake/x: the lake is unreachable (connection refused)")
 
@@ -52,7 +53,7 @@ def test_an_outage_backs_off_and_logs_no_traceback(fast_flushes, monkeypatch, ca
 def test_other_failures_keep_the_short_interval_and_a_traceback(fast_flushes, monkeypatch, caplog):
     calls: list[float] = []
 
-    def broken() -> None:
+    def broken(**_: object) -> None:
         calls.append(time.monotonic())
         raise RuntimeError("a bug")
 

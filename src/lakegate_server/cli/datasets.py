@@ -49,8 +49,8 @@ def ingest(
     verbose: VerboseOpt = False,
 ) -> None:
     """Ingest files into a dataset: one new version each, duplicates skipped, bad files quarantined."""
-    server_command("cli", verbose=verbose)
-    from lakegate_server.datasets.services import dataset_ingest
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.flow import ingest_file
 
     results: list[dict[str, Any]] = []
     failures = rejected = 0
@@ -59,8 +59,14 @@ def ingest(
         for source in sources:
             progress.update(task, description=f"ingesting {source.name}")
             try:
-                outcome = dataset_ingest(
-                    name=dataset, source=source, mode=mode, evolve=evolve, sheet=sheet, created_by="cli"
+                outcome = ingest_file(
+                    config=config,
+                    dataset=dataset,
+                    path=source,
+                    mode=mode,
+                    evolve=evolve,
+                    sheet=sheet,
+                    actor="cli",
                 )
             except LakegateError as exc:
                 failures += 1
@@ -204,10 +210,10 @@ def export(
     verbose: VerboseOpt = False,
 ) -> None:
     """Export a dataset as of a version to Parquet (time travel)."""
-    server_command("cli", verbose=verbose)
+    config = server_command("cli", verbose=verbose)
     from lakegate_server.datasets.selectors import dataset_export
 
-    found, rows = dataset_export(name=name, number=version, out=out)
+    found, rows = dataset_export(config=config, name=name, number=version, out=out)
     if json_output:
         print_json({"dataset": name, "version": found.number, "rows": rows, "path": str(out)})
         return
@@ -244,10 +250,10 @@ def quarantine_retry_(
     verbose: VerboseOpt = False,
 ) -> None:
     """Ingest a quarantined file again."""
-    server_command("cli", verbose=verbose)
-    from lakegate_server.datasets.services import quarantine_retry
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.flow import quarantine_retry
 
-    outcome = quarantine_retry(entry_id=entry_id, created_by="cli", evolve=evolve)
+    outcome = quarantine_retry(config=config, entry_id=entry_id, evolve=evolve, actor="cli")
     if json_output:
         print_json(outcome.to_dict())
         return

@@ -27,10 +27,10 @@ def register_kb(
     verbose: VerboseOpt = False,
 ) -> None:
     """Ingest a knowledge base's chunks as a dataset version (catalog, stats, dashboard)."""
-    server_command("cli", verbose=verbose)
-    from lakegate_server.datasets.services import dataset_ingest
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.flow import ingest_file
 
-    outcome = dataset_ingest(name=dataset, source=kb, created_by="cli", mode="overwrite")
+    outcome = ingest_file(config=config, dataset=dataset, path=kb, mode="overwrite", actor="cli")
     if json_output:
         print_json(outcome.to_dict())
         return

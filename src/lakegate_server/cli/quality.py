@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from lakegate.cli._common import JsonOpt, VerboseOpt, console, fail, handle_errors, print_json
+from lakegate.config import Settings
 from lakegate.errors import InputError, QualityGateError
 from lakegate_server.cli._setup import server_command
 
@@ -41,15 +42,15 @@ def check(
     [bold]lakegate check approve NAME --version N --reason "..."[/bold] accepts a version the
     gate rejected (editors; who, when and why are recorded).
     """
-    server_command("cli", verbose=verbose)
+    config = server_command("cli", verbose=verbose)
     if name == "approve":
-        _approve(dataset, version, reason, json_output=json_output)
+        _approve(config, dataset, version, reason, json_output=json_output)
         return
     if dataset is not None:
         raise InputError(f"unexpected argument {dataset!r}; did you mean `lakegate check approve {dataset}`?")
-    from lakegate_server.quality.services import version_check
+    from lakegate_server.flow import version_gate
 
-    row = version_check(dataset=name, number=version, reference=reference, created_by="cli")
+    row = version_gate(config=config, dataset=name, number=version, reference=reference, actor="cli")
     if html is not None:
         html.write_text(Path(row.html_path).read_text(encoding="utf-8"), encoding="utf-8")
     if json_output:
@@ -60,12 +61,14 @@ def check(
         raise QualityGateError(f"{name} version {row.version.number}: the quality gate failed")
 
 
-def _approve(dataset: str | None, version: int | None, reason: str | None, *, json_output: bool) -> None:
-    from lakegate_server.quality.services import version_approve
+def _approve(
+    config: Settings, dataset: str | None, version: int | None, reason: str | None, *, json_output: bool
+) -> None:
+    from lakegate_server.flow import version_approve
 
     if dataset is None or version is None or not reason:
         raise fail('usage: lakegate check approve NAME --version N --reason "why"', code=2)
-    approved = version_approve(dataset=dataset, number=version, reason=reason, by="cli")
+    approved = version_approve(config=config, dataset=dataset, number=version, reason=reason, actor="cli")
     if json_output:
         print_json(approved.summary())
         return
@@ -101,10 +104,10 @@ def contract_infer_(
     verbose: VerboseOpt = False,
 ) -> None:
     """Write a starting contract (types, nullability, ranges, allowed values) from accepted data."""
-    server_command("cli", verbose=verbose)
+    config = server_command("cli", verbose=verbose)
     from lakegate_server.quality.services import contract_infer
 
-    text = contract_infer(dataset=name, number=version)
+    text = contract_infer(config=config, dataset=name, number=version)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")

@@ -34,10 +34,10 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def source_list_cmd(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """List declared sources, their schedule and where each one stands."""
-    server_command("cli", verbose=verbose)
+    config = server_command("cli", verbose=verbose)
     from lakegate_server.sources.selectors import source_list
 
-    rows = source_list()
+    rows = source_list(config=config)
     if json_output:
         print_json({"items": rows})
         return
@@ -65,8 +65,8 @@ def source_run_cmd(
     verbose: VerboseOpt = False,
 ) -> None:
     """Fetch what is new in a source now: one dataset version per batch, resumable, then gated."""
-    server_command("cli", verbose=verbose)
-    from lakegate_server.sources.services import source_run
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.flow import source_pull
 
     with Progress(
         TextColumn("{task.description}"),
@@ -81,7 +81,7 @@ def source_run_cmd(
             label = fields.get("label") or fields.get("url") or ""
             progress.update(task, description=f"{name}: {message} {label}".strip())
 
-        result = source_run(name=name, created_by="cli", log_fn=log_fn).to_dict()
+        result = source_pull(config=config, name=name, actor="cli", log_fn=log_fn).to_dict()
     if json_output:
         print_json(result)
         return
@@ -108,7 +108,7 @@ def stream_consume(
     """Consume a Redis stream or an MQTT topic into a dataset (acked only once on disk)."""
     settings = server_command("stream", verbose=verbose)
     from lakegate.streams import consume_mqtt, consume_redis
-    from lakegate_server.sources.wal import stream_log_for
+    from lakegate_server.streams.wal import stream_log_for
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -153,10 +153,10 @@ def stream_flush(
     verbose: VerboseOpt = False,
 ) -> None:
     """Flush written-ahead records into dataset versions now (the scheduler does this every second)."""
-    server_command("cli", verbose=verbose)
-    from lakegate_server.sources.streams import streams_flush
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.flow import streams_flush
 
-    flushed = streams_flush(dataset=dataset, created_by="cli")
+    flushed = streams_flush(config=config, dataset=dataset, actor="cli")
     if json_output:
         print_json({"flushed": flushed})
         return
@@ -184,10 +184,10 @@ def stream_compact_cmd(
     verbose: VerboseOpt = False,
 ) -> None:
     """Merge a dataset table's small files (same rows, fewer files; older versions keep theirs)."""
-    server_command("cli", verbose=verbose)
-    from lakegate_server.sources.streams import stream_compact
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.streams.services import stream_compact
 
-    record = stream_compact(dataset=dataset, created_by="cli")
+    record = stream_compact(config=config, dataset=dataset, created_by="cli")
     result = record.to_dict() if record else {"dataset": dataset, "compacted": False}
     if json_output:
         print_json(result)
@@ -217,8 +217,8 @@ def export(
     verbose: VerboseOpt = False,
 ) -> None:
     """Export a checked dataset version to a warehouse table (PostgreSQL COPY, or a dlt destination)."""
-    server_command("cli", verbose=verbose)
-    from lakegate_server.sources.exports import dataset_export
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.exports.services import dataset_export
 
     if mode not in {"append", "replace", "merge"}:
         raise fail(f"--mode {mode!r}: use append, replace or merge")
@@ -233,6 +233,7 @@ def export(
     ) as progress:
         task = progress.add_task("export", total=None, dataset=dataset)
         record = dataset_export(
+            config=config,
             dataset=dataset,
             to=to,
             table=table,

@@ -45,10 +45,10 @@ def run(
     verbose: VerboseOpt = False,
 ) -> None:
     """Train PIPELINE on its accepted data now (a worker runs it; --wait follows it)."""
-    server_command("cli", verbose=verbose)
+    config = server_command("cli", verbose=verbose)
     from lakegate_server.training.services import pipeline_run_create
 
-    queued = pipeline_run_create(name=pipeline, created_by="cli")
+    queued = pipeline_run_create(config=config, name=pipeline, created_by="cli")
     finished = _wait(queued.pk, timeout) if wait else queued
     _show(finished, json_output=json_output)
     if wait and finished.status != "succeeded":
@@ -62,7 +62,7 @@ def pipelines_list(json_output: JsonOpt = False, verbose: VerboseOpt = False) ->
     settings = server_command("cli", verbose=verbose)
     from lakegate_server.training.selectors import pipeline_list
 
-    rows = pipeline_list()
+    rows = pipeline_list(config=settings)
     if json_output:
         print_json({"env": settings.env, "items": rows})
         return
@@ -98,10 +98,11 @@ def pipelines_notify(
     from lakegate_server.training.notifications import pipeline_notify
     from lakegate_server.training.selectors import pipeline_get
 
-    spec = pipeline_get(name=pipeline)
+    spec = pipeline_get(config=settings, name=pipeline)
     if not spec.notifications:
         raise fail(f"pipeline {pipeline!r} has no notifications: channels in {settings.paths.config_file}")
     outcome = pipeline_notify(
+        settings,
         spec,
         Notification(
             event="test",
@@ -216,12 +217,11 @@ def models_promote(
     verbose: VerboseOpt = False,
 ) -> None:
     """Make VERSION the champion by hand (the old champion is archived)."""
-    server_command("cli", verbose=verbose)
-    from lakegate_server.training.services import model_promote
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.training.promotion import model_promote
 
-    _stage_change(
-        "promoted", model_promote(name=name, number=version, reason=reason, actor="cli"), json_output
-    )
+    promoted = model_promote(config=config, name=name, number=version, reason=reason, actor="cli")
+    _stage_change("promoted", promoted, json_output)
 
 
 @models.command("rollback")
@@ -236,10 +236,10 @@ def models_rollback(
     verbose: VerboseOpt = False,
 ) -> None:
     """Restore a former champion."""
-    server_command("cli", verbose=verbose)
-    from lakegate_server.training.services import model_rollback
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.training.promotion import model_rollback
 
-    restored = model_rollback(name=name, number=version, reason=reason, actor="cli")
+    restored = model_rollback(config=config, name=name, number=version, reason=reason, actor="cli")
     _stage_change("restored", restored, json_output)
 
 
@@ -277,11 +277,11 @@ def predict(
     verbose: VerboseOpt = False,
 ) -> None:
     """Score FILE with MODEL's champion into a Parquet file (written atomically, recorded)."""
-    server_command("cli", verbose=verbose)
+    config = server_command("cli", verbose=verbose)
     from lakegate_server.training.predictions import predictions_to_file
 
     batch = predictions_to_file(
-        name=model, source=source, out=out, number=version, sheet=sheet, created_by="cli"
+        config=config, name=model, source=source, out=out, number=version, sheet=sheet, created_by="cli"
     )
     if json_output:
         print_json(batch.to_dict())

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.conf import project
 from lakegate_server.datasets.schemas import (
     DatasetDetailOut,
     DatasetListOut,
@@ -29,8 +29,9 @@ from lakegate_server.datasets.selectors import (
     savings_stats,
     version_get,
 )
-from lakegate_server.datasets.services import dataset_upload_queue, quarantine_retry
+from lakegate_server.datasets.services import dataset_upload_queue
 from lakegate_server.datasets.uploads import receive_upload
+from lakegate_server.flow import quarantine_retry
 from lakegate_server.jobs.schemas import RunOut
 
 router = Router()
@@ -108,7 +109,7 @@ def datasets_upload(
     sheet: str | None = Query(None),
 ) -> Status[RunOut]:
     token = authorize(request, Role.EDITOR)
-    staged, original = receive_upload(request, limit=settings.LAKEGATE.web.max_upload_bytes)
+    staged, original = receive_upload(request, config=project())
     run = dataset_upload_queue(
         name=name,
         staged=staged,
@@ -134,7 +135,7 @@ def quarantine_index(request: HttpRequest, resolved: bool = False) -> Quarantine
 def quarantine_retry_endpoint(request: HttpRequest, entry_id: str, evolve: bool = False) -> dict[str, Any]:
     token = authorize(request, Role.EDITOR)
     return quarantine_retry(
-        entry_id=entry_id, created_by=f"token:{token.name}", evolve=evolve
+        config=project(), entry_id=entry_id, evolve=evolve, actor=f"token:{token.name}"
     ).version.summary()
 
 

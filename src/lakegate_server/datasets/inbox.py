@@ -13,8 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from django.conf import settings
-
+from lakegate.config import Settings
 from lakegate_server.datasets.models import NAME_RE
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.services import run_create
@@ -25,9 +24,9 @@ log = logging.getLogger("lakegate.inbox")
 _IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")
 
 
-def stage_upload_dir() -> Path:
+def stage_upload_dir(config: Settings) -> Path:
     """A fresh folder under ``.lakegate/uploads/`` for one staged file."""
-    folder = settings.LAKEGATE.paths.uploads / uuid.uuid4().hex
+    folder = config.paths.uploads / uuid.uuid4().hex
     folder.mkdir(parents=True)
     return folder
 
@@ -38,10 +37,10 @@ def _ready(path: Path, now: float, settle: float) -> bool:
     return now - path.stat().st_mtime >= settle
 
 
-def inbox_claim(*, settle_seconds: float = 2.0) -> list[Run]:
+def inbox_claim(*, config: Settings, settle_seconds: float = 2.0) -> list[Run]:
     """Turn every settled file in ``inbox/<dataset>/`` into a queued ``ingest`` run."""
 
-    inbox = settings.LAKEGATE.paths.inbox
+    inbox = config.paths.inbox
     now = time.time()
     runs: list[Run] = []
     if not inbox.is_dir():
@@ -53,7 +52,7 @@ def inbox_claim(*, settle_seconds: float = 2.0) -> list[Run]:
         for path in sorted(folder.iterdir()):
             if not _ready(path, now, settle_seconds):
                 continue
-            target = stage_upload_dir() / path.name
+            target = stage_upload_dir(config) / path.name
             try:
                 path.rename(target)  # the claim: only one process can move it
             except FileNotFoundError:

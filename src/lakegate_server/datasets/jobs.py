@@ -21,6 +21,12 @@ lists the file with its reason and keeps it until someone retries it.
 Whatever else ends an ingest run failed while its file is still staged (its worker died on
 the last attempt, an unexpected error), :func:`_keep_staged_file` moves the file into the
 quarantine with the run's error, so no failed run leaves a file behind unlisted.
+
+A worker killed after the commit and before the gate leaves a ``pending`` version and no
+staged file: the retry finds the version its run committed and gates it (``ingest_resume``).
+
+The sequence itself (commit, quarantine, gate, what follows) is the spine's,
+:mod:`lakegate_server.flow`; this module adapts it to a run.
 """
 
 from __future__ import annotations
@@ -30,12 +36,13 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lakegate.errors import InputError, JobError
-from lakegate_server.datasets.services import dataset_ingest, quarantine_add
-from lakegate_server.jobs.context import JobContext
+from lakegate.config import Settings
+from lakegate.errors import InputError, JobError, LakegateError, Transient
+from lakegate_server.datasets.services import quarantine_add
+from lakegate_server.flow import IngestResult, ingest_resume, ingest_staged, quarantine_staged
+from lakegate_server.jobs.context import JobContext, json_safe
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.registry import JobSpec
 
@@ -55,23 +62,19 @@ class IngestParams(BaseModel):
     sheet: str | None = None
 
 
-def _staged_path(raw: str) -> Path | None:
+def _staged_path(config: Settings, raw: str) -> Path | None:
     """``raw`` resolved when it is under ``.lakegate/uploads/``, else None."""
-    uploads = settings.LAKEGATE.paths.uploads.resolve()
+    uploads = config.paths.uploads.resolve()
     path = Path(raw).resolve()
     return path if path.is_relative_to(uploads) else None
 
 
-def _staged_file(raw: str) -> Path:
+def _staged_file(config: Settings, raw: str) -> Path:
     """Only files lakegate itself staged may be ingested by a run: no reading of arbitrary paths."""
-    path = _staged_path(raw)
+    path = _staged_path(config, raw)
     if path is None:
-        uploads = settings.LAKEGATE.paths.uploads.resolve()
+        uploads = config.paths.uploads.resolve()
         raise InputError(f"params.path must be a file under {uploads}", detail={"field": "path"})
-    if not path.is_file():
-        raise InputError(
-            f"{path.name}: the staged file is gone (already ingested?)", detail={"field": "path"}
-        )
     return path
 
 
@@ -82,49 +85,74 @@ def _last_attempt(ctx: JobContext) -> bool:
 
 
 def ingest(ctx: JobContext, params: IngestParams) -> dict[str, Any]:
-    source = _staged_file(params.path)
+    config, actor = ctx.settings, f"run:{ctx.run_id}"
+    source = _staged_file(config, params.path)
+    label = params.original_name or source.name
+    if not source.is_file():
+        # Gone: an earlier attempt of this run committed it (and was killed before the end).
+        resumed = ingest_resume(config=config, dataset=params.dataset, actor=actor)
+        if resumed is None:
+            raise InputError(
+                f"{label}: the staged file is gone (already ingested?)", detail={"field": "path"}
+            )
+        ctx.log("ingest resumed", dataset=params.dataset, version=resumed.version.number)
+        return _summary(ctx, resumed)
     last = _last_attempt(ctx)
-    ctx.log(
-        "ingest started", dataset=params.dataset, file=params.original_name or source.name, last_attempt=last
-    )
+    ctx.log("ingest started", dataset=params.dataset, file=label, last_attempt=last)
     try:
-        outcome = dataset_ingest(
-            name=params.dataset,
-            source=source,
+        result = ingest_staged(
+            config=config,
+            dataset=params.dataset,
+            path=source,
             original_name=params.original_name,
             mode=params.mode,
             evolve=params.evolve,
             sheet=params.sheet,
-            created_by=f"run:{ctx.run_id}",
-            move_source=True,
-            # An outage is retried with the file left staged; only the last attempt keeps it
-            # in the quarantine instead (the run ends then).
-            quarantine_transient=last,
+            actor=actor,
         )
+    except LakegateError as exc:
+        # An outage is retried with the file left staged; only the last attempt keeps it in
+        # the quarantine instead (the run ends then, naming the entry).
+        if not isinstance(exc, Transient) or not last:
+            raise
+        raise quarantine_staged(
+            config=config,
+            dataset=params.dataset,
+            path=source,
+            original_name=params.original_name,
+            error=exc,
+            actor=actor,
+        ) from exc
     finally:
         # The per-upload folder: empty once the file went into the lake or the quarantine;
         # still holding the file after a transient failure, for the next attempt.
         with contextlib.suppress(OSError):
             source.parent.rmdir()
-    summary = outcome.to_dict()
-    ctx.log("ingest finished", version=summary["version"], duplicate=outcome.duplicate, rows=summary["rows"])
-    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in summary.items()}
+    return _summary(ctx, result)
 
 
-def _keep_staged_file(run: Run) -> None:
+def _summary(ctx: JobContext, result: IngestResult) -> dict[str, Any]:
+    summary = result.to_dict()
+    ctx.log("ingest finished", version=summary["version"], duplicate=result.duplicate, rows=summary["rows"])
+    return json_safe(summary)
+
+
+def _keep_staged_file(run: Run, config: Settings) -> None:
     """A failed ingest run whose file is still staged: keep the file in the quarantine."""
     try:
         params = IngestParams.model_validate(run.params)
     except ValidationError:
         return
-    path = _staged_path(params.path)
+    path = _staged_path(config, params.path)
     if path is None or not path.is_file():
         return  # ingested, quarantined already, or never a staged file
     record = quarantine_add(
+        config=config,
         dataset=params.dataset,
         source=path,
         error=JobError(run.last_error or f"run {run.pk} failed"),
         original_name=params.original_name,
+        move=True,
         created_by=f"run:{run.pk}",
     )
     with contextlib.suppress(OSError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
+from lakegate.config import Settings
 from lakegate.errors import NotFoundError
 from lakegate.lake import export_version
 from lakegate_server.datasets.models import Dataset, DatasetVersion, QuarantinedFile, VersionStatus
@@ -75,10 +75,12 @@ def version_accepted(*, name: str, before: int | None = None, limit: int = 1) ->
     return list(versions[:limit])
 
 
-def dataset_export(*, name: str, number: int | None, out: Path) -> tuple[DatasetVersion, int]:
+def dataset_export(
+    *, config: Settings, name: str, number: int | None, out: Path
+) -> tuple[DatasetVersion, int]:
     """Write the dataset as of version ``number`` (latest when None) to Parquet ``out``."""
     version = version_get(name=name, number=number)
-    rows = export_version(settings.LAKEGATE.lake_table(name), version.delta_version, out)
+    rows = export_version(config.lake_table(name), version.delta_version, out)
     return version, rows
 
 

@@ -1,21 +1,11 @@
-"""Dataset writes: ingest a file as a new version, quarantine what cannot be ingested, retry.
+"""Dataset writes: commit a file as a new version, keep what cannot be committed in the quarantine.
 
-The quarantine is for files at fault (unreadable, conflicting types). A lake that does not
-answer (:class:`~lakegate.errors.LakeUnavailableError`, a ``Transient`` error) says nothing
-about the file, so what happens to the file then is the caller's choice
-(``quarantine_transient``):
-
-- ``lakegate ingest`` (synchronous, the default ``True``): exit 1 naming the lake, the
-  user's file untouched, and a copy in the quarantine with the unreachable reason, so
-  ``lakegate quarantine retry`` can finish the job once the lake is back.
-- an ``ingest`` run (upload or inbox drop, ``datasets.jobs``): ``False`` on every attempt
-  but the last; the error goes up to the job runner, which re-queues the run while attempts
-  remain, and the staged file stays under ``.lakegate/uploads/`` (it is only removed after
-  the version committed) for the next attempt to read again. The last attempt quarantines it
-  with the unreachable reason and fails the run, so the file is listed, retryable and never
-  lost (see ``datasets.jobs`` for why not back into the inbox).
-- a stream flush (``sources.streams``): ``False``; the claimed batch stays claimed and the
-  next flush ingests it (its dedupe key makes a late duplicate harmless).
+This app knows the catalog and the lake, nothing after them: :func:`version_commit`
+stages a file and commits it to the Delta table and the catalog together (or raises the
+reader's error, leaving the file where it was), and the ``quarantine_*`` services keep a
+file with its reason. What happens around a commit (quarantine on a reader error, the
+quality gate, the runs a verdict starts) is the spine's sequence, in
+:mod:`lakegate_server.flow`.
 """
 
 from __future__ import annotations
@@ -25,14 +15,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lakegate.errors import ConflictError, InputError, LakegateError, NotFoundError, Transient
+from lakegate._atomic import atomic_path
+from lakegate.config import Settings
+from lakegate.errors import ConflictError, InputError, LakegateError, NotFoundError
 from lakegate.lake import (
     StagedBatch,
     file_sha256,
@@ -45,21 +35,23 @@ from lakegate.lake import (
 from lakegate_server.datasets.models import Dataset, DatasetVersion, QuarantinedFile, name_validator
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.services import run_create
-from lakegate_server.quality.models import CheckReport
-from lakegate_server.quality.services import sample_store, version_check
 
 __all__ = [
-    "IngestOutcome",
+    "Committed",
     "QuarantinedError",
-    "dataset_ingest",
     "dataset_upload_queue",
     "quarantine_add",
-    "quarantine_retry",
-    "scratch_root",
+    "quarantine_entry",
+    "quarantine_resolve",
+    "quarantine_retry_failed",
+    "sample_path",
+    "scratch_dir",
     "validate_dataset_name",
+    "version_commit",
 ]
 
 log = logging.getLogger("lakegate.datasets")
+SAMPLE_ROWS = 5000
 
 
 class QuarantinedError(InputError):
@@ -73,24 +65,11 @@ class QuarantinedError(InputError):
 
 
 @dataclass(frozen=True)
-class IngestOutcome:
-    """A new version, or the existing version holding the same bytes (``duplicate``).
-
-    ``report`` is the quality gate's report of a new version (when it was checked).
-    """
+class Committed:
+    """A new version, or the existing version holding the same bytes (``duplicate``)."""
 
     version: DatasetVersion
     duplicate: bool
-    report: CheckReport | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = self.version.summary()
-        data["duplicate"] = self.duplicate
-        if self.report is not None:
-            data["check"] = {"status": self.report.status, "report_id": self.report.pk}
-        if self.duplicate:
-            data["message"] = f"duplicate of version {self.version.number}"
-        return data
 
 
 def validate_dataset_name(name: str) -> None:
@@ -139,8 +118,17 @@ def _duplicate(name: str, sha256: str) -> DatasetVersion | None:
     return DatasetVersion.objects.filter(dataset__name=name, sha256=sha256).select_related("dataset").first()
 
 
-def dataset_ingest(
+def scratch_dir(config: Settings, prefix: str) -> Path:
+    """A fresh scratch folder in the project's state folder (same filesystem as the lake's
+    local staging), never the system temp folder. The caller removes it."""
+    root = config.paths.state / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+
+
+def version_commit(
     *,
+    config: Settings,
     name: str,
     source: Path,
     original_name: str | None = None,
@@ -148,25 +136,17 @@ def dataset_ingest(
     evolve: bool = False,
     sheet: str | None = None,
     created_by: str = "",
-    move_source: bool = False,
-    quarantine: bool = True,
-    quarantine_transient: bool = True,
-    check: bool = True,
     dedupe_key: str | None = None,
-) -> IngestOutcome:
-    """Ingest ``source`` into dataset ``name`` as a new version (created on first use).
+) -> Committed:
+    """Commit ``source`` to dataset ``name`` (created on first use) as a new ``pending`` version.
 
-    Same bytes as an existing version: no new version (``duplicate``). A file that cannot be
-    read or whose types conflict is kept in the quarantine (moved when ``move_source``,
-    else copied) and :class:`QuarantinedError` says why. A transient failure (the lake is
-    unreachable) is quarantined the same way unless ``quarantine_transient`` is false: then
-    it is raised as it is and ``source`` stays where it was, for a caller that tries again
-    (a run, a stream flush). Nothing half-written becomes visible:
-    the batch is staged first, then committed to the Delta table and the catalog together.
-    With ``check``, the new version then goes through the quality gate, which accepts or
-    rejects it; without, it stays ``pending`` until ``version_check`` runs.
+    Same bytes as an existing version: no new version (``duplicate``). The batch is
+    staged first, then written to the Delta table and the catalog together, so nothing
+    half-written becomes visible. A file that cannot be read or whose types conflict
+    raises the reader's :class:`~lakegate.errors.LakegateError` and ``source`` is left
+    as it was; keeping it is the caller's decision (:func:`quarantine_add`).
 
-    ``dedupe_key`` replaces the content hash as what makes two ingests "the same" (a
+    ``dedupe_key`` replaces the content hash as what makes two commits "the same" (a
     SHA-256 hex of the caller's identity for the batch): stream batches are the same when
     they are the same claimed batch, not when two batches happen to hold equal records.
     """
@@ -175,138 +155,37 @@ def dataset_ingest(
     label = original_name or source.name
     sha256 = dedupe_key or file_sha256(source)
     if existing := _duplicate(name, sha256):
-        _discard(source, move_source)
-        return IngestOutcome(version=existing, duplicate=True)
-
-    scratch = Path(tempfile.mkdtemp(prefix="ingest-", dir=scratch_root()))
+        return Committed(version=existing, duplicate=True)
+    scratch = scratch_dir(config, "ingest-")
     try:
-        try:
-            config = settings.LAKEGATE.dataset(name)
-            batch = stage_file(
-                source,
-                scratch,
-                sheet=sheet or config.sheet,
-                overrides=config.types,
-                sha256=sha256,
-                label=label,
-            )
-            outcome = _commit(name, batch, mode=mode, evolve=evolve, created_by=created_by)
-            if not outcome.duplicate:
-                sample_store(outcome.version, batch.parquet)
-        except LakegateError as exc:
-            if (
-                not quarantine
-                or isinstance(exc, ConflictError)
-                or (isinstance(exc, Transient) and not quarantine_transient)
-            ):
-                raise
-            record = _quarantine(
-                source,
-                dataset=name,
-                label=label,
-                error=exc,
-                sha256=sha256,
-                move=move_source,
-                created_by=created_by,
-            )
-            raise QuarantinedError(
-                f"{label}: {_without_label(exc.message, label)} (kept in quarantine as {record.id})",
-                entry_id=record.id,
-                reason_code=exc.code,
-            ) from exc
+        dataset_config = config.dataset(name)
+        batch = stage_file(
+            source,
+            scratch,
+            sheet=sheet or dataset_config.sheet,
+            overrides=dataset_config.types,
+            sha256=sha256,
+            label=label,
+        )
+        committed = _commit(config, name, batch, mode=mode, evolve=evolve, created_by=created_by)
+        if not committed.duplicate:
+            _sample_store(config, committed.version, batch.parquet)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    _discard(source, move_source)
-    if check and not outcome.duplicate:
-        report = version_check(dataset=name, number=outcome.version.number, created_by=created_by)
-        outcome.version.refresh_from_db()
-        outcome = IngestOutcome(version=outcome.version, duplicate=False, report=report)
-    return outcome
+    return committed
 
 
-def _quarantine(
-    source: Path,
-    *,
-    dataset: str,
-    label: str,
-    error: LakegateError,
-    sha256: str,
-    move: bool,
-    created_by: str,
-) -> QuarantinedFile:
-    entry = quarantine_file(
-        source,
-        root=settings.LAKEGATE.paths.quarantine,
-        dataset=dataset,
-        code=error.code,
-        reason=error.message,
-        sha256=sha256,
-        move=move,
-        original_name=label,
-    )
-    record = QuarantinedFile.objects.create(
-        id=entry.id,
-        dataset=dataset,
-        source_name=label,
-        code=error.code,
-        reason=error.message,
-        sha256=sha256,
-        size=entry.size,
-        created_by=created_by,
-    )
-    log.warning("file quarantined", extra={"dataset": dataset, "file": label, "reason": error.message})
-    return record
-
-
-def quarantine_add(
-    *,
-    dataset: str,
-    source: Path,
-    error: LakegateError,
-    original_name: str | None = None,
-    created_by: str = "",
-) -> QuarantinedFile:
-    """Move ``source`` into the quarantine with ``error`` as its reason, without trying to ingest it.
-
-    For a file a run still holds when the run failed for good (its worker died on the last
-    attempt, an unexpected error): kept and retryable rather than left behind unlisted.
-    """
-    return _quarantine(
-        source,
-        dataset=dataset,
-        label=original_name or source.name,
-        error=error,
-        sha256=file_sha256(source),
-        move=True,
-        created_by=created_by,
-    )
-
-
-def _without_label(message: str, label: str) -> str:
-    return message.split(": ", 1)[1] if message.startswith(f"{label}: ") else message
-
-
-def scratch_root() -> Path:
-    """Scratch space in the project's state folder (same filesystem), never the system temp folder."""
-    root = settings.LAKEGATE.paths.state / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
-def _discard(source: Path, move_source: bool) -> None:
-    if move_source:
-        source.unlink(missing_ok=True)
-
-
-def _commit(name: str, batch: StagedBatch, *, mode: str, evolve: bool, created_by: str) -> IngestOutcome:
-    table = settings.LAKEGATE.lake_table(name)
+def _commit(
+    config: Settings, name: str, batch: StagedBatch, *, mode: str, evolve: bool, created_by: str
+) -> Committed:
+    table = config.lake_table(name)
     try:
         with transaction.atomic():
             dataset, _ = Dataset.objects.get_or_create(name=name)
             # One writer per dataset at a time: the row lock orders versions and Delta commits.
             Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
             if existing := _duplicate(name, batch.sha256):
-                return IngestOutcome(version=existing, duplicate=True)
+                return Committed(version=existing, duplicate=True)
             latest = dataset.versions.order_by("-number").first()
             write = write_batch(
                 table,
@@ -340,38 +219,87 @@ def _commit(name: str, batch: StagedBatch, *, mode: str, evolve: bool, created_b
             )
     except IntegrityError as exc:  # a concurrent ingest of the same bytes won the race
         if existing := _duplicate(name, batch.sha256):
-            return IngestOutcome(version=existing, duplicate=True)
+            return Committed(version=existing, duplicate=True)
         raise ConflictError(f"dataset {name}: concurrent write, try again") from exc
     log.info("version created", extra={"dataset": name, "version": version.number, "rows": batch.rows})
-    return IngestOutcome(version=version, duplicate=False)
+    return Committed(version=version, duplicate=False)
 
 
-def quarantine_retry(*, entry_id: str, created_by: str = "", evolve: bool = False) -> IngestOutcome:
-    """Ingest a quarantined file again (after fixing the dataset, or with ``evolve``)."""
+def sample_path(config: Settings, version: DatasetVersion) -> Path:
+    """Where the bounded row sample of a version lives (for anomaly and text-drift checks)."""
+    return config.paths.artifacts / "datasets" / version.dataset.name / f"v{version.number}-sample.parquet"
+
+
+def _sample_store(config: Settings, version: DatasetVersion, parquet: Path) -> None:
+    """Keep a deterministic sample of the batch beside the version's profile (the gate's reference)."""
+    import polars as pl
+
+    from lakegate.checks import reference_sample
+
+    with atomic_path(sample_path(config, version)) as tmp:
+        reference_sample(pl.scan_parquet(parquet), SAMPLE_ROWS, seed=0).write_parquet(tmp)
+
+
+def quarantine_add(
+    *,
+    config: Settings,
+    dataset: str,
+    source: Path,
+    error: LakegateError,
+    original_name: str | None = None,
+    move: bool,
+    created_by: str = "",
+) -> QuarantinedFile:
+    """Keep ``source`` in the quarantine (moved, or copied when the file is the user's) with ``error``."""
+    label = original_name or source.name
+    sha256 = file_sha256(source)
+    entry = quarantine_file(
+        source,
+        root=config.paths.quarantine,
+        dataset=dataset,
+        code=error.code,
+        reason=error.message,
+        sha256=sha256,
+        move=move,
+        original_name=label,
+    )
+    record = QuarantinedFile.objects.create(
+        id=entry.id,
+        dataset=dataset,
+        source_name=label,
+        code=error.code,
+        reason=error.message,
+        sha256=sha256,
+        size=entry.size,
+        created_by=created_by,
+    )
+    log.warning("file quarantined", extra={"dataset": dataset, "file": label, "reason": error.message})
+    return record
+
+
+def quarantine_entry(*, config: Settings, entry_id: str) -> tuple[QuarantinedFile, Path]:
+    """An unresolved quarantine entry and the path of its kept file."""
     record = QuarantinedFile.objects.filter(id=entry_id).first()
     if record is None:
         raise NotFoundError(f"no quarantined file {entry_id!r}")
     if record.resolved_at is not None:
         raise ConflictError(f"quarantined file {entry_id} was already ingested")
-    root = settings.LAKEGATE.paths.quarantine
-    entry, kept = read_entry(root, entry_id)
+    _, kept = read_entry(config.paths.quarantine, entry_id)
+    return record, kept
+
+
+def quarantine_resolve(*, config: Settings, record: QuarantinedFile, version: DatasetVersion) -> None:
+    """The kept file is in the lake now (``version``): mark the entry resolved, drop the copy."""
     record.retries += 1
-    try:
-        outcome = dataset_ingest(
-            name=record.dataset,
-            source=kept,
-            original_name=record.source_name,
-            evolve=evolve,
-            created_by=created_by,
-            quarantine=False,
-        )
-    except LakegateError as exc:
-        record.reason = exc.message
-        record.code = exc.code
-        record.save(update_fields=["retries", "reason", "code"])
-        raise
-    record.resolved_version = outcome.version
+    record.resolved_version = version
     record.resolved_at = timezone.now()
     record.save(update_fields=["retries", "resolved_version", "resolved_at"])
-    shutil.rmtree(root / entry.id, ignore_errors=True)
-    return outcome
+    shutil.rmtree(config.paths.quarantine / record.id, ignore_errors=True)
+
+
+def quarantine_retry_failed(*, record: QuarantinedFile, error: LakegateError) -> None:
+    """A retry failed: count it and keep the newest reason."""
+    record.retries += 1
+    record.reason = error.message
+    record.code = error.code
+    record.save(update_fields=["retries", "reason", "code"])

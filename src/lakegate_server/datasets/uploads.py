@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
 
+from lakegate.config import Settings
 from lakegate.errors import InputError, PayloadTooLargeError
 from lakegate.formats import safe_name
 from lakegate_server.datasets.inbox import stage_upload_dir
@@ -55,14 +56,14 @@ class _SizeLimit(FileUploadHandler):
         return None
 
 
-def receive_upload(request: HttpRequest, *, limit: int, field: str = "file") -> tuple[Path, str]:
+def receive_upload(request: HttpRequest, *, config: Settings, field: str = "file") -> tuple[Path, str]:
     """Save the multipart file ``field`` under ``.lakegate/uploads/<id>/``; return (path, name)."""
-    request.upload_handlers.insert(0, _SizeLimit(request, limit))
+    request.upload_handlers.insert(0, _SizeLimit(request, config.web.max_upload_bytes))
     upload: UploadedFile | None = request.FILES.get(field)
     if upload is None:
         raise InputError(f"send the file as the multipart form field {field!r}", detail={"field": field})
     original = Path(upload.name or "upload").name
-    target = stage_upload_dir() / safe_name(original, default="upload")
+    target = stage_upload_dir(config) / safe_name(original, default="upload")
     if isinstance(upload, TemporaryUploadedFile):
         # Same filesystem (FILE_UPLOAD_TEMP_DIR is in the project): a rename, not a copy.
         # Closing afterwards finds the temporary file gone, which Django expects.

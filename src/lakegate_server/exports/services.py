@@ -3,7 +3,8 @@
 ``dataset_export`` exports one accepted version: the whole table as of that version, or
 only the rows that version added (``scope="batch"``: what an automatic export after each
 accepted version sends for append and merge). ``export_runs_for_accepted_version`` queues
-the exports declared under ``datasets: {NAME: {exports: [...]}}`` when the gate accepts.
+the exports declared under ``datasets: {NAME: {exports: [...]}}``; the spine calls it when
+a version is accepted (:func:`lakegate_server.flow.on_version_decided`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
-from django.conf import settings
-
+from lakegate.config import Settings
 from lakegate.errors import ConflictError
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 from lakegate_server.datasets.selectors import version_accepted, version_get
+from lakegate_server.exports.models import ExportRecord
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.services import run_create
-from lakegate_server.sources.models import ExportRecord
 
 __all__ = ["dataset_export", "export_runs_for_accepted_version"]
 
@@ -29,6 +29,7 @@ Scope = Literal["table", "batch"]
 
 def dataset_export(
     *,
+    config: Settings,
     dataset: str,
     to: str,
     table: str,
@@ -51,7 +52,7 @@ def dataset_export(
             "(approve it first with `lakegate check approve`)",
             detail={"dataset": dataset, "version": version.number, "status": version.status},
         )
-    path = settings.LAKEGATE.lake_table(dataset)
+    path = config.lake_table(dataset)
     source: Any = batch_frame(path, version.delta_version) if scope == "batch" else path
     result = export_table(
         source,
@@ -84,10 +85,10 @@ def _latest_accepted(dataset: str) -> DatasetVersion:
     return accepted[0]
 
 
-def export_runs_for_accepted_version(*, dataset: str, number: int) -> list[Run]:
+def export_runs_for_accepted_version(*, config: Settings, dataset: str, number: int) -> list[Run]:
     """Queue the dataset's declared exports for a newly accepted version (one run each)."""
     runs = []
-    for index, export in enumerate(settings.LAKEGATE.dataset(dataset).exports):
+    for index, export in enumerate(config.dataset(dataset).exports):
         params = {
             "dataset": dataset,
             "version": number,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 from django.db import connection
 from pydantic import BaseModel, ConfigDict, Field
 
+from lakegate._atomic import write_bytes_atomic
 from lakegate.errors import JobError
 from lakegate_server.jobs.context import JobContext
 from lakegate_server.jobs.models import Run
@@ -33,9 +33,7 @@ def selfcheck(ctx: JobContext, params: SelfcheckParams) -> dict[str, Any]:
 
     # Deterministic output path + write-then-rename: a retried attempt overwrites, never half-writes.
     target = ctx.artifacts_dir / "selfcheck.txt"
-    tmp = target.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(f"run {ctx.run_id} attempt {ctx.attempt} by {ctx.worker}\n", encoding="utf-8")
-    tmp.replace(target)
+    write_bytes_atomic(target, f"run {ctx.run_id} attempt {ctx.attempt} by {ctx.worker}\n".encode())
     ctx.log("artifact written", path=str(target))
 
     deadline = started + params.seconds

@@ -11,7 +11,7 @@ from typing import Any
 from lakegate.config import Settings
 from lakegate.errors import LeaseLostError
 
-__all__ = ["JobContext"]
+__all__ = ["JobContext", "json_safe"]
 
 
 @dataclass
@@ -50,3 +50,8 @@ class JobContext:
         """Sleep, waking at once (and raising) if the lease is lost meanwhile."""
         if self.lost.wait(timeout=max(seconds, 0.0)):
             self.checkpoint()
+
+
+def json_safe(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with dates and datetimes as ISO strings: what a job returns is stored as JSON."""
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.conf import settings
 from django.db import close_old_connections, connection
 
 from lakegate._logging import JsonFormatter
 from lakegate.errors import LakegateError, LeaseLostError, Transient
+from lakegate_server.conf import project
 from lakegate_server.jobs.context import JobContext
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.registry import job_spec
@@ -44,7 +44,7 @@ class _LeaseKeeper(threading.Thread):
         self.claim = claim
         self.ctx = ctx
         self.done = threading.Event()
-        cfg = settings.LAKEGATE.runs
+        cfg = project().runs
         self.interval = cfg.heartbeat_seconds
         self.lease = cfg.lease_seconds
 
@@ -80,7 +80,7 @@ class _LeaseKeeper(threading.Thread):
 @contextmanager
 def _run_logger(run_id: int) -> Iterator[logging.Logger]:
     """A logger writing JSON lines to ``.lakegate/logs/runs/<id>.jsonl`` (and the worker log)."""
-    path = settings.LAKEGATE.paths.run_logs
+    path = project().paths.run_logs
     path.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path / f"{run_id}.jsonl", encoding="utf-8")
     handler.setFormatter(JsonFormatter())
@@ -107,7 +107,7 @@ def run_execute(*, run_id: int, worker: str | None = None) -> str:
         return "lost"
     with _run_logger(run_id) as logger:
         ctx = JobContext(
-            run_id=run_id, attempt=claim.attempt, worker=worker, settings=settings.LAKEGATE, logger=logger
+            run_id=run_id, attempt=claim.attempt, worker=worker, settings=project(), logger=logger
         )
         keeper = _LeaseKeeper(claim, ctx)
         keeper.start()

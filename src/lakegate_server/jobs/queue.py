@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.utils import normalize_time
+
+from lakegate_server.conf import project
 
 __all__ = ["RUN_TASK", "backend_name", "build_huey", "enqueue_run", "huey"]
 
@@ -22,7 +23,7 @@ RUN_TASK = "lakegate_server.jobs.tasks.run_execute"
 
 
 def build_huey() -> Huey:
-    lg = settings.LAKEGATE
+    lg = project()
     name = lg.queue_name
     if lg.redis_url:
         # Blocking reads wake a worker as soon as a run is queued, with no polling delay.
@@ -32,7 +33,7 @@ def build_huey() -> Huey:
 
 
 def backend_name() -> str:
-    return "redis" if settings.LAKEGATE.redis_url else "sqlite"
+    return "redis" if project().redis_url else "sqlite"
 
 
 huey: Huey = build_huey()

@@ -6,13 +6,14 @@ that kind is created or executed.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from lakegate._resolve import resolve
+from lakegate.config import Settings
 from lakegate.errors import InputError
 from lakegate_server.jobs.context import JobContext
 
@@ -23,8 +24,9 @@ __all__ = ["JOBS", "JobSpec", "job_kinds", "job_spec", "validate_params"]
 
 JOBS: dict[str, str] = {
     "check": "lakegate_server.quality.jobs:CHECK",
-    "export": "lakegate_server.sources.jobs:EXPORT",
+    "export": "lakegate_server.exports.jobs:EXPORT",
     "ingest": "lakegate_server.datasets.jobs:INGEST",
+    "notify": "lakegate_server.training.jobs:NOTIFY",
     "predict": "lakegate_server.training.jobs:PREDICT",
     "selfcheck": "lakegate_server.jobs.builtin:SELFCHECK",
     "source": "lakegate_server.sources.jobs:SOURCE",
@@ -39,9 +41,9 @@ class JobSpec:
     params: type[BaseModel]
     func: Callable[[JobContext, Any], dict[str, Any]]
     # Called once when a run of this kind ends FAILED, whoever failed it (the job raising, or
-    # the reaper giving up on a dead worker or a run never picked up), after the write committed.
-    # ``run.last_error`` says why. Its errors are logged, never raised.
-    on_failed: Callable[[Run], None] | None = None
+    # the reaper giving up on a dead worker or a run never picked up), after the write committed,
+    # with the project's settings. ``run.last_error`` says why. Its errors are logged, never raised.
+    on_failed: Callable[[Run, Settings], None] | None = None
 
 
 def job_kinds() -> list[str]:
@@ -54,8 +56,7 @@ def job_spec(kind: str) -> JobSpec:
             f"unknown run kind {kind!r}; known kinds: {', '.join(job_kinds())}",
             detail={"field": "kind", "known": job_kinds()},
         )
-    module_name, _, attribute = JOBS[kind].partition(":")
-    spec = getattr(importlib.import_module(module_name), attribute)
+    spec = resolve(JOBS[kind])
     if not isinstance(spec, JobSpec):
         raise TypeError(f"{JOBS[kind]} is not a JobSpec")
     return spec

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from lakegate._logging import read_json_lines
 from lakegate.errors import InputError, NotFoundError
+from lakegate_server.conf import project
 from lakegate_server.jobs.models import Run, RunStatus
 
 __all__ = ["run_get", "run_list", "run_log_read"]
@@ -38,5 +38,5 @@ def run_list(*, status: str | None = None, kind: str | None = None, limit: int =
 def run_log_read(*, run_id: int, after: int = 0) -> tuple[list[dict[str, Any]], int]:
     """Log entries of a run after the first ``after`` lines, and the cursor for the next read."""
     run_get(run_id=run_id)
-    entries = read_json_lines(settings.LAKEGATE.paths.run_logs / f"{run_id}.jsonl", skip=after)
+    entries = read_json_lines(project().paths.run_logs / f"{run_id}.jsonl", skip=after)
     return entries, after + len(entries)

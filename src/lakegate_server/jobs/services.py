@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from lakegate.errors import ConflictError, LakegateError, NotFoundError
+from lakegate_server.conf import project
 from lakegate_server.jobs.models import FINISHED, Run, RunStatus
 from lakegate_server.jobs.queue import enqueue_run
 from lakegate_server.jobs.registry import job_spec, validate_params
@@ -55,7 +55,7 @@ def run_create(*, kind: str, params: dict[str, Any] | None = None, created_by: s
         params=clean,
         created_by=created_by,
         queued_at=timezone.now(),
-        max_attempts=settings.LAKEGATE.runs.max_attempts,
+        max_attempts=project().runs.max_attempts,
     )
     enqueue_run(run.pk)
     log.info("run queued", extra={"run": run.pk, "kind": kind, "by": created_by})
@@ -63,7 +63,7 @@ def run_create(*, kind: str, params: dict[str, Any] | None = None, created_by: s
 
 
 def _lease_until(now: datetime) -> datetime:
-    return now + timedelta(seconds=settings.LAKEGATE.runs.lease_seconds)
+    return now + timedelta(seconds=project().runs.lease_seconds)
 
 
 # A run waiting out its retry back-off is claimable this close to its due time, no earlier:
@@ -142,7 +142,7 @@ def _retry_or_fail(run: Run, *, error: str, retry: bool, backoff: bool = False) 
     run.lease_token = ""
     run.lease_expires_at = None
     if retry and run.attempts < run.max_attempts:
-        delay = settings.LAKEGATE.runs.retry_delay(run.attempts) if backoff else 0.0
+        delay = project().runs.retry_delay(run.attempts) if backoff else 0.0
         run.status = RunStatus.QUEUED
         # The moment the run is due: the reaper's queued_timeout_seconds counts from here.
         run.queued_at = now + timedelta(seconds=delay)
@@ -181,7 +181,7 @@ def _announce_failure(run: Run) -> None:
     try:
         hook = job_spec(run.kind).on_failed
         if hook is not None:
-            hook(run)
+            hook(run, project())
     except LakegateError as exc:
         log.warning("run failure hook failed", extra={"run": run.pk, "kind": run.kind, "error": exc.message})
     except Exception:
@@ -229,7 +229,7 @@ def runs_reap(*, now: datetime | None = None) -> ReapReport:
     run's commit.
     """
     now = now or timezone.now()
-    cfg = settings.LAKEGATE.runs
+    cfg = project().runs
     report = ReapReport()
     expired = Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now).order_by("id")
     for run_id in expired.values_list("id", flat=True):

@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema
 
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.conf import project
 from lakegate_server.knowledge.selectors import kb_list, kb_search
 
 router = Router()
@@ -27,7 +28,7 @@ class KbListOut(Schema):
 @router.get("", response=KbListOut, summary="Configured knowledge bases")
 def kb_index(request: HttpRequest) -> KbListOut:
     authorize(request, Role.VIEWER)
-    return KbListOut(items=kb_list())
+    return KbListOut(items=kb_list(config=project()))
 
 
 @router.get("/search", response=KbSearchOut, summary="Semantic search over a knowledge base")
@@ -38,5 +39,5 @@ def kb_search_endpoint(
     kb: str | None = Query(None, description="Knowledge base name (default: the first configured)."),
 ) -> KbSearchOut:
     authorize(request, Role.VIEWER)
-    name, hits = kb_search(q=q, k=k, name=kb)
+    name, hits = kb_search(config=project(), q=q, k=k, name=kb)
     return KbSearchOut(kb=name, query=q, hits=hits)

@@ -6,8 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-
+from lakegate.config import Settings
 from lakegate.errors import NotFoundError
 from lakegate.knowledge import KBPaths, KnowledgeBase
 
@@ -17,14 +16,14 @@ _lock = threading.Lock()
 _open: dict[Path, tuple[float, KnowledgeBase]] = {}
 
 
-def _base(name: str | None) -> tuple[str, Path]:
-    bases = settings.LAKEGATE.knowledge_bases
+def _base(config: Settings, name: str | None) -> tuple[str, Path]:
+    bases = config.knowledge_bases
     if not bases:
         raise NotFoundError(
             "no knowledge base is configured; add one under knowledge_bases: in lakegate.yaml"
         )
     chosen = name or next(iter(bases))
-    path = settings.LAKEGATE.knowledge_base(chosen)
+    path = config.knowledge_base(chosen)
     if path is None:
         raise NotFoundError(f"no knowledge base named {chosen!r}; known: {', '.join(bases)}")
     return chosen, path
@@ -41,15 +40,14 @@ def _opened(path: Path) -> KnowledgeBase:
         return _open[path][1]
 
 
-def kb_list() -> list[dict[str, Any]]:
-    return [
-        {"name": name, "path": str(settings.LAKEGATE.knowledge_base(name))}
-        for name in settings.LAKEGATE.knowledge_bases
-    ]
+def kb_list(*, config: Settings) -> list[dict[str, Any]]:
+    return [{"name": name, "path": str(config.knowledge_base(name))} for name in config.knowledge_bases]
 
 
-def kb_search(*, q: str, k: int = 5, name: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+def kb_search(
+    *, config: Settings, q: str, k: int = 5, name: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """The ``k`` chunks closest to ``q`` in knowledge base ``name`` (the first configured if None)."""
-    chosen, path = _base(name)
+    chosen, path = _base(config, name)
     hits = _opened(path).search(q, k=k)
     return chosen, [{"rank": h.rank, "score": round(h.score, 6), **h.record} for h in hits]

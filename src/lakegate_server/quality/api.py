@@ -10,11 +10,12 @@ from ninja import Query, Router, Schema, Status
 
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.conf import project
 from lakegate_server.datasets.selectors import version_get
+from lakegate_server.flow import version_approve
 from lakegate_server.jobs.schemas import RunOut
 from lakegate_server.jobs.services import run_create
 from lakegate_server.quality.selectors import report_latest
-from lakegate_server.quality.services import version_approve
 
 router = Router()
 
@@ -62,5 +63,5 @@ def versions_report(
 def versions_approve(request: HttpRequest, name: str, number: int, payload: ApproveIn) -> dict[str, Any]:
     token = authorize(request, Role.EDITOR)
     return version_approve(
-        dataset=name, number=number, reason=payload.reason, by=f"token:{token.name}"
+        config=project(), dataset=name, number=number, reason=payload.reason, actor=f"token:{token.name}"
     ).summary()

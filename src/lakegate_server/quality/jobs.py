@@ -1,4 +1,4 @@
-"""The ``check`` job: run the quality gate on a dataset version (worker side)."""
+"""The ``check`` job: run the quality gate on a dataset version, then what its decision starts."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lakegate_server.flow import version_gate
 from lakegate_server.jobs.context import JobContext
 from lakegate_server.jobs.registry import JobSpec
-from lakegate_server.quality.services import version_check
 
 __all__ = ["CHECK", "CheckParams"]
 
@@ -23,11 +23,12 @@ class CheckParams(BaseModel):
 
 def check(ctx: JobContext, params: CheckParams) -> dict[str, Any]:
     ctx.log("check started", dataset=params.dataset, version=params.version)
-    report = version_check(
+    report = version_gate(
+        config=ctx.settings,
         dataset=params.dataset,
         number=params.version,
         reference=params.reference,
-        created_by=f"run:{ctx.run_id}",
+        actor=f"run:{ctx.run_id}",
     )
     ctx.log("check finished", verdict=report.status, report=report.pk)
     return {

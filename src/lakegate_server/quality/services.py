@@ -4,7 +4,8 @@ A version is checked against its reference's stored profiles (and samples), neve
 reference data. The verdict decides ``DatasetVersion.status``: pass and warn accept it;
 fail rejects it (policy ``fail``, the default) or accepts it with a warning (policy
 ``warn``). An editor's approval accepts a version whatever the verdict, and is kept.
-An accepted version starts the pipelines it triggers; a failed gate notifies their channels.
+The gate records; it starts nothing. What a decision starts (pipelines, exports,
+notices) is the spine's next step, :func:`lakegate_server.flow.on_version_decided`.
 """
 
 from __future__ import annotations
@@ -13,55 +14,27 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from lakegate._atomic import atomic_path
+from lakegate.config import Settings
 from lakegate.errors import ConflictError, InputError, NotFoundError
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 from lakegate_server.datasets.selectors import version_accepted, version_get
+from lakegate_server.datasets.services import sample_path
 from lakegate_server.quality.models import CheckReport
-from lakegate_server.sources.exports import export_runs_for_accepted_version
-from lakegate_server.training.services import (
-    pipeline_runs_for_accepted_version,
-    pipelines_gate_failed_notify,
-)
 
-__all__ = ["contract_infer", "sample_path", "sample_store", "version_approve", "version_check"]
+__all__ = ["contract_infer", "version_approve", "version_check"]
 
 log = logging.getLogger("lakegate.quality")
-SAMPLE_ROWS = 5000
 
 
-def sample_path(version: DatasetVersion) -> Path:
-    """Where the bounded row sample of a version lives (for anomaly and text-drift checks)."""
-    return (
-        settings.LAKEGATE.paths.artifacts
-        / "datasets"
-        / version.dataset.name
-        / f"v{version.number}-sample.parquet"
-    )
-
-
-def sample_store(version: DatasetVersion, parquet: Path) -> Path:
-    """Keep a deterministic sample of the batch in ``parquet`` beside the version's profile."""
-    import polars as pl
-
-    from lakegate.checks import reference_sample
-
-    target = sample_path(version)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    reference_sample(pl.scan_parquet(parquet), SAMPLE_ROWS, seed=0).write_parquet(tmp)
-    tmp.replace(target)
-    return target
-
-
-def _references(version: DatasetVersion, pinned: int | None) -> list[DatasetVersion]:
+def _references(config: Settings, version: DatasetVersion, pinned: int | None) -> list[DatasetVersion]:
     name = version.dataset.name
-    config = settings.LAKEGATE.dataset(name).reference
-    if pinned is None and config.isdigit():
-        pinned = int(config)
+    reference = config.dataset(name).reference
+    if pinned is None and reference.isdigit():
+        pinned = int(reference)
     if pinned is not None:
         if pinned == version.number:
             raise InputError(f"version {pinned} cannot be its own reference; pick an earlier one")
@@ -72,25 +45,30 @@ def _references(version: DatasetVersion, pinned: int | None) -> list[DatasetVers
                 f"dataset {name!r} has no version {pinned} to compare with; pick one from "
                 f"`lakegate datasets history {name}` or set datasets.{name}.reference in lakegate.yaml"
             ) from exc
-    window = int(config.split(":", 1)[1]) if config.startswith("window:") else 1
+    window = int(reference.split(":", 1)[1]) if reference.startswith("window:") else 1
     return list(reversed(version_accepted(name=name, before=version.number, limit=window)))
 
 
-def _checks(name: str) -> Any:
+def _checks(config: Settings, name: str) -> Any:
     from lakegate.checks import default_checks, load_checks
 
-    config = settings.LAKEGATE.dataset(name)
-    if config.checks is not None:
-        return load_checks(config.checks, filename=f"lakegate.yaml datasets.{name}.checks")
-    contract: Any = config.contract
+    dataset = config.dataset(name)
+    if dataset.checks is not None:
+        return load_checks(dataset.checks, filename=f"lakegate.yaml datasets.{name}.checks")
+    contract: Any = dataset.contract
     if isinstance(contract, str):
         path = Path(contract)
-        contract = path if path.is_absolute() else settings.LAKEGATE.project_dir / path
-    return default_checks(contract=contract, target=config.target)
+        contract = path if path.is_absolute() else config.project_dir / path
+    return default_checks(contract=contract, target=dataset.target)
 
 
 def version_check(
-    *, dataset: str, number: int | None = None, reference: int | None = None, created_by: str = ""
+    *,
+    config: Settings,
+    dataset: str,
+    number: int | None = None,
+    reference: int | None = None,
+    created_by: str = "",
 ) -> CheckReport:
     """Check version ``number`` (latest when None) of ``dataset``; store the report and verdict."""
     import polars as pl
@@ -99,27 +77,24 @@ def version_check(
     from lakegate.lake import batch_frame
 
     version = version_get(name=dataset, number=number)
-    references = _references(version, reference)
+    references = _references(config, version, reference)
     ref = None
     if references:
-        samples = [pl.read_parquet(p) for v in references if (p := sample_path(v)).is_file()]
+        samples = [pl.read_parquet(p) for v in references if (p := sample_path(config, v)).is_file()]
         ref = Reference.from_profiles(
             [v.stats for v in references], samples=samples, versions=[str(v.number) for v in references]
         )
-    table = settings.LAKEGATE.lake_table(dataset)
     report = run_checks(
-        batch_frame(table, version.delta_version),
-        checks=_checks(dataset),
+        batch_frame(config.lake_table(dataset), version.delta_version),
+        checks=_checks(config, dataset),
         reference=ref,
         current_profile=version.stats,
         dataset=dataset,
         version=str(version.number),
     )
-    html = settings.LAKEGATE.paths.artifacts / "reports" / dataset / f"v{version.number}.html"
-    html.parent.mkdir(parents=True, exist_ok=True)
-    tmp = html.with_suffix(".tmp")
-    tmp.write_text(render_html(report), encoding="utf-8")
-    tmp.replace(html)
+    html = config.paths.artifacts / "reports" / dataset / f"v{version.number}.html"
+    with atomic_path(html) as tmp:
+        tmp.write_text(render_html(report), encoding="utf-8")
     verdict = report.status.value
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
@@ -133,24 +108,13 @@ def version_check(
             created_by=created_by,
         )
         version.verdict = verdict
-        policy = settings.LAKEGATE.dataset(dataset).policy
+        policy = config.dataset(dataset).policy
         if version.approved_at is None:
             failed = report.status == Status.FAIL and policy == "fail"
             version.status = VersionStatus.REJECTED if failed else VersionStatus.ACCEPTED
         version.save(update_fields=["verdict", "status"])
     log.info("version checked", extra={"dataset": dataset, "version": version.number, "verdict": verdict})
-    _after_verdict(version)
     return row
-
-
-def _after_verdict(version: DatasetVersion) -> None:
-    """What follows a decision: pipelines for an accepted version, notices for a failed gate."""
-    name = version.dataset.name
-    if version.verdict == "fail":
-        pipelines_gate_failed_notify(dataset=name, number=version.number)
-    if version.status == VersionStatus.ACCEPTED:
-        pipeline_runs_for_accepted_version(dataset=name, number=version.number)
-        export_runs_for_accepted_version(dataset=name, number=version.number)
 
 
 @transaction.atomic
@@ -170,12 +134,10 @@ def version_approve(*, dataset: str, number: int, reason: str, by: str) -> Datas
     version.approved_reason = reason.strip()
     version.approved_at = timezone.now()
     version.save(update_fields=["status", "approved_by", "approved_reason", "approved_at"])
-    transaction.on_commit(lambda: pipeline_runs_for_accepted_version(dataset=dataset, number=number))
-    transaction.on_commit(lambda: export_runs_for_accepted_version(dataset=dataset, number=number))
     return version
 
 
-def contract_infer(*, dataset: str, number: int | None = None) -> str:
+def contract_infer(*, config: Settings, dataset: str, number: int | None = None) -> str:
     """A starting contract (YAML) from an accepted version's data."""
     import yaml
 
@@ -189,7 +151,7 @@ def contract_infer(*, dataset: str, number: int | None = None) -> str:
         version = accepted[0]
     else:
         version = version_get(name=dataset, number=number)
-    frame = batch_frame(settings.LAKEGATE.lake_table(dataset), version.delta_version)
+    frame = batch_frame(config.lake_table(dataset), version.delta_version)
     contract = infer_contract(frame)
     header = f"# Contract for {dataset}, inferred from version {version.number}. Edit, then point\n"
     header += f"# datasets.{dataset}.contract in lakegate.yaml at this file.\n"

@@ -37,6 +37,7 @@ from starlette.routing import Route
 
 from lakegate.errors import InputError, LakegateError
 from lakegate_server.accounts.models import ROLE_RANK, Role
+from lakegate_server.conf import project
 from lakegate_server.serving.cache import Caller, Champion, ChampionCache, TokenCache
 from lakegate_server.serving.payload import MAX_BODY_BYTES, predict_records
 
@@ -130,12 +131,12 @@ class StreamEndpoint(_Endpoint):
     """
 
     async def handle(self, request: Request) -> Response:
-        from lakegate_server.sources.wal import stream_append
+        from lakegate_server.streams.wal import stream_append
 
         try:
             self._check_host(request.headers.get("host", ""))
             await self._authenticate(request, Role.EDITOR)
-            limit = settings.LAKEGATE.streams.max_body_bytes
+            limit = project().streams.max_body_bytes
             length = request.headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > limit:
                 raise _too_large(f"the body is over streams.max_body_bytes ({limit} bytes)")

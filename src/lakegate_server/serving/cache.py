@@ -29,6 +29,7 @@ from lakegate.errors import LakegateError
 from lakegate.models import Predictor, load_model
 from lakegate_server.accounts.selectors import token_authenticate
 from lakegate_server.accounts.services import token_touch
+from lakegate_server.conf import project
 from lakegate_server.training.selectors import champion_generations, champion_ref
 
 __all__ = ["Caller", "Champion", "ChampionCache", "TokenCache"]
@@ -139,7 +140,7 @@ class Champion:
 
 
 def _load_champion(name: str) -> Champion | None:
-    ref = champion_ref(name=name)
+    ref = champion_ref(config=project(), name=name)
     if ref is None:
         return None
     predictor = load_model(ref.path, ref.sha256)

@@ -1,4 +1,4 @@
-"""What sources fetched (their resumable state), stream compactions and warehouse exports.
+"""What sources fetched: their resumable state and one row per fetched batch.
 
 A source's ``state`` (cursor, seen objects) is saved in the same transaction as the
 dataset version its batch became, so a run that dies half-way resumes where the last
@@ -12,12 +12,6 @@ from typing import Any, ClassVar
 from django.db import models
 
 from lakegate_server.datasets.models import DatasetVersion
-
-
-def _public(record: Compaction | ExportRecord, *names: str) -> dict[str, Any]:
-    """What the API and CLI show of a dataset-version record: its version, ``names``, when."""
-    fields = {name: getattr(record, name) for name in names}
-    return {"dataset": record.dataset, "version": record.number, **fields, "created_at": record.created_at}
 
 
 class Source(models.Model):
@@ -63,43 +57,3 @@ class SourceFetch(models.Model):
             "quarantine_id": self.quarantine_id or None,
             "created_at": self.created_at,
         }
-
-
-class Compaction(models.Model):
-    """A stream dataset's small files merged: the latest version now reads ``delta_after``."""
-
-    dataset = models.CharField(max_length=100)
-    number = models.PositiveIntegerField(help_text="The dataset version that was compacted.")
-    delta_before = models.PositiveIntegerField()
-    delta_after = models.PositiveIntegerField()
-    files_before = models.PositiveIntegerField()
-    files_after = models.PositiveIntegerField()
-    seconds = models.FloatField(default=0.0)
-    created_by = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering: ClassVar = ["-created_at", "-id"]
-
-    def to_dict(self) -> dict[str, Any]:
-        return _public(self, "delta_before", "delta_after", "files_before", "files_after", "seconds")
-
-
-class ExportRecord(models.Model):
-    """A dataset version exported to a warehouse table."""
-
-    dataset = models.CharField(max_length=100)
-    number = models.PositiveIntegerField()
-    destination = models.CharField(max_length=500, help_text="Where to, password masked.")
-    table = models.CharField(max_length=200)
-    mode = models.CharField(max_length=10)
-    rows = models.BigIntegerField()
-    seconds = models.FloatField()
-    created_by = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering: ClassVar = ["-created_at", "-id"]
-
-    def to_dict(self) -> dict[str, Any]:
-        return _public(self, "destination", "table", "mode", "rows", "seconds")

@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field
 
 
 class SourceOut(Schema):
@@ -21,17 +20,3 @@ class SourceOut(Schema):
 
 class SourceListOut(Schema):
     items: list[SourceOut]
-
-
-class StreamAcceptedOut(Schema):
-    dataset: str
-    accepted: int
-
-
-class ExportIn(Schema):
-    to: str
-    table: str
-    mode: str = Field("append", description="append, replace or merge")
-    key: list[str] = Field(default_factory=list)
-    schema_: str | None = Field(None, alias="schema")
-    version: int | None = None

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
-
+from lakegate.config import Settings
 from lakegate_server.sources.models import Source
 
 if TYPE_CHECKING:
@@ -14,18 +13,18 @@ if TYPE_CHECKING:
 __all__ = ["source_list", "source_specs"]
 
 
-def source_specs() -> dict[str, SourceSpec]:
+def source_specs(*, config: Settings) -> dict[str, SourceSpec]:
     """The sources declared in lakegate.yaml, validated (ConfigError names source and field)."""
     from lakegate.sources import load_sources
 
-    return load_sources(settings.LAKEGATE.sources, settings.LAKEGATE.project_dir)
+    return load_sources(config.sources, config.project_dir)
 
 
-def source_list(*, fetches: int = 5) -> list[dict[str, Any]]:
+def source_list(*, config: Settings, fetches: int = 5) -> list[dict[str, Any]]:
     """Declared sources with their state and latest fetches (a source never run shows empty state)."""
     known = {s.name: s for s in Source.objects.all()}
     rows = []
-    for name, spec in sorted(source_specs().items()):
+    for name, spec in sorted(source_specs(config=config).items()):
         record = known.get(name)
         rows.append(
             {

@@ -11,10 +11,10 @@ import atexit
 import threading
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from lakegate.errors import InputError, PayloadTooLargeError
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import name_validator
 
 if TYPE_CHECKING:
@@ -31,9 +31,10 @@ def _stream_log(dataset: str) -> StreamLog:
 
     with _logs_lock:
         if dataset not in _logs:
-            cfg = settings.LAKEGATE.streams
+            config = project()
+            cfg = config.streams
             _logs[dataset] = StreamLog(
-                settings.LAKEGATE.paths.streams,
+                config.paths.streams,
                 dataset,
                 max_records=cfg.segment_records,
                 max_age_seconds=cfg.flush_seconds,
@@ -55,7 +56,7 @@ def stream_append(*, dataset: str, body: bytes, content_type: str | None) -> int
     from lakegate.streams import parse_records
 
     _validate(dataset)
-    cfg = settings.LAKEGATE.streams
+    cfg = project().streams
     if len(body) > cfg.max_body_bytes:
         raise PayloadTooLargeError(
             f"the body is over streams.max_body_bytes ({cfg.max_body_bytes} bytes)",

@@ -18,9 +18,11 @@ from ninja.errors import HttpError
 from lakegate.errors import NotFoundError, PayloadTooLargeError
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.conf import project
 from lakegate_server.jobs.schemas import RunOut
 from lakegate_server.serving.payload import MAX_BODY_BYTES, MAX_RECORDS, predict_records
 from lakegate_server.training.predictions import model_load
+from lakegate_server.training.promotion import model_promote, model_rollback
 from lakegate_server.training.schemas import (
     AuditOut,
     ModelDetailOut,
@@ -40,7 +42,7 @@ from lakegate_server.training.selectors import (
     model_versions,
     pipeline_list,
 )
-from lakegate_server.training.services import model_promote, model_rollback, pipeline_run_create
+from lakegate_server.training.services import pipeline_run_create
 
 pipelines_router = Router()
 models_router = Router()
@@ -90,13 +92,13 @@ class ModelPredictOut(Schema):
 @pipelines_router.get("", response=PipelineListOut, summary="Pipelines of lakegate.yaml (this environment)")
 def pipelines_index(request: HttpRequest) -> PipelineListOut:
     authorize(request, Role.VIEWER)
-    return PipelineListOut(items=[PipelineOut(**row) for row in pipeline_list()])
+    return PipelineListOut(items=[PipelineOut(**row) for row in pipeline_list(config=project())])
 
 
 @pipelines_router.post("/{name}/runs", response={201: RunOut}, summary="Train a pipeline now")
 def pipelines_run(request: HttpRequest, name: str) -> Status[RunOut]:
     token = authorize(request, Role.EDITOR)
-    run = pipeline_run_create(name=name, created_by=f"token:{token.name}")
+    run = pipeline_run_create(config=project(), name=name, created_by=f"token:{token.name}")
     return Status(201, RunOut.model_validate(run.to_dict()))
 
 
@@ -126,11 +128,9 @@ def models_version(request: HttpRequest, name: str, number: int) -> dict[str, An
     openapi_extra={"responses": {200: {"content": {"text/html": {}}}}},
 )
 def models_card(request: HttpRequest, name: str, number: int) -> HttpResponse:
-    from django.conf import settings
-
     authorize(request, Role.VIEWER)
     version = model_version_get(name=name, number=number)
-    path = settings.LAKEGATE.project_dir / version.card_path
+    path = project().project_dir / version.card_path
     if not version.card_path or not path.is_file():
         raise NotFoundError(f"{name} v{number} has no model card on disk")
     response = HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
@@ -144,7 +144,9 @@ def models_card(request: HttpRequest, name: str, number: int) -> HttpResponse:
 )
 def models_promote(request: HttpRequest, name: str, number: int, payload: StageChangeIn) -> dict[str, Any]:
     token = authorize(request, Role.EDITOR)
-    model_promote(name=name, number=number, reason=payload.reason, actor=f"token:{token.name}")
+    model_promote(
+        config=project(), name=name, number=number, reason=payload.reason, actor=f"token:{token.name}"
+    )
     return model_version_get(name=name, number=number).to_dict()
 
 
@@ -155,7 +157,9 @@ def models_promote(request: HttpRequest, name: str, number: int, payload: StageC
 )
 def models_rollback(request: HttpRequest, name: str, number: int, payload: StageChangeIn) -> dict[str, Any]:
     token = authorize(request, Role.EDITOR)
-    model_rollback(name=name, number=number, reason=payload.reason, actor=f"token:{token.name}")
+    model_rollback(
+        config=project(), name=name, number=number, reason=payload.reason, actor=f"token:{token.name}"
+    )
     return model_version_get(name=name, number=number).to_dict()
 
 
@@ -174,7 +178,7 @@ def models_rollback(request: HttpRequest, name: str, number: int, payload: Stage
 def models_predict(request: HttpRequest, name: str) -> dict[str, Any]:
     authorize(request, Role.VIEWER)
     records = predict_records(_json_body(request))
-    version, predictor = model_load(name=name)
+    version, predictor = model_load(config=project(), name=name)
     return {"model": name, "version": version.number, **predictor.predict(records).to_dict()}
 
 

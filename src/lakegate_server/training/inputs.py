@@ -14,8 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
-
+from lakegate.config import Settings
 from lakegate.errors import PipelineError
 from lakegate.lake import as_location, batch_frame
 from lakegate.pipelines import PipelineInput, PipelineSpec
@@ -69,7 +68,7 @@ def _no_accepted(pipeline: str, dataset: str, versions: list[DatasetVersion]) ->
     )
 
 
-def accepted_frame(pipeline: str, dataset: str) -> tuple[pl.LazyFrame, InputLineage]:
+def accepted_frame(config: Settings, pipeline: str, dataset: str) -> tuple[pl.LazyFrame, InputLineage]:
     """The accepted data of ``dataset`` as one LazyFrame, with its lineage."""
     import polars as pl
 
@@ -82,7 +81,7 @@ def accepted_frame(pipeline: str, dataset: str) -> tuple[pl.LazyFrame, InputLine
     start = max((i for i, v in enumerate(upto) if v.mode == "overwrite"), default=0)
     chain = upto[start:]
     used = [v for v in chain if v.status == VersionStatus.ACCEPTED]
-    table = as_location(settings.LAKEGATE.lake_table(dataset))
+    table = as_location(config.lake_table(dataset))
     if len(used) == len(chain):
         options = table.polars_options
         frame = pl.scan_delta(table.target, version=latest.delta_version, storage_options=options)
@@ -94,12 +93,14 @@ def accepted_frame(pipeline: str, dataset: str) -> tuple[pl.LazyFrame, InputLine
     return frame, InputLineage(dataset=dataset, versions=used, fingerprint=digest.hexdigest())
 
 
-def pipeline_inputs(spec: PipelineSpec) -> tuple[dict[str, PipelineInput], list[InputLineage]]:
+def pipeline_inputs(
+    config: Settings, spec: PipelineSpec
+) -> tuple[dict[str, PipelineInput], list[InputLineage]]:
     """Every input of ``spec`` (``PipelineError`` names the first without accepted data)."""
     inputs: dict[str, PipelineInput] = {}
     lineage: list[InputLineage] = []
     for dataset in spec.inputs:
-        frame, used = accepted_frame(spec.name, dataset)
+        frame, used = accepted_frame(config, spec.name, dataset)
         inputs[dataset] = PipelineInput(frame, fingerprint=used.fingerprint)
         lineage.append(used)
     return inputs, lineage

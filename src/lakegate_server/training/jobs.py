@@ -12,21 +12,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lakegate.config import Settings
 from lakegate.models import Predictor
 from lakegate.notify import Notification
 from lakegate.pipelines import PipelineSpec, ProgressEvent, run_pipeline
-from lakegate_server.jobs.context import JobContext
+from lakegate_server.flow import predictions_to_lake
+from lakegate_server.jobs.context import JobContext, json_safe
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.registry import JobSpec
 from lakegate_server.training.inputs import pipeline_inputs
 from lakegate_server.training.models import ModelVersion
 from lakegate_server.training.notifications import pipeline_notify
-from lakegate_server.training.predictions import model_load, predictions_to_lake
+from lakegate_server.training.predictions import model_load
 from lakegate_server.training.registry import Registration, model_version_register
 from lakegate_server.training.selectors import model_champion, pipeline_get
-from lakegate_server.training.services import pipeline_predict_queue
+from lakegate_server.training.services import pipeline_predict_queue, pipelines_gate_failed_notify
 
-__all__ = ["PREDICT", "TRAIN", "PredictParams", "TrainParams"]
+__all__ = ["NOTIFY", "PREDICT", "TRAIN", "NotifyParams", "PredictParams", "TrainParams"]
 
 
 class ScoreTarget(BaseModel):
@@ -58,11 +60,11 @@ def _progress(ctx: JobContext) -> Any:
     return on_step
 
 
-def _previous(spec: PipelineSpec) -> Predictor | None:
+def _previous(config: Settings, spec: PipelineSpec) -> Predictor | None:
     """The champion, for clustering that continues from it (warm start)."""
     if not spec.model.warm_start or model_champion(name=spec.name) is None:
         return None
-    return model_load(name=spec.name)[1]
+    return model_load(config=config, name=spec.name)[1]
 
 
 def _notify_outcome(ctx: JobContext, spec: PipelineSpec, registration: Registration) -> None:
@@ -73,6 +75,7 @@ def _notify_outcome(ctx: JobContext, spec: PipelineSpec, registration: Registrat
     metrics = ", ".join(f"{k}={v:.4g}" for k, v in version.metrics.items() if isinstance(v, int | float))
     common = {"pipeline": spec.name, "run_id": str(ctx.run_id)}
     outcome = pipeline_notify(
+        ctx.settings,
         spec,
         Notification(
             event="model.trained",
@@ -86,6 +89,7 @@ def _notify_outcome(ctx: JobContext, spec: PipelineSpec, registration: Registrat
         outcome |= {
             f"promoted:{name}": error
             for name, error in pipeline_notify(
+                ctx.settings,
                 spec,
                 Notification(
                     event="model.promoted",
@@ -103,7 +107,7 @@ def _notify_outcome(ctx: JobContext, spec: PipelineSpec, registration: Registrat
 
 def _train(ctx: JobContext, spec: PipelineSpec, params: TrainParams) -> dict[str, Any]:
     ctx.log("training started", pipeline=spec.name, trigger=params.trigger)
-    inputs, lineage = pipeline_inputs(spec)
+    inputs, lineage = pipeline_inputs(ctx.settings, spec)
     for item in lineage:
         ctx.log(
             "input",
@@ -116,11 +120,16 @@ def _train(ctx: JobContext, spec: PipelineSpec, params: TrainParams) -> dict[str
         inputs,
         ctx.artifacts_dir / "pipeline",
         on_step=_progress(ctx),
-        previous_model=_previous(spec),
+        previous_model=_previous(ctx.settings, spec),
     )
     ctx.checkpoint()
     registration = model_version_register(
-        spec=spec, result=result, lineage=lineage, run_id=ctx.run_id, created_by=f"run:{ctx.run_id}"
+        config=ctx.settings,
+        spec=spec,
+        result=result,
+        lineage=lineage,
+        run_id=ctx.run_id,
+        created_by=f"run:{ctx.run_id}",
     )
     version = registration.version
     if registration.created:
@@ -156,10 +165,10 @@ def _train(ctx: JobContext, spec: PipelineSpec, params: TrainParams) -> dict[str
 
 
 def train(ctx: JobContext, params: TrainParams) -> dict[str, Any]:
-    return _train(ctx, pipeline_get(name=params.pipeline), params)
+    return _train(ctx, pipeline_get(config=ctx.settings, name=params.pipeline), params)
 
 
-def train_failed(run: Run) -> None:
+def train_failed(run: Run, config: Settings) -> None:
     """TRAIN's failure hook: ``run.failed`` to the pipeline's channels.
 
     Called once the run is FAILED for good, whoever failed it: the job raising (not retried,
@@ -167,8 +176,9 @@ def train_failed(run: Run) -> None:
     ever took it). ``run.last_error`` is the reason either gave.
     """
     params = TrainParams.model_validate(run.params)
-    spec = pipeline_get(name=params.pipeline)
+    spec = pipeline_get(config=config, name=params.pipeline)
     pipeline_notify(
+        config,
         spec,
         Notification(
             event="run.failed",
@@ -201,15 +211,15 @@ class PredictParams(BaseModel):
 def predict(ctx: JobContext, params: PredictParams) -> dict[str, Any]:
     ctx.log("scoring started", model=params.model, dataset=params.dataset, version=params.version)
     batch = predictions_to_lake(
-        name=params.model,
+        config=ctx.settings,
+        model=params.model,
         dataset=params.dataset,
         number=params.version,
         run_id=ctx.run_id,
-        created_by=f"run:{ctx.run_id}",
+        actor=f"run:{ctx.run_id}",
     )
     ctx.log("predictions written", rows=batch.rows, output=batch.output, model_version=batch.version.number)
-    result = batch.to_dict()
-    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in result.items()}
+    return json_safe(batch.to_dict())
 
 
 PREDICT = JobSpec(
@@ -217,4 +227,33 @@ PREDICT = JobSpec(
     description="Score an accepted dataset version with a model's champion into <model>_predictions.",
     params=PredictParams,
     func=predict,
+)
+
+
+class NotifyParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: Literal["gate.failed"]
+    dataset: str
+    version: int = Field(ge=1)
+
+
+def notify(ctx: JobContext, params: NotifyParams) -> dict[str, Any]:
+    """Tell the pipelines that read a dataset that one of its versions failed the gate."""
+    outcome = pipelines_gate_failed_notify(config=ctx.settings, dataset=params.dataset, number=params.version)
+    failed = {
+        f"{pipeline}:{channel}": error
+        for pipeline, channels in outcome.items()
+        for channel, error in channels.items()
+        if error is not None
+    }
+    ctx.log("notifications sent", event=params.event, pipelines=sorted(outcome), failed=sorted(failed))
+    return {"event": params.event, "dataset": params.dataset, "version": params.version, "outcome": outcome}
+
+
+NOTIFY = JobSpec(
+    name="notify",
+    description="Send a notice to the channels of the pipelines concerned (a failed quality gate).",
+    params=NotifyParams,
+    func=notify,
 )

@@ -12,28 +12,35 @@ from __future__ import annotations
 import logging
 import os
 import smtplib
+from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import get_connection, send_mail
 
+from lakegate.config import Settings
 from lakegate.errors import ConfigError, NotificationError
 from lakegate.notify import Notification, send_notification
 from lakegate.pipelines import PipelineSpec, load_notifiers
 
 __all__ = ["django_email_sender", "pipeline_notify"]
 
+EmailSender = Callable[[list[str], str, str], None]
+
 log = logging.getLogger("lakegate.notify")
 
 
-def django_email_sender(to: list[str], subject: str, body: str) -> None:
+def django_email_sender(config: Settings) -> EmailSender:
     """The core's ``EmailSender``: Django's mail backend with lakegate.yaml's ``email:`` server.
 
-    The server is read from the settings on every send (the backend is Django's
-    ``EMAIL_BACKEND``: SMTP, or pytest-django's in-memory outbox in tests); the password
-    comes from the environment variable ``email.password_env`` names.
+    The backend is Django's ``EMAIL_BACKEND`` (SMTP, or pytest-django's in-memory outbox in
+    tests); the password comes from the environment variable ``email.password_env`` names,
+    read on every send.
     """
-    email = settings.LAKEGATE.email
+    return lambda to, subject, body: _send_email(config, to, subject, body)
+
+
+def _send_email(config: Settings, to: list[str], subject: str, body: str) -> None:
+    email = config.email
     password = ""
     if email.password_env:
         password = os.environ.get(email.password_env, "")
@@ -58,22 +65,25 @@ def django_email_sender(to: list[str], subject: str, body: str) -> None:
         raise NotificationError(f"e-mail to {', '.join(to)} not sent through {where}: {exc}") from exc
 
 
-def _channels() -> dict[str, Any]:
-    lg = settings.LAKEGATE
-    document: dict[str, Any] = {"notifiers": lg.notifiers, "environments": lg.environments}
-    return load_notifiers(document, env=lg.env, filename=lg.paths.config_file.name)
+def _channels(config: Settings) -> dict[str, Any]:
+    document: dict[str, Any] = {"notifiers": config.notifiers, "environments": config.environments}
+    return load_notifiers(document, env=config.env, filename=config.paths.config_file.name)
 
 
-def pipeline_notify(spec: PipelineSpec, notification: Notification) -> dict[str, str | None]:
+def pipeline_notify(
+    config: Settings, spec: PipelineSpec, notification: Notification
+) -> dict[str, str | None]:
     """Send ``notification`` to the pipeline's channels; return name -> None or the error."""
     if not spec.notifications:
         return {}
     try:
-        channels = _channels()
+        channels = _channels(config)
     except ConfigError as exc:
         log.error("notifiers misconfigured", extra={"pipeline": spec.name, "error": exc.message})
         return dict.fromkeys(spec.notifications, exc.message)
-    outcome = send_notification(channels, spec.notifications, notification, email_sender=django_email_sender)
+    outcome = send_notification(
+        channels, spec.notifications, notification, email_sender=django_email_sender(config)
+    )
     for name, error in outcome.items():
         if error is not None:
             log.warning(

@@ -1,9 +1,10 @@
-"""Registry writes: register a trained model as a version, change the champion, audit it all.
+"""Registry writes: register a trained model as a version and apply the pipeline's promotion rule.
 
 A version's files live in ``.lakegate/artifacts/models/<name>/<number>/``: ``model/`` is the
 verified artifact (its sha256 is recorded and checked on every load) and ``card.html`` the
 model card. The folder is copied next to its final name and renamed into place inside the
-transaction that numbers the version, while the model's row is locked.
+transaction that numbers the version, while the model's row is locked. Stage changes (the
+rule's promotion included) go through :mod:`lakegate_server.training.promotion`.
 """
 
 from __future__ import annotations
@@ -15,34 +16,20 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 
 import lakegate
-from lakegate.errors import ConflictError, InputError, ModelError
-from lakegate.models import Decision, artifact_sha256, decide_promotion, render_model_card
+from lakegate.config import Settings
+from lakegate.errors import ModelError
+from lakegate.models import Decision, artifact_sha256, render_model_card
 from lakegate.pipelines import PipelineResult, PipelineSpec
 from lakegate_server.training.inputs import InputLineage
-from lakegate_server.training.models import (
-    ModelVersion,
-    RegisteredModel,
-    Stage,
-    StageAction,
-    StageChange,
-)
+from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage
+from lakegate_server.training.promotion import promotion_rule_apply
 
-__all__ = [
-    "Registration",
-    "champion_set",
-    "code_version",
-    "compared_metrics",
-    "gate_verdicts",
-    "model_version_register",
-    "models_root",
-]
+__all__ = ["Registration", "code_version", "model_version_register", "models_root"]
 
 log = logging.getLogger("lakegate.training")
 
@@ -75,16 +62,8 @@ def code_version(libraries: dict[str, str]) -> dict[str, str]:
     return versions
 
 
-def models_root(name: str) -> Path:
-    return settings.LAKEGATE.paths.artifacts / "models" / name
-
-
-def gate_verdicts(version: ModelVersion) -> list[dict[str, Any]]:
-    """The quality gate's current word on the data ``version`` was trained on."""
-    return [
-        {"dataset": dv.dataset.name, "version": dv.number, "status": dv.status, "verdict": dv.verdict}
-        for dv in version.dataset_versions.select_related("dataset").order_by("dataset__name", "number")
-    ]
+def models_root(config: Settings, name: str) -> Path:
+    return config.paths.artifacts / "models" / name
 
 
 @dataclass(frozen=True)
@@ -125,6 +104,7 @@ def _stage_files(result: PipelineResult, root: Path) -> Path:
 
 def model_version_register(
     *,
+    config: Settings,
     spec: PipelineSpec,
     result: PipelineResult,
     lineage: list[InputLineage],
@@ -139,16 +119,17 @@ def model_version_register(
     model, _ = RegisteredModel.objects.get_or_create(name=spec.name)
     if found := _existing(model, run_id, result.model_sha256):
         return Registration(version=found, created=False, decision=None)
-    root = models_root(spec.name)
+    root = models_root(config, spec.name)
     staging = _stage_files(result, root)
     try:
-        return _register(spec, result, lineage, run_id, created_by, model, staging)
+        return _register(config, spec, result, lineage, run_id, created_by, model, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone already when it was renamed into place
 
 
 @transaction.atomic
 def _register(
+    config: Settings,
     spec: PipelineSpec,
     result: PipelineResult,
     lineage: list[InputLineage],
@@ -166,7 +147,7 @@ def _register(
         # Left by an attempt whose transaction rolled back: no row names this number.
         shutil.rmtree(target)
     staging.rename(target)
-    project = settings.LAKEGATE.project_dir
+    project = config.project_dir
     manifest = result.manifest
     version = ModelVersion.objects.create(
         model=model,
@@ -190,38 +171,10 @@ def _register(
         created_by=created_by,
     )
     version.dataset_versions.set([v for item in lineage for v in item.versions])
-    gate = gate_verdicts(version)
-    champion = model.versions.filter(stage=Stage.CHAMPION).exclude(pk=version.pk).first()
-    decision = decide_promotion(
-        spec.promotion, version.promotion_metrics, champion.promotion_metrics if champion else None
-    )
-    compared = compared_metrics(version, champion, decision)
-    version.decision = {"promote": decision.promote, "reason": decision.reason, "compared": decision.compared}
-    version.save(update_fields=["decision"])
     actor = f"run:{run_id}" if run_id is not None else created_by or "lakegate"
-    StageChange.objects.create(
-        model=model,
-        version=version,
-        action=StageAction.REGISTERED,
-        from_stage="",
-        to_stage=Stage.CANDIDATE,
-        actor=actor,
-        reason=decision.reason if not decision.promote else f"trained; {decision.reason}",
-        compared=compared,
-        gate=gate,
-        run_id=run_id,
+    decision, archived = promotion_rule_apply(
+        spec=spec, model=model, version=version, actor=actor, run_id=run_id
     )
-    archived = None
-    if decision.promote:
-        archived = champion_set(
-            model=model,
-            version=version,
-            action=StageAction.PROMOTED,
-            actor=actor,
-            reason=f"promotion rule: {decision.reason}",
-            compared=compared,
-            run_id=run_id,
-        )
     log.info(
         "model version registered",
         extra={"model": model.name, "version": number, "promoted": decision.promote, "run": run_id},
@@ -234,69 +187,3 @@ def _fingerprint(result: PipelineResult) -> str:
 
     text = "\n".join(f"{k}:{v}" for k, v in sorted(result.input_fingerprints.items()))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def compared_metrics(
-    version: ModelVersion, champion: ModelVersion | None, decision: Decision | None
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "candidate": {"version": version.number, "metrics": version.promotion_metrics},
-        "champion": {"version": champion.number, "metrics": champion.promotion_metrics} if champion else None,
-    }
-    if decision is not None:
-        data["rule"] = {"promote": decision.promote, "reason": decision.reason, "values": decision.compared}
-    return data
-
-
-def champion_set(
-    *,
-    model: RegisteredModel,
-    version: ModelVersion,
-    action: StageAction,
-    actor: str,
-    reason: str,
-    compared: dict[str, Any],
-    run_id: int | None = None,
-) -> ModelVersion | None:
-    """Make ``version`` the champion (the model row must be locked); archive the old one.
-
-    Writes a stage change for each version that moves and bumps the model's generation,
-    which tells the online route to load the new champion. Returns the archived version.
-    """
-    if version.stage == Stage.CHAMPION:
-        raise ConflictError(f"{model.name} v{version.number} is already the champion")
-    if not reason.strip():
-        raise InputError("a stage change needs a reason", detail={"field": "reason"})
-    gate = gate_verdicts(version)
-    old = model.versions.filter(stage=Stage.CHAMPION).first()
-    if old is not None:
-        old.stage = Stage.ARCHIVED
-        old.save(update_fields=["stage"])
-        StageChange.objects.create(
-            model=model,
-            version=old,
-            action=StageAction.ARCHIVED,
-            from_stage=Stage.CHAMPION,
-            to_stage=Stage.ARCHIVED,
-            actor=actor,
-            reason=f"replaced by v{version.number}: {reason}",
-            compared=compared,
-            gate=gate_verdicts(old),
-            run_id=run_id,
-        )
-    StageChange.objects.create(
-        model=model,
-        version=version,
-        action=action,
-        from_stage=version.stage,
-        to_stage=Stage.CHAMPION,
-        actor=actor,
-        reason=reason,
-        compared=compared,
-        gate=gate,
-        run_id=run_id,
-    )
-    version.stage = Stage.CHAMPION
-    version.save(update_fields=["stage"])
-    RegisteredModel.objects.filter(pk=model.pk).update(generation=F("generation") + 1)
-    return old

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, QuerySet
 
+from lakegate.config import Settings
 from lakegate.errors import NotFoundError
 from lakegate.pipelines import PipelineSpec, config_hash, load_pipelines
 from lakegate_server.jobs.models import Run
@@ -39,20 +39,19 @@ __all__ = [
 ]
 
 
-def pipeline_specs() -> dict[str, PipelineSpec]:
+def pipeline_specs(*, config: Settings) -> dict[str, PipelineSpec]:
     """Every pipeline of ``lakegate.yaml`` for the project's environment (``LAKEGATE_ENV``).
 
     Read on each call: parsing takes milliseconds and tests swap settings freely.
     """
-    lg = settings.LAKEGATE
-    document: dict[str, Any] = {"pipelines": lg.pipelines, "environments": lg.environments}
-    if lg.notifiers:
-        document["notifiers"] = lg.notifiers
-    return load_pipelines(document, env=lg.env, filename=str(lg.paths.config_file.name))
+    document: dict[str, Any] = {"pipelines": config.pipelines, "environments": config.environments}
+    if config.notifiers:
+        document["notifiers"] = config.notifiers
+    return load_pipelines(document, env=config.env, filename=str(config.paths.config_file.name))
 
 
-def pipeline_get(*, name: str) -> PipelineSpec:
-    specs = pipeline_specs()
+def pipeline_get(*, config: Settings, name: str) -> PipelineSpec:
+    specs = pipeline_specs(config=config)
     if name not in specs:
         raise NotFoundError(
             f"no pipeline {name!r} in lakegate.yaml (defined: {', '.join(sorted(specs)) or 'none'})",
@@ -71,9 +70,9 @@ def pipeline_last_runs(*, names: list[str]) -> dict[str, Run]:
     return found
 
 
-def pipeline_list() -> list[dict[str, Any]]:
+def pipeline_list(*, config: Settings) -> list[dict[str, Any]]:
     """Every pipeline with its champion version and newest training run."""
-    specs = pipeline_specs()
+    specs = pipeline_specs(config=config)
     champions = dict(ModelVersion.objects.filter(stage=Stage.CHAMPION).values_list("model__name", "number"))
     runs = pipeline_last_runs(names=list(specs))
     rows = []
@@ -162,10 +161,10 @@ def prediction_batches(*, name: str, limit: int = 50) -> list[PredictionBatch]:
     )
 
 
-def version_artifact_dir(version: ModelVersion) -> Path:
+def version_artifact_dir(config: Settings, version: ModelVersion) -> Path:
     """The version's model folder (stored relative to the project folder)."""
     path = Path(version.artifact_path)
-    return path if path.is_absolute() else settings.LAKEGATE.project_dir / path
+    return path if path.is_absolute() else config.project_dir / path
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ class ChampionRef:
     path: Path
 
 
-def champion_ref(*, name: str) -> ChampionRef | None:
+def champion_ref(*, config: Settings, name: str) -> ChampionRef | None:
     version = (
         ModelVersion.objects.filter(model__name=name, stage=Stage.CHAMPION).select_related("model").first()
     )
@@ -190,7 +189,7 @@ def champion_ref(*, name: str) -> ChampionRef | None:
         version=version.number,
         generation=version.model.generation,
         sha256=version.sha256,
-        path=version_artifact_dir(version),
+        path=version_artifact_dir(config, version),
     )
 
 

@@ -1,7 +1,8 @@
-"""Training writes: start pipeline runs (by hand, on new accepted data, on cron), change
-champions by hand (promote, rollback), record prediction batches.
+"""Training writes: start pipeline runs (by hand, on new accepted data, on cron), announce a
+failed gate to the pipelines that read the dataset, record prediction batches.
 
-Registration of a trained model is in :mod:`lakegate_server.training.registry`.
+Registration of a trained model is in :mod:`lakegate_server.training.registry`; stage
+changes (promotion, rollback) in :mod:`lakegate_server.training.promotion`.
 """
 
 from __future__ import annotations
@@ -14,34 +15,25 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lakegate.errors import ConfigError, ConflictError, InputError, LakegateError, NotFoundError
-from lakegate.models import decide_promotion
+from lakegate.config import Settings
+from lakegate.errors import ConfigError
 from lakegate.notify import Notification
-from lakegate.pipelines import CronTrigger, PipelineSpec
+from lakegate.pipelines import PipelineSpec
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
+from lakegate_server.jobs.cron import cron_fire
 from lakegate_server.jobs.models import Run, RunStatus
 from lakegate_server.jobs.services import run_create
-from lakegate_server.training.models import (
-    ModelVersion,
-    PredictionBatch,
-    RegisteredModel,
-    Stage,
-    StageAction,
-    StageChange,
-    TriggerFire,
-)
+from lakegate_server.training.models import ModelVersion, PredictionBatch, Stage, TriggerFire
 from lakegate_server.training.notifications import pipeline_notify
-from lakegate_server.training.registry import champion_set, compared_metrics
 from lakegate_server.training.selectors import pipeline_get, pipeline_specs
 
 __all__ = [
-    "model_promote",
-    "model_rollback",
     "pipeline_predict_queue",
     "pipeline_run_create",
     "pipeline_runs_for_accepted_version",
     "pipelines_cron_fire",
     "pipelines_gate_failed_notify",
+    "pipelines_gate_failed_queue",
     "prediction_batch_record",
 ]
 
@@ -50,6 +42,7 @@ log = logging.getLogger("lakegate.training")
 
 def pipeline_run_create(
     *,
+    config: Settings,
     name: str,
     created_by: str,
     trigger: str = "manual",
@@ -58,7 +51,7 @@ def pipeline_run_create(
     predict: dict[str, Any] | None = None,
 ) -> Run:
     """Queue a ``train`` run of pipeline ``name`` (``NotFoundError`` when it is not defined)."""
-    pipeline_get(name=name)
+    pipeline_get(config=config, name=name)
     params: dict[str, Any] = {"pipeline": name, "trigger": trigger}
     if dataset is not None:
         params |= {"dataset": dataset, "version": version}
@@ -84,17 +77,17 @@ def _fire_once(
         return None
 
 
-def _specs_or_none(context: str) -> dict[str, PipelineSpec] | None:
+def _specs_or_none(config: Settings, context: str) -> dict[str, PipelineSpec] | None:
     try:
-        return pipeline_specs()
+        return pipeline_specs(config=config)
     except ConfigError as exc:
         # A broken pipelines section must not break ingest or the scheduler: say it loudly.
         log.error("pipelines not loaded", extra={"context": context, "error": exc.message})
         return None
 
 
-def pipeline_runs_for_accepted_version(*, dataset: str, number: int) -> list[Run]:
-    """Runs for a newly accepted dataset version (the quality gate calls this on acceptance).
+def pipeline_runs_for_accepted_version(*, config: Settings, dataset: str, number: int) -> list[Run]:
+    """Runs for a newly accepted dataset version (the spine calls this on acceptance).
 
     - every pipeline with ``on_new_version: <dataset>`` that reads the dataset is trained;
     - every pipeline with ``predict_on: <dataset>`` scores the new batch with its champion
@@ -106,7 +99,7 @@ def pipeline_runs_for_accepted_version(*, dataset: str, number: int) -> list[Run
     version = DatasetVersion.objects.filter(dataset__name=dataset, number=number).first()
     if version is None or version.status != VersionStatus.ACCEPTED:
         return []
-    specs = _specs_or_none(f"{dataset}@{number} accepted")
+    specs = _specs_or_none(config, f"{dataset}@{number} accepted")
     if not specs:
         return []
     key, now = f"{dataset}@{number}", timezone.now()
@@ -116,23 +109,19 @@ def pipeline_runs_for_accepted_version(*, dataset: str, number: int) -> list[Run
         scores = spec.predict_on == dataset
         predict = {"dataset": dataset, "version": number} if scores else None
         if trains:
-            run = _fire_once(
-                pipeline=spec.name,
-                trigger="on_new_version",
-                key=key,
-                fired_at=now,
-                start=lambda spec=spec, predict=predict: (
-                    _waiting_training(spec.name, predict)
-                    or pipeline_run_create(
-                        name=spec.name,
-                        created_by="trigger:on_new_version",
-                        trigger="on_new_version",
-                        dataset=dataset,
-                        version=number,
-                        predict=predict,
-                    )
-                ),
-            )
+
+            def start(spec: PipelineSpec = spec, predict: dict[str, Any] | None = predict) -> Run | None:
+                return _waiting_training(spec.name, predict) or pipeline_run_create(
+                    config=config,
+                    name=spec.name,
+                    created_by="trigger:on_new_version",
+                    trigger="on_new_version",
+                    dataset=dataset,
+                    version=number,
+                    predict=predict,
+                )
+
+            run = _fire_once(pipeline=spec.name, trigger="on_new_version", key=key, fired_at=now, start=start)
         elif scores:
             run = pipeline_predict_queue(model=spec.name, dataset=dataset, number=number)
         else:
@@ -183,85 +172,96 @@ def pipeline_predict_queue(*, model: str, dataset: str, number: int) -> Run | No
     )
 
 
-def _cron_label(trigger: CronTrigger) -> str:
-    return f"cron:{trigger.cron}@{trigger.timezone}"
-
-
-def _latest_slot(trigger: CronTrigger, now: dt.datetime) -> dt.datetime:
-    """The latest scheduled time at or before ``now`` (aware, UTC)."""
-    import zoneinfo
-
-    from croniter import croniter  # type: ignore[import-untyped]
-
-    local = (now + dt.timedelta(microseconds=1)).astimezone(zoneinfo.ZoneInfo(trigger.timezone))
-    slot: dt.datetime = croniter(trigger.cron, local).get_prev(dt.datetime)
-    return slot.astimezone(dt.UTC)
-
-
-def pipelines_cron_fire(*, now: dt.datetime | None = None) -> list[Run]:
+def pipelines_cron_fire(*, config: Settings, now: dt.datetime | None = None) -> list[Run]:
     """Start the runs whose cron time has come (the scheduler calls this every few seconds).
 
-    Each schedule's last fire time is kept in the database (``TriggerFire``): a restarted
-    scheduler neither fires a slot twice nor skips one silently. A schedule seen for the
-    first time is armed (it fires from its next time on). Slots missed while no scheduler
-    ran fire once, for the latest of them, with a warning naming the first one missed.
+    Each schedule's fired slots are ``TriggerFire`` rows (unique per pipeline, schedule and
+    slot: the insert is the claim); see :func:`~lakegate_server.jobs.cron.cron_fire` for
+    arming and catching up.
     """
     now = now or timezone.now()
-    specs = _specs_or_none("cron")
+    specs = _specs_or_none(config, "cron")
     if not specs:
         return []
     runs: list[Run] = []
     for spec in specs.values():
         for trigger in spec.cron_triggers:
-            label = _cron_label(trigger)
+            label = f"cron:{trigger.cron}@{trigger.timezone}"
             last = TriggerFire.objects.filter(pipeline=spec.name, trigger=label).order_by("-fired_at").first()
-            if last is None:
+
+            def arm(at: dt.datetime, name: str = spec.name, label: str = label) -> None:
                 _fire_once(
-                    pipeline=spec.name,
+                    pipeline=name,
                     trigger=label,
-                    key=f"armed:{now.isoformat()}",
-                    fired_at=now,
+                    key=f"armed:{at.isoformat()}",
+                    fired_at=at,
                     start=lambda: None,
                 )
-                log.info("cron schedule armed", extra={"pipeline": spec.name, "cron": label})
-                continue
-            due = trigger.next_after(last.fired_at)
-            if due > now:
-                continue
-            slot = max(due, _latest_slot(trigger, now))
-            if slot > due:
-                log.warning(
-                    "cron slots missed while no scheduler ran; firing once for the latest",
-                    extra={"pipeline": spec.name, "cron": label, "first_missed": due.isoformat()},
+
+            def claim(slot: dt.datetime, name: str = spec.name, label: str = label) -> Run | None:
+                return _fire_once(
+                    pipeline=name,
+                    trigger=label,
+                    key=slot.isoformat(),
+                    fired_at=slot,
+                    start=lambda: pipeline_run_create(
+                        config=config, name=name, created_by="trigger:cron", trigger="cron"
+                    ),
                 )
-            run = _fire_once(
-                pipeline=spec.name,
-                trigger=label,
-                key=slot.isoformat(),
-                fired_at=slot,
-                start=lambda spec=spec: pipeline_run_create(
-                    name=spec.name, created_by="trigger:cron", trigger="cron"
-                ),
+
+            run = cron_fire(
+                trigger.cron,
+                timezone=trigger.timezone,
+                last=last.fired_at if last else None,
+                now=now,
+                arm=arm,
+                claim=claim,
+                label=f"pipeline {spec.name} {label}",
             )
             if run is not None:
                 runs.append(run)
     return runs
 
 
-def pipelines_gate_failed_notify(*, dataset: str, number: int) -> dict[str, dict[str, str | None]]:
+def _gate_failed_readers(specs: dict[str, PipelineSpec], dataset: str) -> list[PipelineSpec]:
+    """The pipelines that read (or score) ``dataset`` and have channels to tell."""
+    return [
+        spec for spec in specs.values() if dataset in {*spec.inputs, spec.predict_on} and spec.notifications
+    ]
+
+
+def pipelines_gate_failed_queue(*, config: Settings, dataset: str, number: int) -> Run | None:
+    """Queue a ``notify`` run telling the pipelines that read ``dataset`` its version failed the gate.
+
+    None when no pipeline reading it has notification channels. A run, not a send: a slow or
+    unreachable channel never holds up the ingest or check that found the failure, and a
+    delivery that fails is retried like any transient run failure.
+    """
+    specs = _specs_or_none(config, f"{dataset}@{number} rejected")
+    if not specs or not _gate_failed_readers(specs, dataset):
+        return None
+    return run_create(
+        kind="notify",
+        params={"event": "gate.failed", "dataset": dataset, "version": number},
+        created_by="trigger:gate.failed",
+    )
+
+
+def pipelines_gate_failed_notify(
+    *, config: Settings, dataset: str, number: int
+) -> dict[str, dict[str, str | None]]:
     """Tell the pipelines that read ``dataset`` that its version ``number`` failed the gate.
 
-    The quality gate calls this when it rejects a version. Returns pipeline -> delivery outcome.
+    The ``notify`` run calls this. Returns pipeline -> channel -> None or the delivery error.
     """
     version = DatasetVersion.objects.filter(dataset__name=dataset, number=number).first()
-    specs = _specs_or_none(f"{dataset}@{number} rejected")
+    specs = _specs_or_none(config, f"{dataset}@{number} rejected")
     if version is None or not specs:
         return {}
     outcome = {}
-    for spec in specs.values():
-        if dataset not in {*spec.inputs, spec.predict_on} or not spec.notifications:
-            continue
+    for spec in _gate_failed_readers(specs, dataset):
         outcome[spec.name] = pipeline_notify(
+            config,
             spec,
             Notification(
                 event="gate.failed",
@@ -277,101 +277,6 @@ def pipelines_gate_failed_notify(*, dataset: str, number: int) -> dict[str, dict
             ),
         )
     return outcome
-
-
-def _locked(name: str) -> RegisteredModel:
-    model = RegisteredModel.objects.select_for_update().filter(name=name).first()
-    if model is None:
-        raise NotFoundError(f"no model named {name!r}", detail={"model": name})
-    return model
-
-
-def _version(model: RegisteredModel, number: int) -> ModelVersion:
-    version = model.versions.filter(number=number).first()
-    if version is None:
-        raise NotFoundError(
-            f"model {model.name!r} has no version {number}", detail={"model": model.name, "version": number}
-        )
-    return version
-
-
-def _rule_opinion(name: str, version: ModelVersion, champion: ModelVersion | None) -> dict[str, Any]:
-    """What the pipeline's promotion rule would say (recorded with a manual change)."""
-    try:
-        spec = pipeline_get(name=name)
-    except LakegateError:
-        return compared_metrics(version, champion, None)
-    decision = decide_promotion(
-        spec.promotion, version.promotion_metrics, champion.promotion_metrics if champion else None
-    )
-    return compared_metrics(version, champion, decision)
-
-
-def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise InputError("say why: a promotion or rollback needs a reason", detail={"field": "reason"})
-    return reason
-
-
-@transaction.atomic
-def model_promote(*, name: str, number: int, reason: str, actor: str) -> ModelVersion:
-    """Make version ``number`` the champion by hand (the old champion is archived)."""
-    reason = _reason(reason)
-    model = _locked(name)
-    version = _version(model, number)
-    champion = model.versions.filter(stage=Stage.CHAMPION).first()
-    compared = _rule_opinion(name, version, champion)
-    champion_set(
-        model=model,
-        version=version,
-        action=StageAction.PROMOTED,
-        actor=actor,
-        reason=reason,
-        compared=compared,
-    )
-    return version
-
-
-def _former_champion(model: RegisteredModel, exclude: int | None) -> ModelVersion | None:
-    """The version that was champion most recently before the current one."""
-    changes = StageChange.objects.filter(model=model, action=StageAction.ARCHIVED).order_by(
-        "-created_at", "-id"
-    )
-    for change in changes.select_related("version"):
-        if change.version.stage == Stage.ARCHIVED and change.version_id != exclude:
-            return change.version
-    return None
-
-
-@transaction.atomic
-def model_rollback(*, name: str, number: int | None = None, reason: str, actor: str) -> ModelVersion:
-    """Restore a former champion (version ``number``, default: the one before the current)."""
-    reason = _reason(reason)
-    model = _locked(name)
-    champion = model.versions.filter(stage=Stage.CHAMPION).first()
-    if number is None:
-        version = _former_champion(model, exclude=champion.pk if champion else None)
-        if version is None:
-            raise ConflictError(f"model {name!r} has no former champion to roll back to")
-    else:
-        version = _version(model, number)
-        was_champion = StageChange.objects.filter(version=version, to_stage=Stage.CHAMPION).exists()
-        if not was_champion:
-            raise ConflictError(
-                f"{name} v{number} was never champion; promote it instead",
-                detail={"model": name, "version": number, "stage": version.stage},
-            )
-    compared = _rule_opinion(name, version, champion)
-    champion_set(
-        model=model,
-        version=version,
-        action=StageAction.ROLLED_BACK,
-        actor=actor,
-        reason=reason,
-        compared=compared,
-    )
-    return version
 
 
 def prediction_batch_record(

@@ -19,8 +19,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from lakegate_server.accounts.services import user_create
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import QuarantinedFile
-from lakegate_server.datasets.services import QuarantinedError, dataset_ingest
+from lakegate_server.datasets.services import QuarantinedError
+from lakegate_server.flow import ingest_file
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.services import run_create
 
@@ -78,11 +80,11 @@ def lake(db: None, tmp_path: Path) -> Lake:
     for index, text in enumerate((WEATHER_1, WEATHER_2), start=1):
         path = tmp_path / f"w{index}.csv"
         path.write_text(text, encoding="utf-8")
-        dataset_ingest(name="weather", source=path, created_by="fixture")
+        ingest_file(config=project(), dataset="weather", path=path, actor="fixture")
     bad = tmp_path / "bad.csv"
     bad.write_text(WEATHER_BAD, encoding="utf-8")
     with pytest.raises(QuarantinedError) as info:
-        dataset_ingest(name="weather", source=bad)
+        ingest_file(config=project(), dataset="weather", path=bad, actor="test")
     return Lake(name="weather", quarantined=QuarantinedFile.objects.get(id=info.value.entry_id))
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from lakegate_server.accounts.models import ROLE_RANK
+from lakegate_server.conf import project
 from lakegate_server.jobs.models import Run
 from lakegate_server.training.models import ModelVersion, StageChange
 from tests.server.dashboard.conftest import WHO
@@ -95,9 +96,9 @@ ACTIONS = [
 @pytest.mark.parametrize("action", ACTIONS, ids=[a.name for a in ACTIONS])
 def test_every_models_post_needs_an_editor(browse, churn, who, action):
     if action.name == "rollback":
-        from lakegate_server.training.services import model_promote
+        from lakegate_server.training.promotion import model_promote
 
-        model_promote(name="churn", number=2, reason="set up", actor="test")
+        model_promote(config=project(), name="churn", number=2, reason="set up", actor="test")
     response = action.send(browse(who))
     expected = outcome(who, "editor")
     if expected == "login":

@@ -15,8 +15,9 @@ import pytest
 from django.test import Client
 
 from lakegate.config import DatasetSettings
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion
-from lakegate_server.datasets.services import dataset_ingest
+from lakegate_server.flow import ingest_file
 from lakegate_server.jobs.models import Run
 from lakegate_server.quality.models import CheckReport
 from tests.server.dashboard.conftest import WHO
@@ -47,7 +48,12 @@ def readings(folder: Path, name: str, *, seed: int, shift: float = 0.0, rows: in
 def sensors(db: None, tmp_path: Path) -> str:
     """Dataset ``sensors``: v1 and v2 alike (accepted), v3 with ``temp`` shifted (rejected)."""
     for number, (seed, shift) in enumerate([(1, 0.0), (2, 0.0), (3, 6.0)], start=1):
-        dataset_ingest(name="sensors", source=readings(tmp_path, f"s{number}.csv", seed=seed, shift=shift))
+        ingest_file(
+            config=project(),
+            dataset="sensors",
+            path=readings(tmp_path, f"s{number}.csv", seed=seed, shift=shift),
+            actor="test",
+        )
     return "sensors"
 
 
@@ -59,7 +65,7 @@ def rejected(db: None, tmp_path: Path, settings: Any) -> DatasetVersion:
     settings.LAKEGATE = settings.LAKEGATE.model_copy(update={"datasets": datasets})
     path = tmp_path / "meters.csv"
     path.write_text("id,temp\n1,20.5\n2,22.1\n", encoding="utf-8")
-    version = dataset_ingest(name="meters", source=path, created_by="fixture").version
+    version = ingest_file(config=project(), dataset="meters", path=path, actor="fixture").version
     assert version.status == "rejected"
     return version
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from lakegate_server.datasets.services import dataset_ingest
+from lakegate_server.conf import project
+from lakegate_server.flow import ingest_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,7 +104,7 @@ def test_unknown_datasets_and_versions_are_404(api, tmp_path):
     assert api("viewer").get("/api/v1/datasets/nope").status_code == 404
     path = tmp_path / "w.csv"
     path.write_bytes(WEATHER)
-    dataset_ingest(name="weather", source=path)
+    ingest_file(config=project(), dataset="weather", path=path, actor="test")
     assert (
         api("viewer").get("/api/v1/datasets/weather/versions/5/stats").json()["error"]["code"] == "not_found"
     )
@@ -125,7 +126,7 @@ def test_an_ingest_run_cannot_read_files_outside_the_uploads_folder(api, execute
 def test_stats_report_savings(api, tmp_path):
     path = tmp_path / "w.csv"
     path.write_bytes(WEATHER)
-    version = dataset_ingest(name="weather", source=path).version
+    version = ingest_file(config=project(), dataset="weather", path=path, actor="test").version
     body = api("viewer").get("/api/v1/stats").json()
     assert body["total"]["files"] == 1
     assert body["total"]["bytes_in"] == version.bytes_in == len(WEATHER)

@@ -10,9 +10,11 @@ from django.conf import settings
 
 from lakegate.errors import ConflictError, InputError, NotFoundError
 from lakegate.lake import restore_to, write_batch
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion, QuarantinedFile
 from lakegate_server.datasets.selectors import dataset_export, savings_stats, version_get
-from lakegate_server.datasets.services import QuarantinedError, dataset_ingest, quarantine_retry
+from lakegate_server.datasets.services import QuarantinedError
+from lakegate_server.flow import ingest_file, quarantine_retry
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +22,7 @@ WEATHER = "id,temp,city\n1,20.5,Oslo\n2,22.1,Rome\n3,,Oslo\n"
 
 
 def test_each_file_becomes_a_version_with_stats(csv_file):
-    first = dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER))
+    first = ingest_file(config=project(), dataset="weather", path=csv_file("w1.csv", WEATHER), actor="test")
     assert not first.duplicate
     v1 = first.version
     assert (v1.number, v1.rows, v1.total_rows, v1.source_name) == (1, 3, 3, "w1.csv")
@@ -35,7 +37,12 @@ def test_each_file_becomes_a_version_with_stats(csv_file):
     assert sum(temp["histogram"]["counts"]) == 2
     assert v1.stats["city"]["categories"]["counts"] == {"Oslo": 2, "Rome": 1}
 
-    second = dataset_ingest(name="weather", source=csv_file("w2.csv", "id,temp,city,wind\n4,18,Oslo,3\n"))
+    second = ingest_file(
+        config=project(),
+        dataset="weather",
+        path=csv_file("w2.csv", "id,temp,city,wind\n4,18,Oslo,3\n"),
+        actor="test",
+    )
     v2 = second.version
     assert (v2.number, v2.rows, v2.total_rows) == (2, 1, 4)
     assert v2.added_columns == ["wind"]
@@ -44,8 +51,8 @@ def test_each_file_becomes_a_version_with_stats(csv_file):
 
 def test_the_same_bytes_are_a_duplicate_not_a_version(csv_file):
     source = csv_file("w1.csv", WEATHER)
-    dataset_ingest(name="weather", source=source)
-    again = dataset_ingest(name="weather", source=csv_file("copy.csv", WEATHER))
+    ingest_file(config=project(), dataset="weather", path=source, actor="test")
+    again = ingest_file(config=project(), dataset="weather", path=csv_file("copy.csv", WEATHER), actor="test")
     assert again.duplicate
     assert again.version.number == 1
     assert again.to_dict()["message"] == "duplicate of version 1"
@@ -53,10 +60,10 @@ def test_the_same_bytes_are_a_duplicate_not_a_version(csv_file):
 
 
 def test_a_type_conflict_quarantines_the_file_and_keeps_the_table(csv_file):
-    dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER))
+    ingest_file(config=project(), dataset="weather", path=csv_file("w1.csv", WEATHER), actor="test")
     bad = csv_file("w3.csv", "id,temp,city\nx,1,Oslo\n")
     with pytest.raises(QuarantinedError) as info:
-        dataset_ingest(name="weather", source=bad)
+        ingest_file(config=project(), dataset="weather", path=bad, actor="test")
     message = info.value.message
     assert message.startswith("w3.csv: type conflict: id is int in the dataset but string in this file")
     assert "--evolve" in message
@@ -70,50 +77,61 @@ def test_a_type_conflict_quarantines_the_file_and_keeps_the_table(csv_file):
 
 
 def test_retry_with_evolve_widens_and_resolves_the_entry(csv_file):
-    dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER))
+    ingest_file(config=project(), dataset="weather", path=csv_file("w1.csv", WEATHER), actor="test")
     with pytest.raises(QuarantinedError) as info:
-        dataset_ingest(name="weather", source=csv_file("w3.csv", "id,temp,city\nx,1,Oslo\n"))
+        ingest_file(
+            config=project(),
+            dataset="weather",
+            path=csv_file("w3.csv", "id,temp,city\nx,1,Oslo\n"),
+            actor="test",
+        )
     with pytest.raises(InputError, match="type conflict"):
-        quarantine_retry(entry_id=info.value.entry_id)
+        quarantine_retry(config=project(), entry_id=info.value.entry_id, actor="test")
     assert QuarantinedFile.objects.get(id=info.value.entry_id).retries == 1
 
-    outcome = quarantine_retry(entry_id=info.value.entry_id, evolve=True)
+    outcome = quarantine_retry(config=project(), entry_id=info.value.entry_id, evolve=True, actor="test")
     assert outcome.version.widened_columns == {"id": "string"}
     assert outcome.version.table_schema["id"] == "string"
     entry = QuarantinedFile.objects.get(id=info.value.entry_id)
     assert entry.resolved_version == outcome.version
     assert not (settings.LAKEGATE.paths.quarantine / entry.id).exists()
     with pytest.raises(ConflictError, match="already ingested"):
-        quarantine_retry(entry_id=entry.id)
+        quarantine_retry(config=project(), entry_id=entry.id, actor="test")
     with pytest.raises(NotFoundError):
-        quarantine_retry(entry_id="nope")
+        quarantine_retry(config=project(), entry_id="nope", actor="test")
 
 
 def test_unreadable_files_are_quarantined_with_the_reason(csv_file):
     with pytest.raises(QuarantinedError) as info:
-        dataset_ingest(name="weather", source=csv_file("empty.csv", ""))
+        ingest_file(config=project(), dataset="weather", path=csv_file("empty.csv", ""), actor="test")
     assert info.value.message.startswith("empty.csv: ")
     assert QuarantinedFile.objects.get(id=info.value.entry_id).dataset == "weather"
     assert not DatasetVersion.objects.exists()
 
 
 def test_overwrite_replaces_and_export_travels_in_time(csv_file, tmp_path):
-    dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER))
-    v2 = dataset_ingest(
-        name="weather", source=csv_file("w2.csv", "id,temp,city\n9,1.5,Bergen\n"), mode="overwrite"
+    ingest_file(config=project(), dataset="weather", path=csv_file("w1.csv", WEATHER), actor="test")
+    v2 = ingest_file(
+        config=project(),
+        dataset="weather",
+        path=csv_file("w2.csv", "id,temp,city\n9,1.5,Bergen\n"),
+        mode="overwrite",
+        actor="test",
     )
     assert (v2.version.rows, v2.version.total_rows) == (1, 1)
-    _, rows = dataset_export(name="weather", number=1, out=tmp_path / "v1.parquet")
+    _, rows = dataset_export(config=project(), name="weather", number=1, out=tmp_path / "v1.parquet")
     assert rows == 3
     assert pl.read_parquet(tmp_path / "v1.parquet")["city"].to_list() == ["Oslo", "Rome", "Oslo"]
-    _, rows = dataset_export(name="weather", number=None, out=tmp_path / "latest.parquet")
+    _, rows = dataset_export(config=project(), name="weather", number=None, out=tmp_path / "latest.parquet")
     assert pl.read_parquet(tmp_path / "latest.parquet")["city"].to_list() == ["Bergen"]
     with pytest.raises(NotFoundError, match="has no version 7"):
-        dataset_export(name="weather", number=7, out=tmp_path / "x.parquet")
+        dataset_export(config=project(), name="weather", number=7, out=tmp_path / "x.parquet")
 
 
 def test_a_delta_commit_the_catalog_never_recorded_is_rolled_back(csv_file, tmp_path):
-    first = dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER)).version
+    first = ingest_file(
+        config=project(), dataset="weather", path=csv_file("w1.csv", WEATHER), actor="test"
+    ).version
     table = settings.LAKEGATE.paths.lake / "weather"
     # Simulate a crash after the Delta commit but before the catalog commit.
     stray = tmp_path / "stray.parquet"
@@ -121,7 +139,12 @@ def test_a_delta_commit_the_catalog_never_recorded_is_rolled_back(csv_file, tmp_
     write_batch(table, stray, expected_version=first.delta_version)
     assert pl.read_delta(str(table)).height == 4
 
-    v2 = dataset_ingest(name="weather", source=csv_file("w2.csv", "id,temp,city\n4,18.0,Oslo\n")).version
+    v2 = ingest_file(
+        config=project(),
+        dataset="weather",
+        path=csv_file("w2.csv", "id,temp,city\n4,18.0,Oslo\n"),
+        actor="test",
+    ).version
     assert v2.total_rows == 4
     ids = sorted(pl.read_delta(str(table), version=v2.delta_version)["id"].to_list())
     assert ids == [1, 2, 3, 4], "the stray batch must not be part of the dataset"
@@ -130,14 +153,20 @@ def test_a_delta_commit_the_catalog_never_recorded_is_rolled_back(csv_file, tmp_
 
 def test_bad_names_and_modes_are_refused(csv_file):
     with pytest.raises(InputError, match="dataset name 'Bad Name'"):
-        dataset_ingest(name="Bad Name", source=csv_file("a.csv", WEATHER))
+        ingest_file(config=project(), dataset="Bad Name", path=csv_file("a.csv", WEATHER), actor="test")
     with pytest.raises(InputError, match="unknown mode 'merge'"):
-        dataset_ingest(name="ok", source=csv_file("a.csv", WEATHER), mode="merge")
+        ingest_file(
+            config=project(), dataset="ok", path=csv_file("a.csv", WEATHER), mode="merge", actor="test"
+        )
 
 
 def test_savings_stats_add_up(csv_file):
-    a = dataset_ingest(name="weather", source=csv_file("w1.csv", WEATHER)).version
-    b = dataset_ingest(name="sales", source=csv_file("s.csv", "sku,qty\nA,1\nB,2\n")).version
+    a = ingest_file(
+        config=project(), dataset="weather", path=csv_file("w1.csv", WEATHER), actor="test"
+    ).version
+    b = ingest_file(
+        config=project(), dataset="sales", path=csv_file("s.csv", "sku,qty\nA,1\nB,2\n"), actor="test"
+    ).version
     stats = savings_stats()
     total = stats["total"]
     assert (total["files"], total["rows"], total["datasets"]) == (2, 5, 2)
@@ -152,6 +181,8 @@ def test_type_overrides_from_lakegate_yaml_apply(csv_file, settings):
 
     datasets = {"codes": DatasetSettings(types={"zip": "string", "day": "date:%d.%m.%Y"})}
     settings.LAKEGATE = settings.LAKEGATE.model_copy(update={"datasets": datasets})
-    version = dataset_ingest(name="codes", source=csv_file("c.csv", "zip,day\n01234,31.12.2024\n")).version
+    version = ingest_file(
+        config=project(), dataset="codes", path=csv_file("c.csv", "zip,day\n01234,31.12.2024\n"), actor="test"
+    ).version
     assert version.schema == {"zip": "string", "day": "date"}
     assert version.stats["zip"]["top"][0]["value"] == "01234"

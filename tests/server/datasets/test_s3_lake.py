@@ -14,13 +14,14 @@ from typer.testing import CliRunner
 
 from lakegate.lake import TableLocation, table_file_count
 from lakegate_server.cli import app
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.datasets.selectors import dataset_export
-from lakegate_server.datasets.services import dataset_ingest
-from lakegate_server.sources import exports
-from lakegate_server.sources.models import Compaction
-from lakegate_server.sources.streams import stream_compact, streams_flush
-from lakegate_server.sources.wal import stream_logs_close
+from lakegate_server.exports import services as exports
+from lakegate_server.flow import ingest_file, streams_flush
+from lakegate_server.streams.models import Compaction
+from lakegate_server.streams.services import stream_compact
+from lakegate_server.streams.wal import stream_logs_close
 from tests.core.lake.s3server import KEY, SECRET, keys, moto_s3, new_bucket, storage_options
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,8 +63,12 @@ def dataset() -> str:
 def test_versions_land_on_s3_pass_the_gate_and_export(
     bucket, endpoint, dataset, settings, csv_file, tmp_path
 ):
-    first = dataset_ingest(name=dataset, source=csv_file("a.csv", "id,temp\n1,20.5\n2,22.1\n"))
-    second = dataset_ingest(name=dataset, source=csv_file("b.csv", "id,temp,city\n3,18,Oslo\n"))
+    first = ingest_file(
+        config=project(), dataset=dataset, path=csv_file("a.csv", "id,temp\n1,20.5\n2,22.1\n"), actor="test"
+    )
+    second = ingest_file(
+        config=project(), dataset=dataset, path=csv_file("b.csv", "id,temp,city\n3,18,Oslo\n"), actor="test"
+    )
     assert [first.version.number, second.version.number] == [1, 2]
     assert [first.version.status, second.version.status] == ["accepted", "accepted"]
     assert second.report is not None
@@ -74,7 +79,7 @@ def test_versions_land_on_s3_pass_the_gate_and_export(
     assert f"lake/{dataset}/_delta_log/00000000000000000001.json" in objects
     assert not (settings.LAKEGATE.paths.lake / dataset).exists()  # nothing in the local lake
 
-    version, rows = dataset_export(name=dataset, number=1, out=tmp_path / "v1.parquet")
+    version, rows = dataset_export(config=project(), name=dataset, number=1, out=tmp_path / "v1.parquet")
     assert (version.number, rows) == (1, 2)
     assert pl.read_parquet(tmp_path / "v1.parquet").sort("id").to_dicts() == [
         {"id": 1, "temp": 20.5},
@@ -94,7 +99,7 @@ def test_a_stream_flushes_and_compacts_on_s3(bucket, endpoint, dataset, settings
         records = [{"id": i, "value": i * 0.5} for i in range(start, start + 100)]
         assert editor.post(f"/api/v1/streams/{dataset}/records", records).status_code == 202
         stream_logs_close()  # seal each request's segment: one version (and file) per batch
-        streams_flush()
+        streams_flush(config=project())
     versions = DatasetVersion.objects.filter(dataset__name=dataset).order_by("number")
     assert [(v.number, v.rows) for v in versions] == [(1, 100), (2, 100), (3, 100)]
     assert all(v.verdict for v in versions)  # the gate checked each flushed batch (read from S3)
@@ -102,7 +107,7 @@ def test_a_stream_flushes_and_compacts_on_s3(bucket, endpoint, dataset, settings
     assert isinstance(table, TableLocation)
     assert table_file_count(table) == 3
 
-    record = stream_compact(dataset=dataset, min_files=2)
+    record = stream_compact(config=project(), dataset=dataset, min_files=2)
     assert record is not None
     assert (record.files_before, record.files_after) == (3, 1)
     assert Compaction.objects.filter(dataset=dataset).count() == 1
@@ -122,11 +127,15 @@ def pg_schema() -> Iterator[str]:
 
 
 def test_an_s3_version_exports_to_postgresql(bucket, dataset, csv_file, pg_schema):
-    dataset_ingest(name=dataset, source=csv_file("a.csv", "id,amount\n1,10.5\n2,20\n"))
-    dataset_ingest(name=dataset, source=csv_file("b.csv", "id,amount\n3,30\n"))
-    whole = exports.dataset_export(dataset=dataset, to=PG_URL, table="whole", schema=pg_schema, number=1)
+    ingest_file(
+        config=project(), dataset=dataset, path=csv_file("a.csv", "id,amount\n1,10.5\n2,20\n"), actor="test"
+    )
+    ingest_file(config=project(), dataset=dataset, path=csv_file("b.csv", "id,amount\n3,30\n"), actor="test")
+    whole = exports.dataset_export(
+        config=project(), dataset=dataset, to=PG_URL, table="whole", schema=pg_schema, number=1
+    )
     batch = exports.dataset_export(
-        dataset=dataset, to=PG_URL, table="batch", schema=pg_schema, number=2, scope="batch"
+        config=project(), dataset=dataset, to=PG_URL, table="batch", schema=pg_schema, number=2, scope="batch"
     )
     assert (whole.rows, batch.rows) == (2, 1)
     with psycopg.connect(PG_URL) as conn:

@@ -21,14 +21,15 @@ from django.utils import timezone
 
 from lakegate.errors import LakeUnavailableError
 from lakegate.streams import pending_batches
+from lakegate_server.conf import project
 from lakegate_server.datasets.inbox import inbox_claim
 from lakegate_server.datasets.models import DatasetVersion, QuarantinedFile
+from lakegate_server.flow import streams_flush
 from lakegate_server.jobs.execution import run_execute
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.queue import huey
 from lakegate_server.jobs.services import run_claim, runs_reap
-from lakegate_server.sources.streams import streams_flush
-from lakegate_server.sources.wal import stream_logs_close
+from lakegate_server.streams.wal import stream_logs_close
 from tests.core.lake import deadends
 from tests.core.lake.s3server import keys, moto_s3, s3_client, storage_options
 
@@ -138,7 +139,7 @@ def test_when_attempts_run_out_the_file_waits_in_quarantine_with_the_reason(
     use_lake(settings, bucket, deadends.options(lake_down), max_attempts=2)
     dropped = drop(settings, dataset, "w1.csv", WEATHER)
     # (other tests' leftovers in this process's inbox are claimed too: only ours is run here)
-    [run] = [r for r in inbox_claim(settle_seconds=2) if r.params["dataset"] == dataset]
+    [run] = [r for r in inbox_claim(config=project(), settle_seconds=2) if r.params["dataset"] == dataset]
     staged = Path(run.params["path"])
 
     assert run_execute(run_id=run.pk) == "queued"
@@ -156,7 +157,7 @@ def test_when_attempts_run_out_the_file_waits_in_quarantine_with_the_reason(
     assert kept.read_bytes() == WEATHER
     assert not staged.parent.exists()  # moved into the quarantine, not copied
     assert not dropped.exists()  # not put back into the inbox, where it would be claimed again
-    assert not any(r.params["dataset"] == dataset for r in inbox_claim(settle_seconds=2))
+    assert not any(r.params["dataset"] == dataset for r in inbox_claim(config=project(), settle_seconds=2))
 
     # Retrying by hand while the lake is still down: a 503 with its own code; the entry stays.
     editor = api("editor")
@@ -218,7 +219,7 @@ def test_a_stream_batch_stays_claimed_through_the_outage_and_lands_once(
         with pytest.raises(
             LakeUnavailableError, match=rf"^s3://{bucket}/lake/{dataset}: the lake is unreachable"
         ):
-            streams_flush()
+            streams_flush(config=project())
         [batch] = pending_batches(root, dataset)
         assert batch.records == 50
     first_claim = batch.id
@@ -227,8 +228,8 @@ def test_a_stream_batch_stays_claimed_through_the_outage_and_lands_once(
 
     with moto_s3() as url:
         lake_up(settings, bucket, url)
-        flushed = streams_flush()
-        assert streams_flush() == []  # nothing left: the batch went in once
+        flushed = streams_flush(config=project())
+        assert streams_flush(config=project()) == []  # nothing left: the batch went in once
     assert [(f["batch"], f["records"], f["version"]) for f in flushed] == [(first_claim, 50, 1)]
     assert pending_batches(root, dataset) == []
     [version] = DatasetVersion.objects.filter(dataset__name=dataset)

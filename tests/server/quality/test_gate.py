@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 from lakegate.config import DatasetSettings
 from lakegate.errors import ConflictError, InputError, NotFoundError
 from lakegate_server.cli import app
+from lakegate_server.conf import project
 from lakegate_server.datasets.selectors import version_get
-from lakegate_server.datasets.services import dataset_ingest
-from lakegate_server.quality.services import version_approve, version_check
+from lakegate_server.flow import ingest_file, version_approve, version_gate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,15 +23,17 @@ def with_dataset(settings, name: str, **config) -> None:
 
 
 def test_a_drifted_batch_is_rejected_and_a_similar_one_accepted(readings):
-    first = dataset_ingest(name="sensors", source=readings("b1.csv", seed=1))
+    first = ingest_file(config=project(), dataset="sensors", path=readings("b1.csv", seed=1), actor="test")
     assert first.version.status == "accepted"
     assert first.report is not None
 
-    same = dataset_ingest(name="sensors", source=readings("b2.csv", seed=2))
+    same = ingest_file(config=project(), dataset="sensors", path=readings("b2.csv", seed=2), actor="test")
     assert (same.version.status, same.report.status) == ("accepted", "pass")
     assert same.report.reference_versions == [1]
 
-    drifted = dataset_ingest(name="sensors", source=readings("b3.csv", seed=3, shift=6.0))
+    drifted = ingest_file(
+        config=project(), dataset="sensors", path=readings("b3.csv", seed=3, shift=6.0), actor="test"
+    )
     assert (drifted.version.status, drifted.version.verdict) == ("rejected", "fail")
     drift = next(c for c in drifted.report.report["checks"] if c["kind"] == "drift")
     flagged = {r["column"] for r in drift["reasons"] if r["code"] == "column_drift"}
@@ -41,14 +43,16 @@ def test_a_drifted_batch_is_rejected_and_a_similar_one_accepted(readings):
 
 def test_policy_warn_accepts_a_failed_batch(readings, settings):
     with_dataset(settings, "sensors", policy="warn")
-    dataset_ingest(name="sensors", source=readings("b1.csv", seed=1))
-    drifted = dataset_ingest(name="sensors", source=readings("b3.csv", seed=3, shift=6.0)).version
+    ingest_file(config=project(), dataset="sensors", path=readings("b1.csv", seed=1), actor="test")
+    drifted = ingest_file(
+        config=project(), dataset="sensors", path=readings("b3.csv", seed=3, shift=6.0), actor="test"
+    ).version
     assert (drifted.status, drifted.verdict) == ("accepted", "fail")
 
 
 def test_a_contract_from_lakegate_yaml_is_enforced(readings, settings):
     with_dataset(settings, "sensors", contract={"columns": {"temp": {"type": "float", "max": 21.0}}})
-    outcome = dataset_ingest(name="sensors", source=readings("b1.csv", seed=1))
+    outcome = ingest_file(config=project(), dataset="sensors", path=readings("b1.csv", seed=1), actor="test")
     assert (outcome.version.status, outcome.report.status) == ("rejected", "fail")
     contract = next(c for c in outcome.report.report["checks"] if c["kind"] == "contract")
     assert contract["status"] == "fail"
@@ -56,34 +60,36 @@ def test_a_contract_from_lakegate_yaml_is_enforced(readings, settings):
 
 
 def test_approval_accepts_and_is_recorded_once(readings):
-    dataset_ingest(name="sensors", source=readings("b1.csv", seed=1))
-    dataset_ingest(name="sensors", source=readings("b3.csv", seed=3, shift=6.0))
+    ingest_file(config=project(), dataset="sensors", path=readings("b1.csv", seed=1), actor="test")
+    ingest_file(config=project(), dataset="sensors", path=readings("b3.csv", seed=3, shift=6.0), actor="test")
     with pytest.raises(InputError, match="needs a reason"):
-        version_approve(dataset="sensors", number=2, reason=" ", by="alice")
-    approved = version_approve(dataset="sensors", number=2, reason="sensor recalibrated", by="alice")
+        version_approve(config=project(), dataset="sensors", number=2, reason=" ", actor="alice")
+    approved = version_approve(
+        config=project(), dataset="sensors", number=2, reason="sensor recalibrated", actor="alice"
+    )
     assert (approved.status, approved.approved_by, approved.approved_reason) == (
         "accepted",
         "alice",
         "sensor recalibrated",
     )
     assert approved.approved_at is not None
-    version_check(dataset="sensors", number=2)
+    version_gate(config=project(), dataset="sensors", number=2, actor="test")
     assert version_get(name="sensors", number=2).status == "accepted", "a re-check keeps an approval"
     with pytest.raises(ConflictError, match="already approved by alice"):
-        version_approve(dataset="sensors", number=2, reason="again", by="bob")
+        version_approve(config=project(), dataset="sensors", number=2, reason="again", actor="bob")
 
 
 def test_a_pinned_reference_must_exist(readings):
-    dataset_ingest(name="sensors", source=readings("b1.csv", seed=1))
+    ingest_file(config=project(), dataset="sensors", path=readings("b1.csv", seed=1), actor="test")
     with pytest.raises(NotFoundError, match="has no version 9 to compare with"):
-        version_check(dataset="sensors", number=1, reference=9)
+        version_gate(config=project(), dataset="sensors", number=1, reference=9, actor="test")
     with pytest.raises(NotFoundError, match=r"no dataset named .empty."):
-        version_check(dataset="empty")
+        version_gate(config=project(), dataset="empty", actor="test")
 
 
 def test_reports_over_http(api, readings, execute_queued):
-    dataset_ingest(name="sensors", source=readings("b1.csv", seed=1))
-    dataset_ingest(name="sensors", source=readings("b3.csv", seed=3, shift=6.0))
+    ingest_file(config=project(), dataset="sensors", path=readings("b1.csv", seed=1), actor="test")
+    ingest_file(config=project(), dataset="sensors", path=readings("b3.csv", seed=3, shift=6.0), actor="test")
     report = api("viewer").get("/api/v1/datasets/sensors/versions/2/report").json()
     assert report["status"] == "fail"
     assert report["report"] == "lakegate.check_report"
@@ -108,7 +114,7 @@ def test_reports_over_http(api, readings, execute_queued):
 
 def test_cli_check_exits_3_on_fail_and_writes_html(readings, tmp_path):
     runner = CliRunner()
-    dataset_ingest(name="sensors", source=readings("b1.csv", seed=1))
+    ingest_file(config=project(), dataset="sensors", path=readings("b1.csv", seed=1), actor="test")
     ingest = runner.invoke(app, ["ingest", str(readings("b3.csv", seed=3, shift=6.0)), "-d", "sensors"])
     assert ingest.exit_code == 3, ingest.output
     assert "rejected" in ingest.stdout
@@ -129,10 +135,10 @@ def test_cli_check_exits_3_on_fail_and_writes_html(readings, tmp_path):
 
 
 def test_contract_infer_writes_a_contract_the_gate_accepts(readings, tmp_path, settings):
-    dataset_ingest(name="sensors", source=readings("b1.csv", seed=1))
+    ingest_file(config=project(), dataset="sensors", path=readings("b1.csv", seed=1), actor="test")
     target = tmp_path / "contracts" / "sensors.yaml"
     result = CliRunner().invoke(app, ["contract", "infer", "sensors", "-o", str(target)])
     assert result.exit_code == 0, result.output
     assert "temp" in target.read_text()
     with_dataset(settings, "sensors", contract=str(target))
-    assert version_check(dataset="sensors", number=1).status == "pass"
+    assert version_gate(config=project(), dataset="sensors", number=1, actor="test").status == "pass"

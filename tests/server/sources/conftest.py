@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from django.conf import settings as django_settings
 
-from lakegate_server.sources import wal
+from lakegate_server.streams import wal
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -9,10 +9,12 @@ from typer.testing import CliRunner
 
 from lakegate.config import DatasetSettings
 from lakegate_server.cli import app
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion
-from lakegate_server.datasets.services import dataset_ingest
+from lakegate_server.datasets.services import version_commit
+from lakegate_server.exports.models import ExportRecord
+from lakegate_server.flow import ingest_file
 from lakegate_server.jobs.models import Run
-from lakegate_server.sources.models import ExportRecord
 from tests.server.sources.conftest import PG_URL, pg_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,7 +24,7 @@ runner = CliRunner()
 def _ingest(tmp_path, name, text, *, status="accepted"):
     path = tmp_path / f"{name}-{abs(hash(text))}.csv"
     path.write_text(text, encoding="utf-8")
-    version = dataset_ingest(name=name, source=path, created_by="test", check=False).version
+    version = version_commit(config=project(), name=name, source=path, created_by="test").version
     DatasetVersion.objects.filter(pk=version.pk).update(status=status)
     return version
 
@@ -83,7 +85,7 @@ def test_declared_export_runs_after_the_gate_accepts(
     configure(datasets={"orders": DatasetSettings.model_validate({"exports": [export]})})
     path = tmp_path / "orders.csv"
     path.write_text("id,amount\n1,10\n2,20\n", encoding="utf-8")
-    outcome = dataset_ingest(name="orders", source=path, created_by="test")
+    outcome = ingest_file(config=project(), dataset="orders", path=path, actor="test")
     assert outcome.version.status == "accepted"
     run = Run.objects.get(kind="export")
     assert run.params["export"] == 0

@@ -14,11 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from lakegate_server.cli import app
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion
+from lakegate_server.flow import source_pull
 from lakegate_server.jobs.models import Run
 from lakegate_server.sources import services
 from lakegate_server.sources.models import Source, SourceFetch
-from lakegate_server.sources.services import source_run, sources_cron_fire
+from lakegate_server.sources.services import sources_cron_fire
 from tests.server.sources.conftest import PG_URL
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,14 +62,16 @@ def _rows(name: str) -> int:
 
 def test_sql_source_loads_then_only_new_rows(configure, orders_table):
     configure(sources={"orders-db": _sql_source(orders_table)})
-    first = source_run(name="orders-db").to_dict()
+    first = source_pull(config=project(), name="orders-db").to_dict()
     assert (first["new_versions"], first["rows"]) == (1, 2500)
     assert Source.objects.get(name="orders-db").state != {}
     assert DatasetVersion.objects.get(dataset__name="orders", number=1).status == "accepted"
 
-    assert source_run(name="orders-db").to_dict()["batches"] == 0  # nothing new, nothing fetched
+    assert (
+        source_pull(config=project(), name="orders-db").to_dict()["batches"] == 0
+    )  # nothing new, nothing fetched
     _insert(orders_table, 2501, 2600)
-    again = source_run(name="orders-db").to_dict()
+    again = source_pull(config=project(), name="orders-db").to_dict()
     assert (again["new_versions"], again["rows"]) == (1, 100)
     assert _rows("orders") == 2600
 
@@ -85,11 +89,11 @@ def test_a_run_that_dies_between_batches_resumes_without_duplicates(configure, o
 
     monkeypatch.setattr(SourceFetch.objects, "create", dies_on_second_batch)
     with pytest.raises(KeyboardInterrupt):
-        source_run(name="orders-db")
+        source_pull(config=project(), name="orders-db")
     monkeypatch.setattr(SourceFetch.objects, "create", real_create)
     assert _rows("orders") == 1000  # only the first batch was committed, with its state
 
-    resumed = source_run(name="orders-db").to_dict()
+    resumed = source_pull(config=project(), name="orders-db").to_dict()
     assert [f["rows"] for f in resumed["fetches"]] == [1000, 500]
     assert _rows("orders") == 2500
     assert DatasetVersion.objects.filter(dataset__name="orders").count() == 3
@@ -165,7 +169,7 @@ def test_rest_source_through_the_api_and_the_outbound_policy(api, configure, res
 
     _Api.records.append({"id": 8, "name": "p8", "updated": "2026-01-08"})
     try:
-        again = source_run(name="catalog").to_dict()
+        again = source_pull(config=project(), name="catalog").to_dict()
     finally:
         _Api.records.pop()
     assert again["rows"] == 1
@@ -177,13 +181,15 @@ def test_rest_source_through_the_api_and_the_outbound_policy(api, configure, res
 def test_cron_arms_then_fires_each_slot_once(configure, orders_table):
     configure(sources={"orders-db": _sql_source(orders_table, schedule="*/5 * * * *")})
     start = dt.datetime(2026, 11, 26, 10, 1, tzinfo=dt.UTC)
-    assert sources_cron_fire(now=start) == []  # armed
-    assert sources_cron_fire(now=start + dt.timedelta(minutes=3)) == []
-    fired = sources_cron_fire(now=start + dt.timedelta(minutes=4, seconds=5))
+    assert sources_cron_fire(config=project(), now=start) == []  # armed
+    assert sources_cron_fire(config=project(), now=start + dt.timedelta(minutes=3)) == []
+    fired = sources_cron_fire(config=project(), now=start + dt.timedelta(minutes=4, seconds=5))
     assert [r.kind for r in fired] == ["source"]
     assert fired[0].params == {"name": "orders-db"}
-    assert sources_cron_fire(now=start + dt.timedelta(minutes=4, seconds=30)) == []
-    late = sources_cron_fire(now=start + dt.timedelta(minutes=31))  # 5 slots missed: fires once
+    assert sources_cron_fire(config=project(), now=start + dt.timedelta(minutes=4, seconds=30)) == []
+    late = sources_cron_fire(
+        config=project(), now=start + dt.timedelta(minutes=31)
+    )  # 5 slots missed: fires once
     assert len(late) == 1
 
 
@@ -205,7 +211,7 @@ def test_cli_source_list_and_run(configure, orders_table):
 def test_a_bad_source_config_names_the_field(configure):
     configure(sources={"broken": {"kind": "sql", "dataset": "x", "query": "select 1"}})
     with pytest.raises(Exception, match=r"sources\.broken"):
-        services.source_run(name="broken")
+        services.source_run(config=project(), name="broken")
 
 
 def test_a_lake_outage_leaves_the_cursor_and_quarantine_alone(configure, orders_table, settings):
@@ -225,7 +231,7 @@ def test_a_lake_outage_leaves_the_cursor_and_quarantine_alone(configure, orders_
             }
         )
         with pytest.raises(LakeUnavailableError, match="the lake is unreachable"):
-            source_run(name="orders-db")
+            source_pull(config=project(), name="orders-db")
     assert Source.objects.get(name="orders-db").state == {}
     assert not SourceFetch.objects.exists()
     assert not QuarantinedFile.objects.exists()

@@ -6,10 +6,11 @@ import pytest
 from django.core.handlers.asgi import ASGIHandler
 
 from lakegate_server.accounts.services import token_create
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion
+from lakegate_server.flow import streams_flush
 from lakegate_server.serving import build_app, mount
-from lakegate_server.sources.streams import streams_flush
-from lakegate_server.sources.wal import stream_logs_close
+from lakegate_server.streams.wal import stream_logs_close
 from tests.server.training.test_serving import PortalClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,7 +40,7 @@ def test_stream_route_appends_then_flush_ingests(client):
     response = client.post(URL, content=ndjson, headers={**editor, "Content-Type": "application/x-ndjson"})
     assert response.json()["accepted"] == 2
     stream_logs_close()
-    streams_flush()
+    streams_flush(config=project())
     version = DatasetVersion.objects.get(dataset__name="events")
     assert version.rows == 3002
 
@@ -61,4 +62,4 @@ def test_stream_route_refusals_use_the_api_error_schema(client, configure):
     big = client.post(URL, json=[{"id": i} for i in range(100)], headers=editor)
     assert big.status_code == 413
     stream_logs_close()
-    assert streams_flush() == []
+    assert streams_flush(config=project()) == []

@@ -9,11 +9,13 @@ import pytest
 from django.conf import settings as django_settings
 
 from lakegate.lake import table_file_count
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion
-from lakegate_server.datasets.services import dataset_ingest
-from lakegate_server.sources.models import Compaction
-from lakegate_server.sources.streams import stream_batch_key, stream_compact, streams_flush
-from lakegate_server.sources.wal import stream_logs_close
+from lakegate_server.datasets.services import version_commit
+from lakegate_server.flow import streams_flush
+from lakegate_server.streams.models import Compaction
+from lakegate_server.streams.services import stream_batch_key, stream_compact
+from lakegate_server.streams.wal import stream_logs_close
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +53,7 @@ def test_records_are_acknowledged_then_flushed_into_one_version(api):
     assert not DatasetVersion.objects.filter(dataset__name="readings").exists()
 
     time.sleep(0.05)  # older than flush_seconds: the flusher seals the idle segment itself
-    flushed = streams_flush()
+    flushed = streams_flush(config=project())
     assert [f["records"] for f in flushed if "records" in f] == [1000]
     version = DatasetVersion.objects.get(dataset__name="readings")
     assert version.rows == 1000
@@ -59,7 +61,7 @@ def test_records_are_acknowledged_then_flushed_into_one_version(api):
     assert version.status == "accepted"
     frame = _lake("readings")
     assert frame["id"].to_list() == list(range(1000))
-    assert streams_flush() == []  # nothing left to flush
+    assert streams_flush(config=project()) == []  # nothing left to flush
 
 
 def test_bad_bodies_are_refused_with_the_reason(api, configure):
@@ -73,7 +75,7 @@ def test_bad_bodies_are_refused_with_the_reason(api, configure):
     configure(streams={"max_body_bytes": 64})
     big = editor.post("/api/v1/streams/readings/records", _records(0, 50))
     assert big.status_code == 413
-    assert streams_flush() == []  # refused bodies left nothing behind
+    assert streams_flush(config=project()) == []  # refused bodies left nothing behind
 
 
 def test_a_batch_flushed_before_a_crash_is_not_ingested_twice(api):
@@ -88,15 +90,20 @@ def test_a_batch_flushed_before_a_crash_is_not_ingested_twice(api):
     assert batch is not None
     parquet = batch.write_parquet(root.parent / "tmp-crash.parquet")
     key = stream_batch_key("readings", batch.id)
-    dataset_ingest(
-        name="readings", source=parquet, original_name=f"stream:{batch.id}", check=False, dedupe_key=key
+    version_commit(
+        config=project(),
+        name="readings",
+        source=parquet,
+        original_name=f"stream:{batch.id}",
+        dedupe_key=key,
+        created_by="test",
     )
     # ... crash here: the claimed batch is still on disk. The next flush takes it again.
-    flushed = streams_flush()
+    flushed = streams_flush(config=project())
     assert flushed[0]["duplicate"] is True
     assert DatasetVersion.objects.filter(dataset__name="readings").count() == 1
     assert _lake("readings").height == 300
-    assert streams_flush() == []
+    assert streams_flush(config=project()) == []
 
 
 def test_compaction_merges_small_files_and_keeps_rows_and_history(api, configure):
@@ -105,12 +112,12 @@ def test_compaction_merges_small_files_and_keeps_rows_and_history(api, configure
     for start in range(0, 1000, 100):
         assert editor.post("/api/v1/streams/readings/records", _records(start, 100)).status_code == 202
         stream_logs_close()  # seal each request's segment: one version (and file) per batch
-        streams_flush()
+        streams_flush(config=project())
     table = django_settings.LAKEGATE.paths.lake / "readings"
     assert DatasetVersion.objects.filter(dataset__name="readings").count() == 10
     assert table_file_count(table) == 10
 
-    record = stream_compact(dataset="readings", min_files=2)
+    record = stream_compact(config=project(), dataset="readings", min_files=2)
     assert record is not None
     assert (record.files_before, record.files_after) == (10, 1)
     assert table_file_count(table) == 1
@@ -123,13 +130,13 @@ def test_compaction_merges_small_files_and_keeps_rows_and_history(api, configure
     # A write after compaction builds on the compacted table (not rolled back).
     assert editor.post("/api/v1/streams/readings/records", _records(1000, 50)).status_code == 202
     stream_logs_close()
-    streams_flush()
+    streams_flush(config=project())
     latest = DatasetVersion.objects.filter(dataset__name="readings").order_by("-number").first()
     assert latest.number == 11
     assert latest.total_rows == 1050
     assert pl.read_delta(str(table), version=latest.delta_version).height == 1050
     assert table_file_count(table) == 2
-    assert stream_compact(dataset="readings", min_files=5) is None
+    assert stream_compact(config=project(), dataset="readings", min_files=5) is None
 
 
 def test_batches_holding_equal_records_are_not_taken_for_duplicates(api):
@@ -138,7 +145,7 @@ def test_batches_holding_equal_records_are_not_taken_for_duplicates(api):
     for _ in range(2):
         assert editor.post("/api/v1/streams/readings/records", _records(0, 100)).status_code == 202
         stream_logs_close()
-        streams_flush()
+        streams_flush(config=project())
     versions = DatasetVersion.objects.filter(dataset__name="readings").order_by("number")
     assert [v.rows for v in versions] == [100, 100]
     assert versions.last().total_rows == 200

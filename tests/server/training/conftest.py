@@ -15,8 +15,9 @@ import polars as pl
 import pytest
 from django.conf import settings as django_settings
 
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion
-from lakegate_server.datasets.services import dataset_ingest
+from lakegate_server.flow import ingest_file
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def ingest(tmp_path: Path) -> Callable[..., DatasetVersion]:
     ) -> DatasetVersion:
         path = tmp_path / f"{name}-{next(counter)}.csv"
         frame.write_csv(path)
-        version = dataset_ingest(name=name, source=path, created_by="test").version
+        version = ingest_file(config=project(), dataset=name, path=path, actor="test").version
         verdict = verdict or {"accepted": "pass", "rejected": "fail"}.get(status, "")
         DatasetVersion.objects.filter(pk=version.pk).update(status=status, verdict=verdict)
         version.refresh_from_db()
@@ -66,7 +67,7 @@ def train(execute_queued: Callable[[], list[str]]) -> Callable[..., Any]:
     from lakegate_server.training.services import pipeline_run_create
 
     def run(name: str = "churn") -> Run:
-        queued = pipeline_run_create(name=name, created_by="test")
+        queued = pipeline_run_create(config=project(), name=name, created_by="test")
         execute_queued()
         return Run.objects.get(pk=queued.pk)
 

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from lakegate.config import EmailSettings
 from lakegate_server.cli import app
+from lakegate_server.conf import project
 from lakegate_server.training.notifications import pipeline_notify
 from lakegate_server.training.selectors import pipeline_get
 from tests.server.training.data import CHURN
@@ -93,7 +94,9 @@ def _notify() -> dict[str, str | None]:
     from lakegate.notify import Notification
 
     return pipeline_notify(
-        pipeline_get(name="churn"), Notification(event="run.failed", title="churn: it broke")
+        project(),
+        pipeline_get(config=project(), name="churn"),
+        Notification(event="run.failed", title="churn: it broke"),
     )
 
 

@@ -13,9 +13,11 @@ from django.core.handlers.asgi import ASGIHandler
 
 from lakegate_server.accounts.models import ApiToken
 from lakegate_server.accounts.services import token_create, token_revoke
+from lakegate_server.conf import project
 from lakegate_server.serving import build_app, mount
 from lakegate_server.serving.cache import ChampionCache, TokenCache
-from lakegate_server.training.services import model_promote, pipeline_run_create
+from lakegate_server.training.promotion import model_promote
+from lakegate_server.training.services import pipeline_run_create
 from tests.server.training.data import CHURN, customer_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +38,7 @@ RECORD = {
 def trained(ingest, pipelines, execute_queued):
     ingest("customers", customer_frame(1200, seed=1))
     pipelines(churn=CHURN)
-    pipeline_run_create(name="churn", created_by="test")
+    pipeline_run_create(config=project(), name="churn", created_by="test")
     assert execute_queued() == ["succeeded"]
 
 
@@ -186,7 +188,7 @@ def test_a_promotion_is_served_without_a_restart(trained, client, ingest, train)
     ingest("customers", customer_frame(1500, seed=3, noise=0.9, start_id=10_000))
     train()  # a worse model: a candidate
     assert client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers).json()["version"] == 1
-    model_promote(name="churn", number=2, reason="try it", actor="test")
+    model_promote(config=project(), name="churn", number=2, reason="try it", actor="test")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         served = client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers).json()["version"]

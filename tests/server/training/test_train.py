@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from django.conf import settings
 
+from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.jobs.models import Run, RunStatus
 from lakegate_server.jobs.queue import enqueue_run
@@ -130,7 +131,7 @@ def test_trained_and_promoted_are_notified_once(ingest, pipelines, train, mailbo
 def test_a_retried_run_registers_its_model_once(ingest, pipelines, execute_queued):
     ingest("customers", customer_frame(1200, seed=1))
     pipelines(churn=CHURN)
-    run = pipeline_run_create(name="churn", created_by="test")
+    run = pipeline_run_create(config=project(), name="churn", created_by="test")
     execute_queued()
     # As if the worker died after registering but before recording success: the reaper
     # re-queues the run and another attempt runs it from the start.
@@ -163,7 +164,10 @@ def test_training_then_scoring_the_same_new_version(ingest, pipelines, execute_q
     first = ingest("customers", customer_frame(1200, seed=1))
     pipelines(churn={**CHURN, "predict_on": "customers"})
     pipeline_run_create(
-        name="churn", created_by="test", predict={"dataset": "customers", "version": first.number}
+        config=project(),
+        name="churn",
+        created_by="test",
+        predict={"dataset": "customers", "version": first.number},
     )
     assert execute_queued() == ["succeeded", "succeeded"]  # train, then the scoring it queued
     predict_run = Run.objects.get(kind="predict")

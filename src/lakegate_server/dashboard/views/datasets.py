@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from lakegate.errors import LakegateError, NotFoundError, PayloadTooLargeError
 from lakegate.formats import EXTENSIONS
 from lakegate_server.accounts.models import Role
+from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
 from lakegate_server.dashboard.forms import DiffForm, UploadForm
 from lakegate_server.dashboard.selectors import column_rows, version_diff
@@ -98,7 +98,7 @@ def dataset_diff(request: HtmxHttpRequest, name: str) -> HttpResponse:
 def dataset_upload(request: HtmxHttpRequest) -> HttpResponseBase:
     authorize(request, Role.EDITOR)
     try:
-        staged, original = receive_upload(request, limit=settings.LAKEGATE.web.max_upload_bytes)
+        staged, original = receive_upload(request, config=project())
     except LakegateError as exc:
         messages.error(request, f"Upload refused: {exc.message}")
         # An oversized body was never parsed; reading request.POST would start parsing it again.
@@ -147,5 +147,5 @@ def _upload_context() -> dict[str, Any]:
     return {
         "upload_form": UploadForm(),
         "formats": sorted(set(EXTENSIONS.values())),
-        "max_upload": settings.LAKEGATE.web.max_upload_bytes,
+        "max_upload": project().web.max_upload_bytes,
     }

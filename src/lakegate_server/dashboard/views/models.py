@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -15,9 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lakegate.errors import ConfigError, LakegateError, NotFoundError
 from lakegate_server.accounts.models import Role
+from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
 from lakegate_server.dashboard.views._common import acting_user, form_errors, int_param, render_page
 from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage
+from lakegate_server.training.promotion import model_promote, model_rollback
 from lakegate_server.training.selectors import (
     model_audit,
     model_get,
@@ -27,7 +28,7 @@ from lakegate_server.training.selectors import (
     pipeline_list,
     prediction_batches,
 )
-from lakegate_server.training.services import model_promote, model_rollback, pipeline_run_create
+from lakegate_server.training.services import pipeline_run_create
 
 
 class StageChangeForm(forms.Form):
@@ -46,7 +47,7 @@ def _model_or_404(name: str) -> RegisteredModel:
 def model_index(request: HtmxHttpRequest) -> HttpResponse:
     role = authorize(request, Role.VIEWER)
     try:
-        pipelines, problem = pipeline_list(), ""
+        pipelines, problem = pipeline_list(config=project()), ""
     except ConfigError as exc:
         pipelines, problem = [], exc.message
     context = {"models": model_list(), "pipelines": pipelines, "pipelines_problem": problem}
@@ -102,7 +103,7 @@ def model_card(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse
         version = model_version_get(name=name, number=number)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
-    path = settings.LAKEGATE.project_dir / version.card_path
+    path = project().project_dir / version.card_path
     if not version.card_path or not path.is_file():
         raise Http404("no model card")
     response = HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
@@ -120,7 +121,13 @@ def _stage_change(request: HtmxHttpRequest, name: str, number: int, *, rollback:
         return redirect(back)
     change = model_rollback if rollback else model_promote
     try:
-        change(name=name, number=number, reason=form.cleaned_data["reason"], actor=acting_user(request))
+        change(
+            config=project(),
+            name=name,
+            number=number,
+            reason=form.cleaned_data["reason"],
+            actor=acting_user(request),
+        )
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
     except LakegateError as exc:
@@ -148,7 +155,7 @@ def model_rollback_view(request: HtmxHttpRequest, name: str, number: int) -> Htt
 def pipeline_run_view(request: HtmxHttpRequest, name: str) -> HttpResponse:
     authorize(request, Role.EDITOR)
     try:
-        run = pipeline_run_create(name=name, created_by=acting_user(request))
+        run = pipeline_run_create(config=project(), name=name, created_by=acting_user(request))
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
     except LakegateError as exc:

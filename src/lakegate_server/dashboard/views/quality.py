@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lakegate.errors import LakegateError, NotFoundError
 from lakegate_server.accounts.models import Role
+from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
 from lakegate_server.dashboard.forms import ApproveForm, CheckForm, VerdictFilterForm
 from lakegate_server.dashboard.quality_selectors import (
@@ -26,9 +27,9 @@ from lakegate_server.dashboard.quality_selectors import (
 from lakegate_server.dashboard.views._common import acting_user, form_errors, render_page
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.datasets.selectors import dataset_versions, version_get
+from lakegate_server.flow import version_approve
 from lakegate_server.jobs.services import run_create
 from lakegate_server.quality.models import CheckReport
-from lakegate_server.quality.services import version_approve
 
 # The report page is lakegate's own HTML (inline CSS and SVG, no scripts, no URLs); the policy
 # makes that a guarantee: nothing may load or run, and only dashboard pages may frame it.
@@ -134,7 +135,11 @@ def version_approve_view(request: HtmxHttpRequest, name: str, number: int) -> Ht
         return redirect(_version_url(name, number))
     try:
         version = version_approve(
-            dataset=name, number=number, reason=form.cleaned_data["reason"], by=acting_user(request)
+            config=project(),
+            dataset=name,
+            number=number,
+            reason=form.cleaned_data["reason"],
+            actor=acting_user(request),
         )
     except LakegateError as exc:
         messages.error(request, f"Not approved: {exc.message}")

@@ -10,11 +10,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lakegate.errors import LakegateError, NotFoundError
 from lakegate_server.accounts.models import Role
+from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
 from lakegate_server.dashboard.forms import RetryForm
 from lakegate_server.dashboard.views._common import acting_user, render_page
 from lakegate_server.datasets.selectors import quarantine_list
-from lakegate_server.datasets.services import quarantine_retry
+from lakegate_server.flow import quarantine_retry
 
 
 @login_required
@@ -37,7 +38,9 @@ def quarantine_retry_view(request: HtmxHttpRequest, entry_id: str) -> HttpRespon
     form = RetryForm(request.POST)
     evolve = bool(form.is_valid() and form.cleaned_data["evolve"])
     try:
-        outcome = quarantine_retry(entry_id=entry_id, created_by=acting_user(request), evolve=evolve)
+        outcome = quarantine_retry(
+            config=project(), entry_id=entry_id, evolve=evolve, actor=acting_user(request)
+        )
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
     except LakegateError as exc:

@@ -1,0 +1,27 @@
+"""``POST /datasets/{name}/export``: an ``export`` run of a dataset version."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from lakegate_server.accounts.auth import authorize
+from lakegate_server.accounts.models import Role
+from lakegate_server.exports.schemas import ExportIn
+from lakegate_server.jobs.schemas import RunOut
+from lakegate_server.jobs.services import run_create
+
+__all__ = ["export_router"]
+
+export_router = Router()
+
+
+@export_router.post(
+    "/{name}/export", response={202: RunOut}, summary="Export a dataset version to a warehouse"
+)
+def datasets_export(request: HttpRequest, name: str, payload: ExportIn) -> Status[RunOut]:
+    token = authorize(request, Role.EDITOR)
+    params = payload.model_dump(by_alias=False)
+    params["schema"] = params.pop("schema_")
+    run = run_create(kind="export", params={"dataset": name, **params}, created_by=f"token:{token.name}")
+    return Status(202, RunOut.model_validate(run.to_dict()))
