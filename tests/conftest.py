@@ -22,6 +22,8 @@ import django
 
 from lakegate import init_project
 
+pytest_plugins = ["tests.support.fixtures"]
+
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 PROJECT_DIR = Path(tempfile.mkdtemp(prefix=f"lakegate-test-{_WORKER}-"))
 init_project(PROJECT_DIR)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -24,21 +24,6 @@ def _fresh_state() -> Iterator[None]:
     wal.stream_logs_close()
     yield
     wal.stream_logs_close()
-
-
-@pytest.fixture
-def configure(settings: Any) -> Callable[..., None]:
-    """``configure(streams={...}, sources={...}, outbound={...}, datasets={...})`` for this test."""
-
-    def apply(**sections: Any) -> None:
-        update: dict[str, Any] = {}
-        for key, value in sections.items():
-            current = getattr(settings.LAKEGATE, key)
-            update[key] = current.model_copy(update=value) if hasattr(current, "model_copy") else value
-        settings.LAKEGATE = settings.LAKEGATE.model_copy(update=update)
-        wal.stream_logs_close()  # stream logs pick their settings up when first used
-
-    return apply
 
 
 @pytest.fixture

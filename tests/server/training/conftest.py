@@ -20,19 +20,6 @@ from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.flow import ingest_file
 
 
-@pytest.fixture
-def pipelines(settings: Any) -> Callable[..., None]:
-    """``pipelines(churn={...})`` puts pipelines into lakegate.yaml's settings for this test."""
-
-    def configure(notifiers: dict[str, Any] | None = None, **specs: dict[str, Any]) -> None:
-        update: dict[str, Any] = {"pipelines": specs}
-        if notifiers is not None:
-            update["notifiers"] = notifiers
-        settings.LAKEGATE = settings.LAKEGATE.model_copy(update=update)
-
-    return configure
-
-
 @pytest.fixture(autouse=True)
 def _fresh_state() -> None:
     """Each test starts with no lake tables or models on disk (the database is fresh anyway)."""
@@ -72,15 +59,6 @@ def train(execute_queued: Callable[[], list[str]]) -> Callable[..., Any]:
         return Run.objects.get(pk=queued.pk)
 
     return run
-
-
-@pytest.fixture
-def mailbox(settings: Any) -> list[Any]:
-    """Django's outbox (pytest-django's locmem backend), emptied for this test."""
-    from django.core import mail
-
-    mail.outbox = []
-    return mail.outbox
 
 
 @pytest.fixture

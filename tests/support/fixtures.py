@@ -1,0 +1,67 @@
+"""Fixtures every suite may use (registered in ``tests/conftest.py`` as a pytest plugin).
+
+Settings are changed per test through pytest-django's ``settings`` fixture, which restores
+them afterwards; every interface reads them through ``lakegate_server.conf.project()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def configure(settings: Any) -> Callable[..., None]:
+    """``configure(streams={...}, sources={...}, outbound={...}, datasets={...})`` for this test.
+
+    A section that is a settings model is updated field by field; any other section is replaced.
+    """
+
+    def apply(**sections: Any) -> None:
+        from lakegate_server.streams import wal
+
+        update: dict[str, Any] = {}
+        for key, value in sections.items():
+            current = getattr(settings.LAKEGATE, key)
+            update[key] = current.model_copy(update=value) if hasattr(current, "model_copy") else value
+        settings.LAKEGATE = settings.LAKEGATE.model_copy(update=update)
+        wal.stream_logs_close()  # stream logs pick their settings up when first used
+
+    return apply
+
+
+@pytest.fixture
+def pipelines(settings: Any) -> Callable[..., None]:
+    """``pipelines(churn={...}, notifiers={...})``: these pipelines (and channels) for this test."""
+
+    def apply(notifiers: dict[str, Any] | None = None, **specs: dict[str, Any]) -> None:
+        update: dict[str, Any] = {"pipelines": specs}
+        if notifiers is not None:
+            update["notifiers"] = notifiers
+        settings.LAKEGATE = settings.LAKEGATE.model_copy(update=update)
+
+    return apply
+
+
+@pytest.fixture
+def mailbox(settings: Any) -> list[Any]:
+    """Django's outbox (pytest-django's locmem backend), emptied for this test."""
+    from django.core import mail
+
+    mail.outbox = []
+    return mail.outbox
+
+
+@pytest.fixture
+def csv_file(tmp_path: Path) -> Callable[[str, str], Path]:
+    """``csv_file("a.csv", "id,x\\n1,2\\n")`` -> a real file in tmp_path."""
+
+    def make(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return make
