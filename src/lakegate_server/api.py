@@ -22,6 +22,8 @@ from lakegate_server.datasets.api import router as datasets_router
 from lakegate_server.exports.api import export_router
 from lakegate_server.jobs.api import router as runs_router
 from lakegate_server.knowledge.api import router as kb_router
+from lakegate_server.ledger.api import router as ledger_router
+from lakegate_server.lineage.api import router as lineage_router
 from lakegate_server.quality.api import router as quality_router
 from lakegate_server.sources.api import sources_router
 from lakegate_server.streams.api import streams_router
@@ -46,6 +48,8 @@ api.add_router("/datasets", quality_router, tags=["quality"])
 api.add_router("/quarantine", quarantine_router, tags=["datasets"])
 api.add_router("/stats", stats_router, tags=["datasets"])
 api.add_router("/runs", runs_router, tags=["runs"])
+api.add_router("/ledger", ledger_router, tags=["ledger"])
+api.add_router("/lineage", lineage_router, tags=["lineage"])
 api.add_router("/kb", kb_router, tags=["knowledge"])
 api.add_router("/tokens", tokens_router, tags=["tokens"])
 api.add_router("/pipelines", pipelines_router, tags=["training"])

@@ -20,6 +20,7 @@ source run             :func:`source_pull`
 quarantine retry       :func:`quarantine_retry`
 batch predictions      :func:`predictions_to_lake`
 check / approve        :func:`version_gate`, :func:`version_approve`
+reject / revoke        :func:`version_reject`, :func:`version_revoke`
 =====================  ==========================================================
 
 The apps below never call back up: ``datasets`` commits a version and does not gate it,
@@ -53,8 +54,10 @@ from lakegate_server.datasets.services import (
 from lakegate_server.exports.services import export_runs_for_accepted_version
 from lakegate_server.jobs.models import Run
 from lakegate_server.quality.models import CheckReport
-from lakegate_server.quality.services import version_approve as gate_override
+from lakegate_server.quality.services import version_approve as gate_approve
 from lakegate_server.quality.services import version_check
+from lakegate_server.quality.services import version_reject as gate_reject
+from lakegate_server.quality.services import version_revoke as gate_revoke
 from lakegate_server.sources.services import SourceRunResult, source_run
 from lakegate_server.streams.services import (
     stream_batch_key,
@@ -64,14 +67,16 @@ from lakegate_server.streams.services import (
 )
 from lakegate_server.training.models import PredictionBatch
 from lakegate_server.training.predictions import predictions_dataset, predictions_score
+from lakegate_server.training.selectors import Impact, dataset_version_impact
 from lakegate_server.training.services import (
     pipeline_runs_for_accepted_version,
-    pipelines_gate_failed_queue,
+    pipelines_data_notice_queue,
     prediction_batch_record,
 )
 
 __all__ = [
     "IngestResult",
+    "Withdrawal",
     "ingest_file",
     "ingest_resume",
     "ingest_staged",
@@ -83,6 +88,8 @@ __all__ = [
     "streams_flush",
     "version_approve",
     "version_gate",
+    "version_reject",
+    "version_revoke",
 ]
 
 log = logging.getLogger("lakegate.flow")
@@ -366,7 +373,9 @@ def version_gate(
     )
     version = report.version
     if report.status == "fail":
-        pipelines_gate_failed_queue(config=config, dataset=dataset, number=version.number)
+        pipelines_data_notice_queue(
+            config=config, event="gate.failed", dataset=dataset, number=version.number
+        )
     on_version_decided(config=config, version=version)
     return report
 
@@ -375,9 +384,39 @@ def version_approve(
     *, config: Settings, dataset: str, number: int, reason: str, actor: str
 ) -> DatasetVersion:
     """An editor accepts a version whatever its verdict (who, when and why are kept); its runs start."""
-    version = gate_override(dataset=dataset, number=number, reason=reason, by=actor)
+    version = gate_approve(dataset=dataset, number=number, reason=reason, by=actor)
     on_version_decided(config=config, version=version)
     return version
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A version taken out of use, and what it had already fed."""
+
+    version: DatasetVersion
+    impact: Impact
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.version.summary(), "impact": self.impact.to_dict()}
+
+
+def version_reject(*, config: Settings, dataset: str, number: int, reason: str, actor: str) -> Withdrawal:
+    """An editor blocks a version: training and scoring stop using it; its readers are told what it fed.
+
+    Models already trained on it keep their stage, but may not be promoted (or rolled back
+    to) without an admin's override; the result lists them and the prediction tables it fed.
+    """
+    version = gate_reject(dataset=dataset, number=number, reason=reason, by=actor)
+    pipelines_data_notice_queue(config=config, event="data.rejected", dataset=dataset, number=number)
+    return Withdrawal(version=version, impact=dataset_version_impact(version=version))
+
+
+def version_revoke(*, config: Settings, dataset: str, number: int, reason: str, actor: str) -> Withdrawal:
+    """An editor withdraws an approval: the version is what the gate said again (as ``version_reject``)."""
+    version = gate_revoke(dataset=dataset, number=number, reason=reason, by=actor)
+    pipelines_data_notice_queue(config=config, event="data.revoked", dataset=dataset, number=number)
+    on_version_decided(config=config, version=version)  # the gate had accepted it: its runs, once
+    return Withdrawal(version=version, impact=dataset_version_impact(version=version))
 
 
 def on_version_decided(*, config: Settings, version: DatasetVersion) -> list[Run]:

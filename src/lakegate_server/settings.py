@@ -44,12 +44,14 @@ INSTALLED_APPS = [
     "lakegate_server.accounts",
     "lakegate_server.jobs",
     "lakegate_server.datasets",
+    "lakegate_server.ledger",
     "lakegate_server.quality",
     "lakegate_server.training",
     "lakegate_server.knowledge",
     "lakegate_server.sources",
     "lakegate_server.streams",
     "lakegate_server.exports",
+    "lakegate_server.lineage",
     "lakegate_server.dashboard",
 ]
 

@@ -65,3 +65,18 @@ def csv_file(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return make
+
+
+@pytest.fixture
+def train(execute_queued: Callable[[], list[str]]) -> Callable[..., Any]:
+    """``train("churn")`` queues a train run, runs the queue like a worker, returns the run."""
+    from lakegate_server.conf import project
+    from lakegate_server.jobs.models import Run
+    from lakegate_server.training.services import pipeline_run_create
+
+    def run(name: str = "churn") -> Run:
+        queued = pipeline_run_create(config=project(), name=name, created_by="test")
+        execute_queued()
+        return Run.objects.get(pk=queued.pk)
+
+    return run

@@ -1,4 +1,5 @@
-"""``lakegate check NAME`` (exit 3 on a failed gate), ``check approve``, ``contract infer``."""
+"""``lakegate check NAME`` (exit 3 on a failed gate), ``check approve|reject|revoke``, ``ledger``,
+``contract infer``."""
 
 from __future__ import annotations
 
@@ -19,20 +20,29 @@ contract = typer.Typer(help="Data contracts.", no_args_is_help=True)
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
 
 
+_DECISIONS = ("approve", "reject", "revoke")
+
+
 def register(app: typer.Typer) -> None:
     app.command("check")(check)
+    app.command("ledger")(ledger)
     app.add_typer(contract, name="contract")
 
 
 @handle_errors
 def check(
-    name: Annotated[str, typer.Argument(help="Dataset name, or `approve` followed by the dataset name.")],
+    name: Annotated[
+        str, typer.Argument(help="Dataset name, or approve / reject / revoke followed by the dataset name.")
+    ],
     dataset: Annotated[
-        str | None, typer.Argument(help="With `approve`: the dataset name.", show_default=False)
+        str | None,
+        typer.Argument(help="With approve / reject / revoke: the dataset name.", show_default=False),
     ] = None,
     version: Annotated[int | None, typer.Option(help="Version (default: latest).")] = None,
     reference: Annotated[int | None, typer.Option(help="Compare with this version instead.")] = None,
-    reason: Annotated[str | None, typer.Option(help="With `approve`: why this version is accepted.")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="With approve / reject / revoke: why (kept in the ledger).")
+    ] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Also write the HTML report here.")] = None,
     json_output: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -40,11 +50,13 @@ def check(
     """Run the quality gate on a dataset version (exit 3 when it fails).
 
     [bold]lakegate check approve NAME --version N --reason "..."[/bold] accepts a version the
-    gate rejected (editors; who, when and why are recorded).
+    gate rejected; [bold]reject[/bold] blocks an accepted one; [bold]revoke[/bold] withdraws an
+    approval. Who, when and why go into the ledger (`lakegate ledger`); reject and revoke list
+    the models and prediction tables the version fed.
     """
     config = server_command("cli", verbose=verbose)
-    if name == "approve":
-        _approve(config, dataset, version, reason, json_output=json_output)
+    if name in _DECISIONS:
+        _decide(config, name, dataset, version, reason, json_output=json_output)
         return
     if dataset is not None:
         raise InputError(f"unexpected argument {dataset!r}; did you mean `lakegate check approve {dataset}`?")
@@ -61,18 +73,74 @@ def check(
         raise QualityGateError(f"{name} version {row.version.number}: the quality gate failed")
 
 
-def _approve(
-    config: Settings, dataset: str | None, version: int | None, reason: str | None, *, json_output: bool
+def _decide(
+    config: Settings,
+    action: str,
+    dataset: str | None,
+    version: int | None,
+    reason: str | None,
+    *,
+    json_output: bool,
 ) -> None:
-    from lakegate_server.flow import version_approve
+    from lakegate_server.flow import version_approve, version_reject, version_revoke
 
     if dataset is None or version is None or not reason:
-        raise fail('usage: lakegate check approve NAME --version N --reason "why"', code=2)
-    approved = version_approve(config=config, dataset=dataset, number=version, reason=reason, actor="cli")
-    if json_output:
-        print_json(approved.summary())
+        raise fail(f'usage: lakegate check {action} NAME --version N --reason "why"', code=2)
+    if action == "approve":
+        approved = version_approve(config=config, dataset=dataset, number=version, reason=reason, actor="cli")
+        if json_output:
+            print_json(approved.summary())
+            return
+        console.print(f"{dataset} version {version} accepted by approval: {reason}")
         return
-    console.print(f"{dataset} version {version} accepted by approval: {reason}")
+    withdraw = version_reject if action == "reject" else version_revoke
+    result = withdraw(config=config, dataset=dataset, number=version, reason=reason, actor="cli")
+    if json_output:
+        print_json(result.to_dict())
+        return
+    verb = "rejected" if action == "reject" else "approval revoked"
+    console.print(f"{dataset} version {version} {verb}; it is {result.version.status} now: {reason}")
+    impact = result.impact.to_dict()
+    for model in impact["models"]:
+        console.print(f"  fed model {model['model']} v{model['version']} ({model['stage']})", highlight=False)
+    for table in impact["prediction_tables"]:
+        console.print(f"  fed predictions {table['output']} (by {table['model']} v{table['model_version']})")
+    if not impact["models"] and not impact["prediction_tables"]:
+        console.print("  it fed no model and no prediction table")
+
+
+@handle_errors
+def ledger(
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", "-d", help="Only this dataset's versions.")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Only this model's versions.")] = None,
+    version: Annotated[int | None, typer.Option(help="With --dataset or --model: one version.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Every decision about data and models, newest first: who, when, why, what it replaced."""
+    server_command("cli", verbose=verbose)
+    from lakegate_server.ledger.selectors import decisions_list
+
+    items = [d.to_dict() for d in decisions_list(dataset=dataset, model=model, version=version, limit=limit)]
+    if json_output:
+        print_json({"items": items})
+        return
+    table = Table("#", "when", "subject", "decision", "outcome", "by", "why")
+    for item in items:
+        subject = item["subject"]
+        table.add_row(
+            str(item["id"]),
+            item["created_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            f"{subject['kind']} {subject['name']} v{subject['version']}",
+            item["action"] + (f" ({item['verdict']})" if item["verdict"] else ""),
+            item["outcome"],
+            item["actor"],
+            item["reason"],
+        )
+    console.print(table)
 
 
 def _print_report(report: dict[str, Any], status: str) -> None:

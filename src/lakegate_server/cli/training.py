@@ -213,6 +213,12 @@ def models_promote(
     name: ModelName,
     version: Annotated[int, typer.Argument(help="Version to make champion.")],
     reason: Reason,
+    override: Annotated[
+        bool,
+        typer.Option(
+            "--override", help="Promote although its training data was rejected or revoked since (recorded)."
+        ),
+    ] = False,
     json_output: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -220,7 +226,9 @@ def models_promote(
     config = server_command("cli", verbose=verbose)
     from lakegate_server.training.promotion import model_promote
 
-    promoted = model_promote(config=config, name=name, number=version, reason=reason, actor="cli")
+    promoted = model_promote(
+        config=config, name=name, number=version, reason=reason, actor="cli", override=override
+    )
     _stage_change("promoted", promoted, json_output)
 
 

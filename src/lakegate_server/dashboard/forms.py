@@ -76,3 +76,19 @@ class ApproveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Why this version may be used although the gate did not accept it. Kept with the version.",
     )
+
+
+class DecisionForm(forms.Form):
+    """Reject a version, or revoke its approval: the reason goes into the ledger."""
+
+    reason = forms.CharField(
+        max_length=1000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why pipelines must stop using this version. Kept in the ledger; its readers are told.",
+    )
+
+
+class LedgerFilterForm(forms.Form):
+    dataset = forms.CharField(required=False, max_length=100)
+    model = forms.CharField(required=False, max_length=64)

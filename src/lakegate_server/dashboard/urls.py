@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lakegate_server.dashboard.views import datasets, home, quarantine, runs, tokens
+from lakegate_server.dashboard.views import datasets, home, ledger, quarantine, runs, tokens
 from lakegate_server.dashboard.views import models as model_views
 from lakegate_server.dashboard.views import quality as quality_views
 
@@ -53,6 +53,17 @@ urlpatterns = [
         quality_views.version_approve_view,
         name="version_approve",
     ),
+    path(
+        "datasets/<str:name>/versions/<int:number>/reject/",
+        ledger.version_reject_view,
+        name="version_reject",
+    ),
+    path(
+        "datasets/<str:name>/versions/<int:number>/revoke/",
+        ledger.version_revoke_view,
+        name="version_revoke",
+    ),
+    path("ledger/", ledger.ledger_index, name="ledger"),
     path("tokens/", tokens.token_index, name="tokens"),
     path("tokens/<int:token_id>/revoke/", tokens.token_revoke_view, name="token_revoke"),
 ]

@@ -12,7 +12,7 @@ from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
 from lakegate_server.conf import project
 from lakegate_server.datasets.selectors import version_get
-from lakegate_server.flow import version_approve
+from lakegate_server.flow import version_approve, version_reject, version_revoke
 from lakegate_server.jobs.schemas import RunOut
 from lakegate_server.jobs.services import run_create
 from lakegate_server.quality.selectors import report_latest
@@ -25,6 +25,10 @@ class CheckIn(Schema):
 
 
 class ApproveIn(Schema):
+    reason: str
+
+
+class DecisionIn(Schema):
     reason: str
 
 
@@ -65,3 +69,27 @@ def versions_approve(request: HttpRequest, name: str, number: int, payload: Appr
     return version_approve(
         config=project(), dataset=name, number=number, reason=payload.reason, actor=f"token:{token.name}"
     ).summary()
+
+
+@router.post(
+    "/{name}/versions/{int:number}/reject",
+    response=dict[str, Any],
+    summary="Block an accepted version (pipelines stop using it); lists what it fed",
+)
+def versions_reject(request: HttpRequest, name: str, number: int, payload: DecisionIn) -> dict[str, Any]:
+    token = authorize(request, Role.EDITOR)
+    return version_reject(
+        config=project(), dataset=name, number=number, reason=payload.reason, actor=f"token:{token.name}"
+    ).to_dict()
+
+
+@router.post(
+    "/{name}/versions/{int:number}/revoke",
+    response=dict[str, Any],
+    summary="Withdraw an approval (the gate's verdict stands again); lists what the version fed",
+)
+def versions_revoke(request: HttpRequest, name: str, number: int, payload: DecisionIn) -> dict[str, Any]:
+    token = authorize(request, Role.EDITOR)
+    return version_revoke(
+        config=project(), dataset=name, number=number, reason=payload.reason, actor=f"token:{token.name}"
+    ).to_dict()

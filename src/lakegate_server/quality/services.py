@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from lakegate._atomic import atomic_path
 from lakegate.config import Settings
@@ -23,9 +22,12 @@ from lakegate.errors import ConflictError, InputError, NotFoundError
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 from lakegate_server.datasets.selectors import version_accepted, version_get
 from lakegate_server.datasets.services import sample_path
+from lakegate_server.ledger.models import Action, Decision
+from lakegate_server.ledger.selectors import derived_status, standing_approval
+from lakegate_server.ledger.services import decision_record, reason_required
 from lakegate_server.quality.models import CheckReport
 
-__all__ = ["contract_infer", "version_approve", "version_check"]
+__all__ = ["contract_infer", "version_approve", "version_check", "version_reject", "version_revoke"]
 
 log = logging.getLogger("lakegate.quality")
 
@@ -107,34 +109,109 @@ def version_check(
             seconds=report.seconds,
             created_by=created_by,
         )
+        failed = report.status == Status.FAIL and config.dataset(dataset).policy == "fail"
+        decision_record(
+            action=Action.VERDICT,
+            dataset_version=version,
+            outcome=VersionStatus.REJECTED if failed else VersionStatus.ACCEPTED,
+            verdict=verdict,
+            actor=created_by,
+            reason=_verdict_reason(report),
+            detail={"report_id": row.pk},
+        )
         version.verdict = verdict
-        policy = config.dataset(dataset).policy
-        if version.approved_at is None:
-            failed = report.status == Status.FAIL and policy == "fail"
-            version.status = VersionStatus.REJECTED if failed else VersionStatus.ACCEPTED
+        version.status = derived_status(version)  # a standing approval or rejection outlives a re-check
         version.save(update_fields=["verdict", "status"])
     log.info("version checked", extra={"dataset": dataset, "version": version.number, "verdict": verdict})
     return row
 
 
-@transaction.atomic
-def version_approve(*, dataset: str, number: int, reason: str, by: str) -> DatasetVersion:
-    """Accept a version whatever its verdict; who, when and why are kept."""
-    if not reason.strip():
-        raise InputError("an approval needs a reason", detail={"field": "reason"})
-    version = (
+def _verdict_reason(report: Any) -> str:
+    """One line for the ledger: the verdict and the reasons of the checks that did not pass."""
+    failing = [
+        f"{check.kind}: {check.reasons[0].message}"
+        for check in report.checks
+        if check.status.value != "pass" and check.reasons
+    ]
+    return f"{report.status.value}" + (f" ({'; '.join(failing)[:900]})" if failing else "")
+
+
+def _locked_version(dataset: str, number: int) -> DatasetVersion:
+    return (
         DatasetVersion.objects.select_for_update()
+        .select_related("dataset")
         .filter(pk=version_get(name=dataset, number=number).pk)
         .get()
     )
-    if version.approved_at is not None:
-        raise ConflictError(f"{dataset} version {number} was already approved by {version.approved_by}")
-    version.status = VersionStatus.ACCEPTED
-    version.approved_by = by
-    version.approved_reason = reason.strip()
-    version.approved_at = timezone.now()
+
+
+def _project(version: DatasetVersion, approval: Decision | None) -> None:
+    """Write the ledger's word into the version's row (status and the approval in force)."""
+    version.status = derived_status(version)
+    version.approved_by = approval.actor if approval else ""
+    version.approved_reason = approval.reason if approval else ""
+    version.approved_at = approval.created_at if approval else None
     version.save(update_fields=["status", "approved_by", "approved_reason", "approved_at"])
+
+
+@transaction.atomic
+def version_approve(*, dataset: str, number: int, reason: str, by: str) -> DatasetVersion:
+    """Accept a version whatever its verdict (or an editor's earlier rejection); who, when, why kept."""
+    reason = reason_required(reason, "an approval")
+    version = _locked_version(dataset, number)
+    if (standing := standing_approval(version)) is not None:
+        raise ConflictError(f"{dataset} version {number} was already approved by {standing.actor}")
+    approval = decision_record(
+        action=Action.APPROVE,
+        dataset_version=version,
+        outcome=VersionStatus.ACCEPTED,
+        actor=by,
+        reason=reason,
+    )
+    _project(version, approval)
     return version
+
+
+@transaction.atomic
+def version_reject(*, dataset: str, number: int, reason: str, by: str) -> DatasetVersion:
+    """Block a version the gate (or an approval) accepted: pipelines stop using it from now on."""
+    reason = reason_required(reason, "a rejection")
+    version = _locked_version(dataset, number)
+    if version.status == VersionStatus.REJECTED:
+        raise ConflictError(f"{dataset} version {number} is already rejected")
+    decision_record(
+        action=Action.REJECT, dataset_version=version, outcome=VersionStatus.REJECTED, actor=by, reason=reason
+    )
+    _project(version, None)
+    return version
+
+
+@transaction.atomic
+def version_revoke(*, dataset: str, number: int, reason: str, by: str) -> DatasetVersion:
+    """Withdraw the approval in force: the version goes back to what the gate decided."""
+    reason = reason_required(reason, "a revocation")
+    version = _locked_version(dataset, number)
+    approval = standing_approval(version)
+    if approval is None:
+        raise ConflictError(
+            f"{dataset} version {number} has no approval to revoke; reject it to block it",
+            detail={"dataset": dataset, "version": number, "status": version.status},
+        )
+    decision_record(
+        action=Action.REVOKE,
+        dataset_version=version,
+        outcome=_gate_outcome(version),
+        actor=by,
+        reason=reason,
+        detail={"revoked": approval.pk},
+    )
+    _project(version, None)
+    return version
+
+
+def _gate_outcome(version: DatasetVersion) -> str:
+    verdict = version.decisions.filter(action=Action.VERDICT).order_by("-id").first()
+    return verdict.outcome if verdict else VersionStatus.PENDING
 
 
 def contract_infer(*, config: Settings, dataset: str, number: int | None = None) -> str:

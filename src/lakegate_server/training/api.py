@@ -144,8 +144,15 @@ def models_card(request: HttpRequest, name: str, number: int) -> HttpResponse:
 )
 def models_promote(request: HttpRequest, name: str, number: int, payload: StageChangeIn) -> dict[str, Any]:
     token = authorize(request, Role.EDITOR)
+    if payload.override:
+        authorize(request, Role.ADMIN)
     model_promote(
-        config=project(), name=name, number=number, reason=payload.reason, actor=f"token:{token.name}"
+        config=project(),
+        name=name,
+        number=number,
+        reason=payload.reason,
+        actor=f"token:{token.name}",
+        override=payload.override,
     )
     return model_version_get(name=name, number=number).to_dict()
 
@@ -157,8 +164,15 @@ def models_promote(request: HttpRequest, name: str, number: int, payload: StageC
 )
 def models_rollback(request: HttpRequest, name: str, number: int, payload: StageChangeIn) -> dict[str, Any]:
     token = authorize(request, Role.EDITOR)
+    if payload.override:
+        authorize(request, Role.ADMIN)
     model_rollback(
-        config=project(), name=name, number=number, reason=payload.reason, actor=f"token:{token.name}"
+        config=project(),
+        name=name,
+        number=number,
+        reason=payload.reason,
+        actor=f"token:{token.name}",
+        override=payload.override,
     )
     return model_version_get(name=name, number=number).to_dict()
 

@@ -26,7 +26,7 @@ from lakegate_server.training.notifications import pipeline_notify
 from lakegate_server.training.predictions import model_load
 from lakegate_server.training.registry import Registration, model_version_register
 from lakegate_server.training.selectors import model_champion, pipeline_get
-from lakegate_server.training.services import pipeline_predict_queue, pipelines_gate_failed_notify
+from lakegate_server.training.services import pipeline_predict_queue, pipelines_data_notify
 
 __all__ = ["NOTIFY", "PREDICT", "TRAIN", "NotifyParams", "PredictParams", "TrainParams"]
 
@@ -233,14 +233,16 @@ PREDICT = JobSpec(
 class NotifyParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    event: Literal["gate.failed"]
+    event: Literal["gate.failed", "data.rejected", "data.revoked"]
     dataset: str
     version: int = Field(ge=1)
 
 
 def notify(ctx: JobContext, params: NotifyParams) -> dict[str, Any]:
-    """Tell the pipelines that read a dataset that one of its versions failed the gate."""
-    outcome = pipelines_gate_failed_notify(config=ctx.settings, dataset=params.dataset, number=params.version)
+    """Tell the pipelines that read a dataset about one of its versions (gate failed, rejected, revoked)."""
+    outcome = pipelines_data_notify(
+        config=ctx.settings, event=params.event, dataset=params.dataset, number=params.version
+    )
     failed = {
         f"{pipeline}:{channel}": error
         for pipeline, channels in outcome.items()
@@ -253,7 +255,7 @@ def notify(ctx: JobContext, params: NotifyParams) -> dict[str, Any]:
 
 NOTIFY = JobSpec(
     name="notify",
-    description="Send a notice to the channels of the pipelines concerned (a failed quality gate).",
+    description="Tell the channels of the pipelines that read a dataset version what became of it.",
     params=NotifyParams,
     func=notify,
 )

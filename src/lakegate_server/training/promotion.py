@@ -8,6 +8,7 @@ generation, which tells the online route to load the new champion.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -17,6 +18,9 @@ from lakegate.config import Settings
 from lakegate.errors import ConflictError, InputError, LakegateError, NotFoundError
 from lakegate.models import Decision, decide_promotion
 from lakegate.pipelines import PipelineSpec
+from lakegate_server.datasets.models import DatasetVersion, VersionStatus
+from lakegate_server.ledger.models import Action
+from lakegate_server.ledger.services import decision_record
 from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage, StageAction, StageChange
 from lakegate_server.training.selectors import pipeline_get
 
@@ -63,6 +67,14 @@ def promotion_rule_apply(
     decision = decide_promotion(
         spec.promotion, version.promotion_metrics, champion.promotion_metrics if champion else None
     )
+    if decision.promote and (blocked := blocked_inputs(version)):
+        # The data was rejected or revoked while the model trained on it: the rule's say-so
+        # is not enough; only an admin's override promotes such a version.
+        decision = replace(
+            decision,
+            promote=False,
+            reason=f"not promoted: trained on data no longer accepted: {_blocked_text(blocked)}",
+        )
     compared = compared_metrics(version, champion, decision)
     version.decision = {"promote": decision.promote, "reason": decision.reason, "compared": decision.compared}
     version.save(update_fields=["decision"])
@@ -92,6 +104,19 @@ def promotion_rule_apply(
     return decision, archived
 
 
+def blocked_inputs(version: ModelVersion) -> list[DatasetVersion]:
+    """The dataset versions ``version`` was trained on that the ledger no longer admits."""
+    return [
+        dv
+        for dv in version.dataset_versions.select_related("dataset").order_by("dataset__name", "number")
+        if dv.status != VersionStatus.ACCEPTED
+    ]
+
+
+def _blocked_text(blocked: list[DatasetVersion]) -> str:
+    return ", ".join(f"{dv.dataset.name} v{dv.number} ({dv.status})" for dv in blocked)
+
+
 def champion_set(
     *,
     model: RegisteredModel,
@@ -101,19 +126,37 @@ def champion_set(
     reason: str,
     compared: dict[str, Any],
     run_id: int | None = None,
+    override: bool = False,
 ) -> ModelVersion | None:
     """Make ``version`` the champion (the model row must be locked); archive the old one.
 
-    Writes a stage change for each version that moves and bumps the model's generation,
-    which tells the online route to load the new champion. Returns the archived version.
+    Refused when ``version`` was trained on data the ledger no longer admits (rejected or
+    revoked since), unless ``override`` (an admin's call, with a reason; the ledger keeps
+    both). Writes a decision and a stage change for each version that moves and bumps the
+    model's generation, which tells the online route to load the new champion. Returns the
+    archived version.
     """
     if version.stage == Stage.CHAMPION:
         raise ConflictError(f"{model.name} v{version.number} is already the champion")
     if not reason.strip():
         raise InputError("a stage change needs a reason", detail={"field": "reason"})
+    blocked = blocked_inputs(version)
+    if blocked and not override:
+        raise ConflictError(
+            f"{model.name} v{version.number} was trained on data no longer accepted: "
+            f"{_blocked_text(blocked)}; an admin may override with a reason",
+            detail={"blocked": [{"dataset": dv.dataset.name, "version": dv.number} for dv in blocked]},
+        )
     gate = gate_verdicts(version)
     old = model.versions.filter(stage=Stage.CHAMPION).first()
     if old is not None:
+        decision_record(
+            action=Action.ARCHIVE,
+            model_version=old,
+            outcome=Stage.ARCHIVED,
+            actor=actor,
+            reason=f"replaced by v{version.number}: {reason}",
+        )
         old.stage = Stage.ARCHIVED
         old.save(update_fields=["stage"])
         StageChange.objects.create(
@@ -139,6 +182,14 @@ def champion_set(
         compared=compared,
         gate=gate,
         run_id=run_id,
+    )
+    decision_record(
+        action=Action.ROLLBACK if action == StageAction.ROLLED_BACK else Action.PROMOTE,
+        model_version=version,
+        outcome=Stage.CHAMPION,
+        actor=actor,
+        reason=reason,
+        detail={"override": True, "blocked": _blocked_text(blocked)} if blocked else {},
     )
     version.stage = Stage.CHAMPION
     version.save(update_fields=["stage"])
@@ -184,8 +235,13 @@ def _reason(reason: str) -> str:
 
 
 @transaction.atomic
-def model_promote(*, config: Settings, name: str, number: int, reason: str, actor: str) -> ModelVersion:
-    """Make version ``number`` the champion by hand (the old champion is archived)."""
+def model_promote(
+    *, config: Settings, name: str, number: int, reason: str, actor: str, override: bool = False
+) -> ModelVersion:
+    """Make version ``number`` the champion by hand (the old champion is archived).
+
+    ``override`` promotes a version trained on data rejected or revoked since (an admin's call).
+    """
     reason = _reason(reason)
     model = _locked(name)
     version = _version(model, number)
@@ -198,6 +254,7 @@ def model_promote(*, config: Settings, name: str, number: int, reason: str, acto
         actor=actor,
         reason=reason,
         compared=compared,
+        override=override,
     )
     return version
 
@@ -215,7 +272,13 @@ def _former_champion(model: RegisteredModel, exclude: int | None) -> ModelVersio
 
 @transaction.atomic
 def model_rollback(
-    *, config: Settings, name: str, number: int | None = None, reason: str, actor: str
+    *,
+    config: Settings,
+    name: str,
+    number: int | None = None,
+    reason: str,
+    actor: str,
+    override: bool = False,
 ) -> ModelVersion:
     """Restore a former champion (version ``number``, default: the one before the current)."""
     reason = _reason(reason)
@@ -241,5 +304,6 @@ def model_rollback(
         actor=actor,
         reason=reason,
         compared=compared,
+        override=override,
     )
     return version

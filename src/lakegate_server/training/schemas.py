@@ -81,6 +81,11 @@ class ModelVersionOut(ModelVersionSummaryOut):
 
 class StageChangeIn(Schema):
     reason: str = Field(..., min_length=1, max_length=2000, description="Why: kept in the audit log.")
+    override: bool = Field(
+        False,
+        description="Admins only: change the champion even though the version was trained on data "
+        "rejected or revoked since (the ledger records the override).",
+    )
 
 
 class StageChangeOut(Schema):

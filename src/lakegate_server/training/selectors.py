@@ -11,6 +11,7 @@ from django.db.models import Count, QuerySet
 from lakegate.config import Settings
 from lakegate.errors import NotFoundError
 from lakegate.pipelines import PipelineSpec, config_hash, load_pipelines
+from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.jobs.models import Run
 from lakegate_server.training.models import (
     ModelVersion,
@@ -22,8 +23,10 @@ from lakegate_server.training.models import (
 
 __all__ = [
     "ChampionRef",
+    "Impact",
     "champion_generations",
     "champion_ref",
+    "dataset_version_impact",
     "model_audit",
     "model_champion",
     "model_get",
@@ -159,6 +162,36 @@ def prediction_batches(*, name: str, limit: int = 50) -> list[PredictionBatch]:
             : max(1, min(limit, 1000))
         ]
     )
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What a dataset version fed: the model versions trained on it and the predictions it got."""
+
+    models: list[ModelVersion]
+    prediction_batches: list[PredictionBatch]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "models": [{"model": v.model.name, "version": v.number, "stage": v.stage} for v in self.models],
+            "prediction_tables": [
+                {"model": b.version.model.name, "model_version": b.version.number, "output": b.output}
+                for b in self.prediction_batches
+            ],
+        }
+
+
+def dataset_version_impact(*, version: DatasetVersion) -> Impact:
+    """The model versions trained on ``version`` and the prediction batches that scored it."""
+    models = list(
+        ModelVersion.objects.filter(dataset_versions=version)
+        .select_related("model")
+        .order_by("model__name", "number")
+    )
+    batches = list(
+        PredictionBatch.objects.filter(source_version=version).select_related("version__model").order_by("id")
+    )
+    return Impact(models=models, prediction_batches=batches)
 
 
 def version_artifact_dir(config: Settings, version: ModelVersion) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,15 +25,15 @@ from lakegate_server.jobs.models import Run, RunStatus
 from lakegate_server.jobs.services import run_create
 from lakegate_server.training.models import ModelVersion, PredictionBatch, Stage, TriggerFire
 from lakegate_server.training.notifications import pipeline_notify
-from lakegate_server.training.selectors import pipeline_get, pipeline_specs
+from lakegate_server.training.selectors import dataset_version_impact, pipeline_get, pipeline_specs
 
 __all__ = [
     "pipeline_predict_queue",
     "pipeline_run_create",
     "pipeline_runs_for_accepted_version",
     "pipelines_cron_fire",
-    "pipelines_gate_failed_notify",
-    "pipelines_gate_failed_queue",
+    "pipelines_data_notice_queue",
+    "pipelines_data_notify",
     "prediction_batch_record",
 ]
 
@@ -223,60 +223,72 @@ def pipelines_cron_fire(*, config: Settings, now: dt.datetime | None = None) -> 
     return runs
 
 
-def _gate_failed_readers(specs: dict[str, PipelineSpec], dataset: str) -> list[PipelineSpec]:
+def _readers(specs: dict[str, PipelineSpec], dataset: str) -> list[PipelineSpec]:
     """The pipelines that read (or score) ``dataset`` and have channels to tell."""
     return [
         spec for spec in specs.values() if dataset in {*spec.inputs, spec.predict_on} and spec.notifications
     ]
 
 
-def pipelines_gate_failed_queue(*, config: Settings, dataset: str, number: int) -> Run | None:
-    """Queue a ``notify`` run telling the pipelines that read ``dataset`` its version failed the gate.
+DataEvent = Literal["gate.failed", "data.rejected", "data.revoked"]
 
-    None when no pipeline reading it has notification channels. A run, not a send: a slow or
-    unreachable channel never holds up the ingest or check that found the failure, and a
-    delivery that fails is retried like any transient run failure.
+
+def pipelines_data_notice_queue(
+    *, config: Settings, event: DataEvent, dataset: str, number: int
+) -> Run | None:
+    """Queue a ``notify`` run telling the pipelines that read ``dataset`` about its version.
+
+    For a failed gate, a rejection or a revoked approval. None when no pipeline reading it
+    has notification channels. A run, not a send: a slow or unreachable channel never holds
+    up the ingest, check or decision that caused it; what each channel answered is the
+    run's result.
     """
-    specs = _specs_or_none(config, f"{dataset}@{number} rejected")
-    if not specs or not _gate_failed_readers(specs, dataset):
+    specs = _specs_or_none(config, f"{dataset}@{number} {event}")
+    if not specs or not _readers(specs, dataset):
         return None
     return run_create(
         kind="notify",
-        params={"event": "gate.failed", "dataset": dataset, "version": number},
-        created_by="trigger:gate.failed",
+        params={"event": event, "dataset": dataset, "version": number},
+        created_by=f"trigger:{event}",
     )
 
 
-def pipelines_gate_failed_notify(
-    *, config: Settings, dataset: str, number: int
-) -> dict[str, dict[str, str | None]]:
-    """Tell the pipelines that read ``dataset`` that its version ``number`` failed the gate.
+def _notice(
+    event: DataEvent, spec: PipelineSpec, version: DatasetVersion, impact: dict[str, Any]
+) -> Notification:
+    name, number = version.dataset.name, version.number
+    fields: dict[str, Any] = {"dataset": name, "version": number, "verdict": version.verdict}
+    if event == "gate.failed":
+        uses = (
+            "still uses it (policy: warn)" if version.status == VersionStatus.ACCEPTED else "did not use it"
+        )
+        title = f"{name} v{number} failed the quality gate; {spec.name} {uses}"
+        text = f"verdict {version.verdict or 'fail'}, status {version.status}"
+    else:
+        verb = "rejected" if event == "data.rejected" else "no longer approved"
+        title = f"{name} v{number} is {verb}; {spec.name} stops using it"
+        models = [f"{m['model']} v{m['version']} ({m['stage']})" for m in impact.get("models", [])]
+        tables = sorted({t["output"] for t in impact.get("prediction_tables", [])})
+        text = "fed: " + (", ".join(models + tables) or "no model or prediction table yet")
+        fields |= {"models": ", ".join(models), "prediction_tables": ", ".join(tables)}
+    return Notification(event=event, title=title, text=text, pipeline=spec.name, fields=fields)
 
-    The ``notify`` run calls this. Returns pipeline -> channel -> None or the delivery error.
-    """
-    version = DatasetVersion.objects.filter(dataset__name=dataset, number=number).first()
-    specs = _specs_or_none(config, f"{dataset}@{number} rejected")
+
+def pipelines_data_notify(
+    *, config: Settings, event: DataEvent, dataset: str, number: int
+) -> dict[str, dict[str, str | None]]:
+    """Send the notice the ``notify`` run carries; pipeline -> channel -> None or the error."""
+    version = (
+        DatasetVersion.objects.filter(dataset__name=dataset, number=number).select_related("dataset").first()
+    )
+    specs = _specs_or_none(config, f"{dataset}@{number} {event}")
     if version is None or not specs:
         return {}
-    outcome = {}
-    for spec in _gate_failed_readers(specs, dataset):
-        outcome[spec.name] = pipeline_notify(
-            config,
-            spec,
-            Notification(
-                event="gate.failed",
-                title=f"{dataset} v{number} failed the quality gate; {spec.name} "
-                + (
-                    "still uses it (policy: warn)"
-                    if version.status == VersionStatus.ACCEPTED
-                    else "did not use it"
-                ),
-                text=f"verdict {version.verdict or 'fail'}, status {version.status}",
-                pipeline=spec.name,
-                fields={"dataset": dataset, "version": number, "verdict": version.verdict},
-            ),
-        )
-    return outcome
+    impact = dataset_version_impact(version=version).to_dict()
+    return {
+        spec.name: pipeline_notify(config, spec, _notice(event, spec, version, impact))
+        for spec in _readers(specs, dataset)
+    }
 
 
 def prediction_batch_record(

@@ -48,20 +48,6 @@ def ingest(tmp_path: Path) -> Callable[..., DatasetVersion]:
 
 
 @pytest.fixture
-def train(execute_queued: Callable[[], list[str]]) -> Callable[..., Any]:
-    """``train("churn")`` queues a train run, runs the queue like a worker, returns the run."""
-    from lakegate_server.jobs.models import Run
-    from lakegate_server.training.services import pipeline_run_create
-
-    def run(name: str = "churn") -> Run:
-        queued = pipeline_run_create(config=project(), name=name, created_by="test")
-        execute_queued()
-        return Run.objects.get(pk=queued.pk)
-
-    return run
-
-
-@pytest.fixture
 def registry(db: None) -> Callable[..., Any]:
     """``registry("churn", ["champion", "candidate"])`` -> versions made directly (no training).
 

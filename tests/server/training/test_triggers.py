@@ -14,7 +14,7 @@ from lakegate_server.training.models import TriggerFire
 from lakegate_server.training.services import (
     pipeline_runs_for_accepted_version,
     pipelines_cron_fire,
-    pipelines_gate_failed_notify,
+    pipelines_data_notify,
 )
 from tests.server.training.data import CHURN, customer_frame
 
@@ -133,7 +133,9 @@ def test_a_rejected_version_is_notified_as_a_gate_failure(ingest, pipelines, mai
         notifiers={"team": {"kind": "email", "to": ["ml@example.com"]}},
         churn={**CHURN, "notifications": ["team"]},
     )
-    outcome = pipelines_gate_failed_notify(config=project(), dataset="customers", number=version.number)
+    outcome = pipelines_data_notify(
+        config=project(), event="gate.failed", dataset="customers", number=version.number
+    )
     assert outcome == {"churn": {"team": None}}
     assert mailbox[0].subject == "[lakegate] customers v1 failed the quality gate; churn did not use it"
 

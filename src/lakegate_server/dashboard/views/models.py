@@ -17,6 +17,8 @@ from lakegate_server.accounts.models import Role
 from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
 from lakegate_server.dashboard.views._common import acting_user, form_errors, int_param, render_page
+from lakegate_server.dashboard.views.lineage import lineage_context
+from lakegate_server.ledger.selectors import decisions_list
 from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage
 from lakegate_server.training.promotion import model_promote, model_rollback
 from lakegate_server.training.selectors import (
@@ -81,6 +83,8 @@ def model_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
         "version": version,
         "audit": audit,
         "was_champion": _former_champions(audit),
+        "decisions": list(decisions_list(model=name, limit=100)),
+        **(lineage_context(model=name, number=version.number) if version else {}),
         "batches": prediction_batches(name=name, limit=20),
         "robustness_rows": (version.robustness.get("rows") or []) if version else [],
         "form": StageChangeForm(),

@@ -15,7 +15,7 @@ from lakegate.errors import LakegateError, NotFoundError
 from lakegate_server.accounts.models import Role
 from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
-from lakegate_server.dashboard.forms import ApproveForm, CheckForm, VerdictFilterForm
+from lakegate_server.dashboard.forms import ApproveForm, CheckForm, DecisionForm, VerdictFilterForm
 from lakegate_server.dashboard.quality_selectors import (
     VERDICTS,
     report_get,
@@ -25,10 +25,12 @@ from lakegate_server.dashboard.quality_selectors import (
     report_summary,
 )
 from lakegate_server.dashboard.views._common import acting_user, form_errors, render_page
+from lakegate_server.dashboard.views.lineage import lineage_context
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.datasets.selectors import dataset_versions, version_get
 from lakegate_server.flow import version_approve
 from lakegate_server.jobs.services import run_create
+from lakegate_server.ledger.selectors import decisions_list
 from lakegate_server.quality.models import CheckReport
 
 # The report page is lakegate's own HTML (inline CSS and SVG, no scripts, no URLs); the policy
@@ -64,6 +66,9 @@ def version_gate_context(version: DatasetVersion, *, others: list[int]) -> dict[
         "gate": report_summary(report) if report else None,
         "check_form": CheckForm(others=others),
         "approve_form": ApproveForm(),
+        "decision_form": DecisionForm(),
+        "decisions": list(decisions_list(dataset=version.dataset.name, version=version.number)),
+        **lineage_context(dataset=version.dataset.name, number=version.number),
     }
 
 
