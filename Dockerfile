@@ -14,10 +14,10 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 # uv from PyPI (pinned to the version that wrote uv.lock), in a throwaway venv of this stage.
 ARG UV_VERSION=0.13.10
-# UV_NATIVE_TLS: trust the system's CA store, where a company's TLS proxy adds its certificate.
+# UV_SYSTEM_CERTS: trust the system's CA store, where a company's TLS proxy adds its certificate.
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
-    UV_NATIVE_TLS=1 \
+    UV_SYSTEM_CERTS=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PYTHON=python3.11 \
     UV_PROJECT_ENVIRONMENT=/app/.venv \

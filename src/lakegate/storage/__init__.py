@@ -18,9 +18,6 @@ binding of the Rust ``object_store`` crate that delta-rs uses for the lake::
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 from lakegate.errors import StorageUnavailableError
 from lakegate.storage._folders import (
     MANIFEST,
@@ -31,10 +28,7 @@ from lakegate.storage._folders import (
     upload_folder,
 )
 from lakegate.storage._keys import Area, join_key, unique_key
-from lakegate.storage._store import READ_CHUNK, ObjectInfo, Storage
-
-if TYPE_CHECKING:
-    from lakegate.config import Settings
+from lakegate.storage._store import READ_CHUNK, ObjectInfo, Storage, open_storage
 
 __all__ = [
     "MANIFEST",
@@ -52,17 +46,3 @@ __all__ = [
     "unique_key",
     "upload_folder",
 ]
-
-
-def open_storage(settings: Settings) -> Storage:
-    """The storage ``settings`` name: ``storage`` (+ ``storage_options``), or ``.lakegate/``.
-
-    A relative folder is relative to the project. Nothing is contacted here; call
-    :meth:`Storage.check` at start to fail early on wrong credentials or an unreachable store.
-    """
-    if settings.storage is None:
-        return Storage(settings.paths.state)
-    if settings.storage.startswith("s3://"):
-        return Storage(settings.storage, settings.storage_options)
-    folder = Path(settings.storage.removeprefix("file://")).expanduser()
-    return Storage(folder if folder.is_absolute() else settings.project_dir / folder)

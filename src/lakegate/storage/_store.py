@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from obstore import ObjectMeta, ReadableFile
     from obstore.store import LocalStore, S3Store
 
-__all__ = ["ObjectInfo", "Storage"]
+    from lakegate.config import Settings
+
+__all__ = ["ObjectInfo", "Storage", "open_storage"]
 
 #: Bytes per ranged read. Each is its own request: ``timeout`` (30 s by default) bounds one
 #: request body included, so one GET of a large file on a slow link would be cut off.
@@ -62,6 +64,10 @@ class Storage:
     uploads are; a local put writes a temporary file and renames it). Errors are lakegate's:
     ``NotFoundError``, ``ConflictError``, ``StorageUnavailableError`` (transient),
     ``ConfigError`` (credentials, bucket, options), ``InputError`` (a bad key).
+
+    Not fork-safe (obstore runs a tokio runtime): in a process that has used any storage, a
+    forked child hangs on its first storage call, even with a new ``Storage``. Threads are
+    fine; processes must be spawned, not forked, as ``lakegate up`` and Huey's thread workers do.
     """
 
     def __init__(self, uri: str | Path, options: Mapping[str, str] | None = None) -> None:
@@ -287,6 +293,20 @@ class Storage:
         if self.get_bytes(probe) != b"lakegate storage check\n":
             raise ConfigError(f"storage {self.uri}: a probe object read back different bytes")
         self.delete(probe)
+
+
+def open_storage(settings: Settings) -> Storage:
+    """The storage ``settings`` name: ``storage`` (+ ``storage_options``), or ``.lakegate/``.
+
+    A relative folder is relative to the project. Nothing is contacted here; call
+    :meth:`Storage.check` at start to fail early on wrong credentials or an unreachable store.
+    """
+    if settings.storage is None:
+        return Storage(settings.paths.state)
+    if settings.storage.startswith("s3://"):
+        return Storage(settings.storage, settings.storage_options)
+    folder = Path(settings.storage.removeprefix("file://")).expanduser()
+    return Storage(folder if folder.is_absolute() else settings.project_dir / folder)
 
 
 class _RangedReader(io.RawIOBase):

@@ -14,7 +14,7 @@ def test_all_lists_exactly_the_public_names():
         for name, value in vars(lakegate.storage).items()
         if not name.startswith("_") and name != "annotations" and not isinstance(value, ModuleType)
     }
-    assert set(lakegate.storage.__all__) == public - {"TYPE_CHECKING", "Path"}
+    assert set(lakegate.storage.__all__) == public
     for name in lakegate.storage.__all__:
         assert hasattr(lakegate.storage, name)
 
