@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from lakegate._config_sections import (
@@ -101,10 +101,18 @@ class Settings(BaseSettings):
     # request), retry_timeout "10s" (CLIENT_DEFAULTS in lakegate.lake._location); any set here wins,
     # and so does max_retries (a whole number; object_store's default is 10).
     lake_storage_options: dict[str, str] = Field(default_factory=dict)
+    # Where shared state lives (model artifacts, staged uploads, quarantine, knowledge bases,
+    # prediction files, run logs; see lakegate.storage): None is the project's .lakegate/
+    # folder; "s3://bucket/prefix" an object store every host reaches; a folder (relative to
+    # the project) or file:// URI. The catalog database and the lake are set on their own.
+    storage: str | None = None
+    # The same object_store keys and client defaults as lake_storage_options, for an s3://
+    # storage; credentials normally come from the standard AWS_* environment variables.
+    storage_options: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("lake")
+    @field_validator("lake", "storage")
     @classmethod
-    def _lake_is_s3_or_a_folder(cls, value: str | None) -> str | None:
+    def _s3_or_a_folder(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         value = value.strip()
@@ -117,10 +125,12 @@ class Settings(BaseSettings):
         if scheme not in (None, "file") or not value:
             raise ValueError(f"{value!r}: use s3://bucket/prefix, file:///folder or a folder path")
         if scheme == "file" and not value.startswith("file:///"):
-            raise ValueError(f"{value!r}: a file:// lake needs an absolute path (file:///folder)")
+            raise ValueError(
+                f"{value!r}: a file:// {info.field_name} needs an absolute path (file:///folder)"
+            )
         return value
 
-    @field_validator("lake_storage_options", mode="before")
+    @field_validator("lake_storage_options", "storage_options", mode="before")
     @classmethod
     def _scalars_as_strings(cls, value: Any) -> Any:
         # object_store takes strings; YAML reads `max_retries: 5` as an int, `true` as a bool.
@@ -131,9 +141,9 @@ class Settings(BaseSettings):
             for key, v in value.items()
         }
 
-    @field_validator("lake_storage_options")
+    @field_validator("lake_storage_options", "storage_options")
     @classmethod
-    def _timeouts_are_durations(cls, value: dict[str, str]) -> dict[str, str]:
+    def _timeouts_are_durations(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         # delta-rs would only say "Failed to parse config" at the first ingest.
         if not value:
             return value
@@ -144,15 +154,17 @@ class Settings(BaseSettings):
                 try:
                     parse_duration(setting)
                 except ValueError as exc:
-                    raise ValueError(f"lake_storage_options.{key}: {exc}") from None
+                    raise ValueError(f"{info.field_name}.{key}: {exc}") from None
             elif key == "max_retries" and not setting.strip().isdigit():
-                raise ValueError(f"lake_storage_options.max_retries: {setting!r} is not a whole number")
+                raise ValueError(f"{info.field_name}.max_retries: {setting!r} is not a whole number")
         return value
 
     @model_validator(mode="after")
     def _storage_options_need_s3(self) -> Settings:
         if self.lake_storage_options and not (self.lake or "").startswith("s3://"):
             raise ValueError("lake_storage_options applies only to an s3:// lake")
+        if self.storage_options and not (self.storage or "").startswith("s3://"):
+            raise ValueError("storage_options applies only to an s3:// storage")
         return self
 
     def lake_table(self, name: str) -> Path | TableLocation:

@@ -20,6 +20,7 @@
      │    └── TransientExportError   ... because the destination could not be reached (retried)
      ├── LakeError                   the lake refused a read or write (HTTP 500: the operator's to fix)
      │    └── LakeUnavailableError   ... its object store gave no answer (HTTP 503, retried)
+     ├── StorageUnavailableError     the shared-state storage gave no answer (HTTP 503, retried)
      └── JobError                    a job failed while running
           ├── TransientJobError      ... in a way that may pass (retried)
           └── LeaseLostError         this worker no longer owns the run; stop now
@@ -54,6 +55,7 @@ __all__ = [
     "QualityGateError",
     "ReaderError",
     "SourceError",
+    "StorageUnavailableError",
     "StreamError",
     "Transient",
     "TransientExportError",
@@ -217,6 +219,19 @@ class LakeUnavailableError(Transient, LakeError):
     """
 
     code = "lake_unavailable"
+    http_status = 503
+
+
+class StorageUnavailableError(Transient, LakegateError):
+    """The storage of shared state (``storage:``) gave no answer, or only "try later".
+
+    The sibling of :class:`LakeUnavailableError` for model artifacts, uploads, quarantine,
+    run logs and other files in ``lakegate.storage``: refused, timed out, unknown host, or
+    HTTP 429/5xx once the retries ran out. Nothing is wrong with the data; a run retries it.
+    ``detail`` is ``{"location": ..., "key": ..., "reason": "unreachable"}``.
+    """
+
+    code = "storage_unavailable"
     http_status = 503
 
 
