@@ -21,6 +21,10 @@ class JsonFormatter(logging.Formatter):
     """Format a record as one JSON object: ts, level, logger, msg, plus ``extra`` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(self.entry(record), default=str, ensure_ascii=False)
+
+    def entry(self, record: logging.LogRecord) -> dict[str, Any]:
+        """The record as the JSON-safe dict :meth:`format` writes."""
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
@@ -32,7 +36,8 @@ class JsonFormatter(logging.Formatter):
         )
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        safe: dict[str, Any] = json.loads(json.dumps(entry, default=str, ensure_ascii=False))
+        return safe
 
 
 def configure_logging(

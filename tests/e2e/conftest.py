@@ -6,9 +6,12 @@ here) and its own queue name, so parallel tests and their reapers never see each
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -53,6 +56,26 @@ class Project:
 
     def output(self, log_name: str) -> str:
         return (self.root / f"{log_name}.out").read_text(errors="replace")
+
+    def run_log(self, run_id: int) -> list[dict[str, Any]]:
+        """A run's log lines, read straight from the project's database (where workers write them).
+
+        Not through ``lakegate runs logs``: polling tests need the lines as soon as they land.
+        """
+        sql = "SELECT entry FROM jobs_runlogline WHERE run_id = %s ORDER BY id"
+        url = self.env.get("LAKEGATE_DATABASE_URL")
+        try:
+            if url:
+                with psycopg.connect(url) as conn:
+                    rows = conn.execute(sql, [run_id]).fetchall()
+                return [r[0] if isinstance(r[0], dict) else json.loads(r[0]) for r in rows]
+            with contextlib.closing(
+                sqlite3.connect(self.root / ".lakegate" / "db.sqlite3", timeout=30)
+            ) as db:
+                rows = db.execute(sql.replace("%s", "?"), [run_id]).fetchall()
+        except (sqlite3.OperationalError, psycopg.errors.UndefinedTable):
+            return []  # not migrated yet
+        return [json.loads(r[0]) for r in rows]
 
 
 def free_port() -> int:

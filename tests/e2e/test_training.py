@@ -157,13 +157,6 @@ def test_train_promote_serve_rollback_and_a_drifted_batch(project):
     assert up.wait(timeout=60) == 0
 
 
-def run_log(project: Project, run_id: int) -> list[dict[str, Any]]:
-    path = project.root / ".lakegate" / "logs" / "runs" / f"{run_id}.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def test_a_killed_training_worker_still_yields_one_model_version(project):
     # Enough trees and rows that training takes a moment: the kill lands inside it.
     configure(project, model={**CHURN["model"], "params": {"n_estimators": 400, "num_leaves": 63}})
@@ -180,7 +173,7 @@ def test_a_killed_training_worker_still_yields_one_model_version(project):
     run = triggered[0] if triggered else cli_json(project, "run", "churn")
 
     wait_for(
-        lambda: any(e["msg"].startswith("training lightgbm") for e in run_log(project, run["id"])),
+        lambda: any(e["msg"].startswith("training lightgbm") for e in project.run_log(run["id"])),
         timeout=120,
         what="the first attempt to start training",
     )
@@ -189,7 +182,7 @@ def test_a_killed_training_worker_still_yields_one_model_version(project):
     project.start("worker", log_name="worker-2")
 
     wait_for(
-        lambda: any(e["msg"] == "attempt succeeded" for e in run_log(project, run["id"])),
+        lambda: any(e["msg"] == "attempt succeeded" for e in project.run_log(run["id"])),
         timeout=180,
         what="the retried attempt to succeed",
     )

@@ -12,13 +12,6 @@ from tests.e2e.conftest import wait_for
 pytestmark = pytest.mark.slow
 
 
-def run_log(project, run_id: int) -> list[dict]:
-    path = project.root / ".lakegate" / "logs" / "runs" / f"{run_id}.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def test_a_killed_workers_run_is_retried_and_completes_once(project):
     project.env.update(
         LAKEGATE_RUNS__HEARTBEAT_SECONDS="0.5",
@@ -27,10 +20,10 @@ def test_a_killed_workers_run_is_retried_and_completes_once(project):
     )
     doomed = project.start("worker", log_name="worker-1")
     project.start("scheduler", log_name="scheduler")
-    run = json.loads(project.run("runs", "start", "selfcheck", "--param", "seconds=4", "--json").stdout)
+    run = json.loads(project.run("runs", "start", "selfcheck", "--param", "seconds=12", "--json").stdout)
 
     wait_for(
-        lambda: any(e["msg"] == "artifact written" for e in run_log(project, run["id"])),
+        lambda: any(e["msg"] == "artifact written" for e in project.run_log(run["id"])),
         timeout=60,
         what="the first attempt to be under way",
     )
@@ -39,7 +32,7 @@ def test_a_killed_workers_run_is_retried_and_completes_once(project):
     project.start("worker", log_name="worker-2")
 
     wait_for(
-        lambda: any(e["msg"] == "attempt succeeded" for e in run_log(project, run["id"])),
+        lambda: any(e["msg"] == "attempt succeeded" for e in project.run_log(run["id"])),
         timeout=60,
         what="the retried attempt to succeed",
     )
@@ -49,7 +42,7 @@ def test_a_killed_workers_run_is_retried_and_completes_once(project):
     assert final["result"]["attempt"] == 2
     assert "stopped heartbeating during attempt 1" in final["last_error"]
 
-    entries = run_log(project, run["id"])
+    entries = project.run_log(run["id"])
     starts = [e for e in entries if e["msg"] == "attempt started"]
     assert [e["attempt"] for e in starts] == [1, 2]
     assert starts[0]["worker"] != starts[1]["worker"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
@@ -14,12 +13,12 @@ from lakegate.config import RunSettings
 from lakegate_server.jobs.execution import run_execute
 from lakegate_server.jobs.models import Run, RunStatus
 from lakegate_server.jobs.queue import huey
+from lakegate_server.jobs.selectors import run_log_read
 from lakegate_server.jobs.services import run_cancel, run_create
 
 
 def log_lines(run_id: int) -> list[dict]:
-    path = django_settings.LAKEGATE.paths.run_logs / f"{run_id}.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    return run_log_read(run_id=run_id)[0]
 
 
 @pytest.mark.django_db(transaction=True)

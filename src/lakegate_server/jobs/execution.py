@@ -18,7 +18,7 @@ from lakegate._logging import JsonFormatter
 from lakegate.errors import LakegateError, LeaseLostError, Transient
 from lakegate_server.conf import project
 from lakegate_server.jobs.context import JobContext
-from lakegate_server.jobs.models import Run
+from lakegate_server.jobs.models import Run, RunLogLine
 from lakegate_server.jobs.registry import job_spec
 from lakegate_server.jobs.services import Claim, run_claim, run_complete, run_fail, run_heartbeat
 
@@ -77,13 +77,25 @@ class _LeaseKeeper(threading.Thread):
         log.warning("lease lost", extra={"run": self.claim.run_id, "reason": reason})
 
 
+class _RunLogHandler(logging.Handler):
+    """Each record of a run's logger becomes a ``RunLogLine`` row (readable from every host)."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.formatter_ = JsonFormatter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            RunLogLine.objects.create(run_id=self.run_id, entry=self.formatter_.entry(record))
+        except Exception:  # noqa: BLE001 - a log line must never fail the job it describes
+            self.handleError(record)
+
+
 @contextmanager
 def _run_logger(run_id: int) -> Iterator[logging.Logger]:
-    """A logger writing JSON lines to ``.lakegate/logs/runs/<id>.jsonl`` (and the worker log)."""
-    path = project().paths.run_logs
-    path.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path / f"{run_id}.jsonl", encoding="utf-8")
-    handler.setFormatter(JsonFormatter())
+    """A logger writing the run's log into the database (``RunLogLine``), and to the worker log."""
+    handler = _RunLogHandler(run_id)
     logger = logging.getLogger(f"lakegate.run.{run_id}")
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)

@@ -80,3 +80,18 @@ class Run(models.Model):
             "result": self.result,
             "last_error": self.last_error,
         }
+
+
+class RunLogLine(models.Model):
+    """One line of a run's log (the JSON object the log formatter builds), in the database.
+
+    In the database, not in a file: the dashboard of one host must show the log a worker on
+    another host is writing, line by line while it runs, and an object store has no append.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="log_lines")
+    entry = models.JSONField()
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+        indexes: ClassVar = [models.Index(fields=["run", "id"], name="run_log_line_run")]

@@ -6,10 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from lakegate._logging import read_json_lines
 from lakegate.errors import InputError, NotFoundError
-from lakegate_server.conf import project
-from lakegate_server.jobs.models import Run, RunStatus
+from lakegate_server.jobs.models import Run, RunLogLine, RunStatus
 
 __all__ = ["run_get", "run_list", "run_log_read"]
 
@@ -38,5 +36,6 @@ def run_list(*, status: str | None = None, kind: str | None = None, limit: int =
 def run_log_read(*, run_id: int, after: int = 0) -> tuple[list[dict[str, Any]], int]:
     """Log entries of a run after the first ``after`` lines, and the cursor for the next read."""
     run_get(run_id=run_id)
-    entries = read_json_lines(project().paths.run_logs / f"{run_id}.jsonl", skip=after)
+    lines = RunLogLine.objects.filter(run_id=run_id).order_by("id").values_list("entry", flat=True)
+    entries = list(lines[max(after, 0) :])
     return entries, after + len(entries)

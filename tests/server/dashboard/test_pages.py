@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from lakegate_server.jobs.models import Run, RunStatus
@@ -145,12 +143,11 @@ def test_a_run_waiting_out_its_retry_says_when_it_is_due(browse, db):
 
 
 def _log(run_id: int, *messages: str) -> None:
-    path = settings.LAKEGATE.paths.run_logs / f"{run_id}.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as out:
-        for msg in messages:
-            entry = {"ts": "2026-01-02T03:04:05.678+00:00", "level": "INFO", "msg": msg, "run": run_id}
-            out.write(json.dumps({**entry, "rows": 3}) + "\n")
+    from lakegate_server.jobs.models import RunLogLine
+
+    for msg in messages:
+        entry = {"ts": "2026-01-02T03:04:05.678+00:00", "level": "INFO", "msg": msg, "run": run_id}
+        RunLogLine.objects.create(run_id=run_id, entry={**entry, "rows": 3})
 
 
 def test_a_running_run_tails_its_log_by_polling(browse, db):
