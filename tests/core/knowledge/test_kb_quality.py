@@ -68,20 +68,31 @@ QUERIES = [
     ("the crew trimmed the sails before the regatta", "sailing"),
 ]
 
-# Quality of the build before the speed work (scikit-learn TF-IDF + TruncatedSVD + KMeans), on
-# this corpus: precision@5 and @20 1.0 for every known query; one-word queries 0.649 of the
-# topic in their best 70 hits. A build that finds fewer relevant chunks fails.
-MIN_MEAN_PRECISION_AT_5 = 1.0
-MIN_MEAN_PRECISION_AT_20 = 0.95
-MIN_ONE_WORD_SHARE_AT_70 = 0.64
+# Quality of the build before the speed work (scikit-learn TfidfVectorizer + TruncatedSVD +
+# KMeans) on this corpus, rounded down: mean precision of the known queries 1.0 at 5, 0.994 at
+# 20, 0.894 at 50; one-word queries 0.5505 of their topic in the best 70 hits. (A plain
+# subspace iteration with one or two power steps scored 0.496 and 0.522 on the last: this
+# test is what told them apart.) A build that finds fewer relevant chunks fails.
+MIN_MEAN_PRECISION = {5: 1.0, 20: 0.99, 50: 0.89}
+MIN_ONE_WORD_SHARE_AT_70 = 0.55
+
+
+# Word forms: each topic word also appears inflected, which gives the corpus a vocabulary
+# several times the 256 dimensions, so the SVD has to compress (its approximation matters).
+SUFFIXES = ("s", "ing", "ed", "er", "ly")
+
+
+def vocabulary(topic: str) -> list[str]:
+    words = TOPICS[topic].split()
+    words += [w for pair, shared in SHARED.items() if topic in pair for w in shared.split()]
+    return words + [w + suffix for w in words for suffix in SUFFIXES]
 
 
 def write_corpus(root: Path, per_topic: int = 70, seed: int = 3) -> None:
     rng = np.random.default_rng(seed)
     names = list(TOPICS)
     for t, topic in enumerate(names):
-        words = TOPICS[topic].split()
-        words += [w for pair, shared in SHARED.items() if topic in pair for w in shared.split()]
+        words = vocabulary(topic)
         for i in range(per_topic):
             # A tenth of the documents are filed in the next topic's folder: folders are a hint.
             folder = names[(t + 1) % len(names)] if i % 10 == 9 else topic
@@ -117,13 +128,12 @@ def precision(kb: KnowledgeBase, query: str, topic: str, k: int) -> float:
     return sum(topic_of(h.path) == topic for h in hits) / k
 
 
-def test_known_queries_find_their_topic(quality_kb: KnowledgeBase) -> None:
-    at5 = [precision(quality_kb, q, topic, 5) for q, topic in QUERIES]
-    at20 = [precision(quality_kb, q, topic, 20) for q, topic in QUERIES]
-    assert np.mean(at5) >= MIN_MEAN_PRECISION_AT_5, list(zip(QUERIES, at5, strict=True))
-    assert np.mean(at20) >= MIN_MEAN_PRECISION_AT_20, list(zip(QUERIES, at20, strict=True))
-    for (query, topic), p in zip(QUERIES, at5, strict=True):
-        assert topic_of(quality_kb.search(query, k=1)[0].path) == topic, (query, p)
+@pytest.mark.parametrize("k", sorted(MIN_MEAN_PRECISION))
+def test_known_queries_find_their_topic(quality_kb: KnowledgeBase, k: int) -> None:
+    found = [precision(quality_kb, q, topic, k) for q, topic in QUERIES]
+    assert np.mean(found) >= MIN_MEAN_PRECISION[k], list(zip(QUERIES, found, strict=True))
+    for query, topic in QUERIES:
+        assert topic_of(quality_kb.search(query, k=1)[0].path) == topic, query
 
 
 def test_one_word_queries_reach_their_topic_beyond_the_word(quality_kb: KnowledgeBase) -> None:
