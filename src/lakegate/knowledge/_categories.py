@@ -1,4 +1,4 @@
-"""Semantic categories: KMeans over the chunk embeddings, each cluster labelled by its top terms.
+"""Semantic categories: k-means over the chunk embeddings, each cluster labelled by its top terms.
 
 When ``k`` is not given it is chosen by the silhouette score over ``k_range`` on a fixed-seed
 sample (the score is quadratic in the number of points), then the chosen model is refined on
@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lakegate.errors import InputError
-from lakegate.knowledge._kmeans import KMeansResult, kmeans, silhouette
+from lakegate.knowledge._kmeans import KMeansResult, kmeans, pairwise_distances, silhouette
 from lakegate.knowledge._terms import count_terms, select_terms
 
 __all__ = ["Category", "categorize"]
@@ -82,11 +82,12 @@ def _cluster(vectors: npt.NDArray[np.float32], k: int | None, k_range: tuple[int
         best = kmeans(data, min(k, len(data)), seed=seed)
     else:
         best_score = -2.0
+        distances = pairwise_distances(data)  # the same for every candidate k
         for candidate in range(k_range[0], min(k_range[1], len(data) - 1) + 1):
             model = kmeans(data, candidate, seed=seed, n_init=_CANDIDATE_INITS)
             if len(np.unique(model.labels)) < 2:
                 continue
-            score = silhouette(data, model.labels)
+            score = silhouette(distances, model.labels)
             if score > best_score + 1e-9:
                 best, best_score = model, score
         if best is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["KMeansResult", "kmeans", "silhouette"]
+__all__ = ["KMeansResult", "kmeans", "pairwise_distances", "silhouette"]
 
 Array = npt.NDArray[np.floating]
 
@@ -105,14 +105,19 @@ def kmeans(
     return min(runs, key=lambda run: run.inertia)  # the first of equals, as a strict "<" would keep
 
 
-def silhouette(data: Array, labels: npt.NDArray[np.integer]) -> float:
-    """Mean silhouette of the rows of ``data`` (``O(n^2)``: call it on a sample)."""
-    n = len(data)
+def pairwise_distances(data: Array) -> Array:
+    """Euclidean distances between all rows (``O(n^2)`` memory: a sample, computed once per k range)."""
     squares = (data * data).sum(axis=1)
     distances = np.sqrt(_squared_distances(data, squares, data))
     np.fill_diagonal(distances, 0.0)
+    return distances
+
+
+def silhouette(distances: Array, labels: npt.NDArray[np.integer]) -> float:
+    """Mean silhouette of points whose pairwise ``distances`` are given, clustered as ``labels``."""
+    n = len(distances)
     k = int(labels.max()) + 1
-    members = (labels[:, None] == np.arange(k)[None, :]).astype(data.dtype)
+    members = (labels[:, None] == np.arange(k)[None, :]).astype(distances.dtype)
     sums = distances @ members  # n x k: total distance from each point to each cluster
     sizes = members.sum(axis=0)
     own = sizes[labels]

@@ -51,16 +51,18 @@ def truncated_svd(x: Any, k: int, *, seed: int = 0) -> tuple[Matrix, Matrix]:
     rng = np.random.default_rng(seed)
     q0 = _orthonormal(xt @ rng.standard_normal((n_rows, width), dtype=np.float32))
     w0 = x @ q0
-    z = xt @ w0
-    before = float(np.einsum("ij,ij->", z, z, dtype=np.float64))  # what is left after is compared to this
-    # Twice against the first block: once leaves too much of it when the blocks are close.
-    for _ in range(2):
-        z -= q0 @ (q0.T @ z)
-    q1 = _orthonormal(z, before)
+    z = xt @ w0  # (XᵀX) q0
+    # The Gram matrix of [w0 w1] by blocks, from products made anyway: w0ᵀw0 = q0ᵀz and
+    # w0ᵀw1 = zᵀq1 (as w0 = X q0 and z = Xᵀw0), only w1ᵀw1 costs a product of n rows.
+    a = q0.T @ z
+    before = float(np.einsum("ij,ij->", z, z, dtype=np.float64))
+    residual = z - q0 @ a
+    residual -= q0 @ (q0.T @ residual)  # a second pass: one leaves too much of q0 when blocks are close
+    q1 = _orthonormal(residual, before)
     w1 = x @ q1
-    # Rayleigh-Ritz on [q0 q1]: the Gram matrix of [w0 w1] by blocks, never concatenated.
-    a, b, c = w0.T @ w0, w0.T @ w1, w1.T @ w1
-    gram = np.block([[a, b], [b.T, c]]).astype(np.float64)
+    b = z.T @ q1
+    gram = np.block([[a, b], [b.T, w1.T @ w1]]).astype(np.float64)
+    gram = (gram + gram.T) / 2  # a from q0ᵀz is symmetric only up to rounding
     values, vectors = np.linalg.eigh(gram)
     top = np.argsort(values)[::-1][:k]
     top = top[values[top] > max(values[top[0]], 0.0) * 1e-9] if len(top) else top

@@ -44,7 +44,7 @@ our ours ourselves out over own part per perhaps please put rather re same see s
 seeming seems serious several she should show side since sincere six sixty so some somehow
 someone something sometime sometimes somewhere still such system take ten than that the their
 them themselves then thence there thereafter thereby therefore therein thereupon these they
-thick thin third this those three through throughout thru thus to together too top toward
+thick thin third this those though three through throughout thru thus to together too top toward
 towards twelve twenty two un under until up upon us very via was we well were what whatever
 when whence whenever where whereafter whereas whereby wherein whereupon wherever whether which
 while whither who whoever whole whom whose why will with within without would yet you your
