@@ -1,18 +1,25 @@
-"""Knowledge base benchmark: build throughput and search latency (not a test).
+"""Knowledge base benchmark: ``lakegate kb build`` against LlamaIndex and a plain floor (not a test).
 
-    uv run python benchmarks/kb.py [--docs 10000] [--queries 500]
+    uv run python benchmarks/kb.py [--docs 10000] [--repeat 3] [--baseline-src DIR] [--no-peer]
 
-1. Generates a corpus of small documents in nested folders under ``benchmarks/.data/kb/`` (kept
-   between runs; regenerated when the parameters change): 40% .txt, 30% .md, 20% .html, 10% .json,
-   80-240 words each: ~35% from one of 20 topic vocabularies (300 words each), ~50% from a
-   30,000-word general vocabulary with Zipf frequencies, ~15% English stop words.
-2. Builds it with the default settings (TF-IDF + SVD, 1000-char chunks): documents per second,
-   then an unchanged rebuild and a rebuild after touching 1% of the files (incremental reuse).
-3. Builds it again with 140-character chunks, which yields >= 100k chunks, and measures
-   ``KnowledgeBase.search(q, k=5)`` latency over topic queries (p50/p95/p99).
+1. The tree (``_kb_tree.py``, kept under ``benchmarks/.data/kb/tree``): 10k .md/.txt/.html
+   documents, 36 MB, 274 folders, each on one of 20 topics.
+2. Floor (``_kb_floor.py``, a subprocess): walk + read + fixed 1000-char windows + JSONL.
+3. lakegate: the CLI process ``lakegate kb build TREE -o OUT --json`` from scratch (default
+   TF-IDF embeddings and categories), ``--repeat`` times, median; process wall and CPU time
+   (rusage of the child), and the phases the build reports. ``--baseline-src`` runs the same
+   command with ``PYTHONPATH`` at another checkout's ``src`` (the code before a change) in the
+   same run, so before and after meet the same machine load.
+4. Peer: LlamaIndex ``SimpleDirectoryReader`` + ``SentenceSplitter`` (``_kb_llamaindex.py``) in
+   its own venv, created on first use under ``~/.cache/lakegate-bench/llamaindex`` (``uv venv``
+   + ``uv pip install llama-index-core``, never in lakegate's lock); with its default splitter
+   and with ~1000-character chunks (256 tokens); the faster counts.
+5. Rebuilds (unchanged; 1% of the files changed), search quality (200 topic queries:
+   precision@10/@100, relevant = a chunk of a document on the query's topic) and latency.
 
-Targets: build >= 500 documents/s; search p99 < 50 ms over 100k chunks.
-Writes ``benchmarks/results/kb.json``.
+Targets: the lakegate process >= 5x faster than the peer's load + split; scan + read <= 2x
+the floor. Wall times on a shared 2-core machine move with its load (recorded before and
+after); CPU seconds are recorded beside them. Writes ``benchmarks/results/kb.json``.
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,209 +39,172 @@ from typing import Any
 
 import numpy as np
 
-from lakegate.knowledge import ChunkOptions, KnowledgeBase, build_kb
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import _kb_tree  # noqa: E402 - the benchmark's own helper module
+
 DATA = HERE / ".data" / "kb"
+TREE = DATA / "tree"
 RESULTS = HERE / "results" / "kb.json"
-
-TOPICS = 20
-FILLER = [
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "a",
-    "is",
-    "that",
-    "for",
-    "it",
-    "as",
-    "was",
-    "with",
-    "be",
-    "by",
-    "on",
-    "not",
-    "he",
-    "this",
-    "are",
-    "or",
-    "his",
-    "from",
-    "at",
-    "which",
-    "but",
-    "have",
-    "an",
-    "they",
-    "you",
-    "were",
-    "their",
-    "one",
-    "all",
-    "we",
-    "can",
-    "her",
-    "has",
-    "there",
-    "been",
-    "if",
-    "more",
-    "when",
-    "will",
-    "would",
-    "who",
-    "so",
-    "no",
-]
-SYLLABLES = [
-    "ka",
-    "lo",
-    "mi",
-    "ne",
-    "ru",
-    "sa",
-    "ti",
-    "vo",
-    "ze",
-    "pa",
-    "qui",
-    "dor",
-    "fen",
-    "gal",
-    "hes",
-    "jun",
-    "kir",
-    "lum",
-    "mor",
-    "nix",
-]
+PEER_ENV = Path.home() / ".cache" / "lakegate-bench" / "llamaindex"
+PEER_PACKAGE = "llama-index-core==0.14.25"
+PEER_CONFIGS = {"defaults": (), "256_tokens": ("256", "38")}  # ~1000 chars, 15% overlap, like lakegate
 
 
-def make_words(rng: np.random.Generator, count: int, seen: set[str]) -> list[str]:
-    """``count`` made-up, pronounceable, distinct words (not in ``seen``)."""
-    words: list[str] = []
-    while len(words) < count:
-        word = "".join(rng.choice(SYLLABLES, size=int(rng.integers(2, 5))))
-        if word not in seen:
-            seen.add(word)
-            words.append(word)
-    return words
-
-
-def vocabularies(rng: np.random.Generator) -> tuple[list[list[str]], list[str], np.ndarray]:
-    """20 topics of 300 words, and a 30k-word general vocabulary with Zipf-like frequencies."""
-    seen: set[str] = set()
-    topics = [make_words(rng, 300, seen) for _ in range(TOPICS)]
-    general = make_words(rng, 30_000, seen)
-    weights = 1.0 / np.arange(1, len(general) + 1) ** 1.05
-    return topics, general, weights / weights.sum()
-
-
-def render(kind: str, title: str, body: str) -> str:
-    if kind == "md":
-        return f"# {title}\n\n{body}\n"
-    if kind == "html":
-        return f"<html><head><title>{title}</title></head><body><h1>{title}</h1><p>{body}</p></body></html>"
-    if kind == "json":
-        return json.dumps({"title": title, "body": body, "tags": title.split()})
-    return f"{title}\n\n{body}\n"
-
-
-def generate(root: Path, docs: int, seed: int = 0) -> list[list[str]]:
-    marker = root / ".params.json"
-    params = {"docs": docs, "seed": seed, "version": 2}
-    rng = np.random.default_rng(seed)
-    topics, general, weights = vocabularies(rng)
-    if marker.is_file() and json.loads(marker.read_text()) == params:
-        return topics
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    kinds = rng.choice(["txt", "md", "html", "json"], size=docs, p=[0.4, 0.3, 0.2, 0.1])
-    for i in range(docs):
-        topic = int(rng.integers(TOPICS))
-        n_words = int(rng.integers(80, 241))
-        # ~35% words of the document's topic, ~50% general vocabulary (Zipf), ~15% stop words.
-        n_topic, n_filler = int(n_words * 0.35), int(n_words * 0.15)
-        words = np.concatenate(
-            [
-                rng.choice(topics[topic], size=n_topic),
-                rng.choice(general, size=n_words - n_topic - n_filler, p=weights),
-                rng.choice(FILLER, size=n_filler),
-            ]
-        )
-        rng.shuffle(words)
-        folder = root / f"area{i % 10}" / f"unit{(i // 10) % 10}" / f"batch{(i // 100) % 10}"
-        folder.mkdir(parents=True, exist_ok=True)
-        title = " ".join(rng.choice(topics[topic], size=3))
-        (folder / f"doc{i:05d}.{kinds[i]}").write_text(
-            render(str(kinds[i]), title, " ".join(words)), encoding="utf-8"
-        )
-    marker.write_text(json.dumps(params))
-    return topics
-
-
-CPU_SECONDS: list[float] = []  # process CPU time of each timed build, in order
-
-
-def timed_build(root: Path, out: Path, **kwargs: Any) -> tuple[float, Any]:
-    start, cpu = time.perf_counter(), time.process_time()
-    report = build_kb(root, out, **kwargs)
-    CPU_SECONDS.append(time.process_time() - cpu)
-    return time.perf_counter() - start, report
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.array(values), q))
-
-
-def bench_search(corpus: Path, topics: list[list[str]], n_queries: int) -> tuple[float, Any, dict[str, Any]]:
-    """Build with small chunks (>= 100k of them), then time ``search(q, k=5)`` for topic queries."""
-    small = DATA / "small-chunks" / "kb.jsonl"
-    shutil.rmtree(small.parent, ignore_errors=True)
-    small_s, small_report = timed_build(
-        corpus, small, chunking=ChunkOptions(unit="chars", size=140, overlap=10)
-    )
-    print(
-        f"build (140-char chunks): {small_report.chunks} chunks, {small_s:.2f}s; stages "
-        + ", ".join(f"{k} {v:.2f}s" for k, v in small_report.timings.items())
-    )
-
+def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """``(wall seconds, CPU seconds, stdout)`` of a child process; fails loudly."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    kb = KnowledgeBase.open(small)
-    open_s = time.perf_counter() - start
-    rng = np.random.default_rng(1)
-    queries = [
-        " ".join(rng.choice(topics[int(rng.integers(TOPICS))], size=int(rng.integers(2, 6))))
-        for _ in range(n_queries)
-    ]
-    for query in queries[:20]:  # warm-up
-        kb.search(query, k=5)
-    latencies = []
-    hits_found = 0
-    for query in queries:
-        start = time.perf_counter()
-        hits = kb.search(query, k=5)
-        latencies.append((time.perf_counter() - start) * 1000)
-        hits_found += bool(hits)
-    kb.close()
-    search = {
-        "chunks": len(kb),
-        "dims": int(kb.vectors.shape[1]),
-        "open_seconds": round(open_s, 3),
-        "queries": len(queries),
-        "queries_with_hits": hits_found,
-        "p50_ms": round(percentile(latencies, 50), 3),
-        "p95_ms": round(percentile(latencies, 95), 3),
-        "p99_ms": round(percentile(latencies, 99), 3),
-        "mean_ms": round(statistics.fmean(latencies), 3),
-        "max_ms": round(max(latencies), 3),
-    }
-    print(f"search over {search['chunks']} chunks: {search}")
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env, cwd=HERE.parent)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{command[:3]} failed:\n{done.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout
 
-    return small_s, small_report, search
+
+def last_json(stdout: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    return result
+
+
+def floor(repeat: int) -> dict[str, Any]:
+    command = [sys.executable, str(HERE / "_kb_floor.py"), str(TREE), str(DATA / "floor.jsonl")]
+    runs = [run(command) for _ in range(repeat)]
+    inner = [last_json(out) for _, _, out in runs]
+    return {
+        "seconds_median": round(statistics.median(r["seconds"] for r in inner), 3),
+        "seconds_runs": [round(r["seconds"], 3) for r in inner],
+        "cpu_seconds_median": round(statistics.median(r["cpu_seconds"] for r in inner), 3),
+        "process_seconds_median": round(statistics.median(w for w, _, _ in runs), 3),
+        "chunks": inner[0]["chunks"],
+    }
+
+
+def lakegate_build(out: Path, src: str | None = None) -> dict[str, Any]:
+    """One ``lakegate kb build`` process (from scratch unless ``out`` exists)."""
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = src
+    lakegate = str(Path(sys.executable).parent / "lakegate")
+    command = [lakegate, "kb", "build", str(TREE), "-o", str(out), "--json"]
+    wall, cpu, stdout = run(command, env)
+    report = json.loads(stdout)
+    return {"process_seconds": wall, "cpu_seconds": cpu, "report": report}
+
+
+def lakegate_runs(repeat: int, name: str, src: str | None = None) -> dict[str, Any]:
+    out = DATA / name / "kb.jsonl"
+    runs = []
+    for _ in range(repeat):
+        shutil.rmtree(out.parent, ignore_errors=True)
+        runs.append(lakegate_build(out, src))
+        r = runs[-1]
+        print(
+            f"  {name}: {r['process_seconds']:.2f} s (cpu {r['cpu_seconds']:.2f} s), "
+            f"{r['report']['chunks']} chunks; "
+            + ", ".join(f"{k} {v:.2f}" for k, v in r["report"]["timings"].items()),
+            flush=True,
+        )
+    median = statistics.median(r["process_seconds"] for r in runs)
+    best = min(runs, key=lambda r: abs(r["process_seconds"] - median))
+    timings = [r["report"]["timings"] for r in runs]
+    phases = {k: statistics.median(t[k] for t in timings) for k in timings[0]}
+    return {
+        "process_seconds_median": round(median, 3),
+        "process_seconds_runs": [round(r["process_seconds"], 3) for r in runs],
+        "cpu_seconds_median": round(statistics.median(r["cpu_seconds"] for r in runs), 3),
+        "phases_median": {k: round(v, 3) for k, v in phases.items()},
+        "scan_plus_read_median": round(statistics.median(t["scan"] + t["read"] for t in timings), 3),
+        "chunks": best["report"]["chunks"],
+        "dims": best["report"]["dims"],
+        "categories": len(best["report"]["categories"]),
+        "output": str(out),
+    }
+
+
+def ensure_peer() -> Path:
+    python = PEER_ENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating the LlamaIndex environment in {PEER_ENV} ...", flush=True)
+        PEER_ENV.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["uv", "venv", "--quiet", "--python", "3.11", str(PEER_ENV)], check=True)
+        # Copies, not hard links: nltk (LlamaIndex's sentence splitter) refuses hard-linked data files.
+        subprocess.run(
+            ["uv", "pip", "install", "--quiet", "--link-mode=copy", "--python", str(python), PEER_PACKAGE],
+            check=True,
+        )
+    return python
+
+
+def peer(python: Path) -> dict[str, Any]:
+    results = {}
+    for name, extra in PEER_CONFIGS.items():
+        wall, cpu, stdout = run([str(python), str(HERE / "_kb_llamaindex.py"), str(TREE), *extra])
+        inner = last_json(stdout)
+        results[name] = {"process_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3), **inner}
+        print(f"  llamaindex {name}: {wall:.2f} s (cpu {cpu:.2f} s), {inner['nodes']} nodes", flush=True)
+    return results
+
+
+def rebuilds(out: Path) -> dict[str, Any]:
+    unchanged = lakegate_build(out)
+    touched = sorted(TREE.rglob("doc*.txt"))[: max(1, len(list(TREE.rglob("doc*"))) // 100)]
+    originals = {p: p.read_text(encoding="utf-8") for p in touched}
+    for path, text in originals.items():
+        path.write_text(text + "\nappended line\n", encoding="utf-8")
+    try:
+        changed = lakegate_build(out)
+    finally:
+        for path, text in originals.items():
+            path.write_text(text, encoding="utf-8")
+    return {
+        "unchanged": {
+            "process_seconds": round(unchanged["process_seconds"], 3),
+            "files_reused": unchanged["report"]["files_reused"],
+            "up_to_date": unchanged["report"]["up_to_date"],
+        },
+        "one_percent_changed": {
+            "process_seconds": round(changed["process_seconds"], 3),
+            "files_read": changed["report"]["files_read"],
+            "files_reused": changed["report"]["files_reused"],
+            "timings": changed["report"]["timings"],
+        },
+    }
+
+
+def topic_queries(count: int = 200) -> list[tuple[int, str]]:
+    topics, general, _ = _kb_tree.vocabularies(0)
+    rng = np.random.default_rng(1)
+    queries = []
+    for _ in range(count):
+        topic = int(rng.integers(_kb_tree.TOPICS))
+        words = list(rng.choice(topics[topic], size=int(rng.integers(1, 4))))
+        words += list(rng.choice(general[:2000], size=int(rng.integers(0, 2))))  # a common word or not
+        queries.append((topic, " ".join(words)))
+    return queries
+
+
+def search_quality(kb_path: str, doc_topics: dict[str, int]) -> dict[str, Any]:
+    from lakegate.knowledge import KnowledgeBase
+
+    precision: dict[int, list[float]] = {10: [], 100: []}
+    latencies = []
+    with KnowledgeBase.open(kb_path) as kb:
+        for topic, query in topic_queries():
+            start = time.perf_counter()
+            hits = kb.search(query, k=100)
+            latencies.append((time.perf_counter() - start) * 1000)
+            for k, found in precision.items():
+                found.append(sum(doc_topics[h.path] == topic for h in hits[:k]) / k)
+    return {
+        "queries": len(latencies),
+        "precision_at_10": round(float(np.mean(precision[10])), 4),
+        "precision_at_100": round(float(np.mean(precision[100])), 4),
+        "search_k100_p50_ms": round(float(np.percentile(latencies, 50)), 2),
+        "search_k100_p99_ms": round(float(np.percentile(latencies, 99)), 2),
+    }
 
 
 def main() -> int:
@@ -240,51 +212,59 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--docs", type=int, default=10_000)
-    parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=3, help="default builds from scratch (median counts)")
+    parser.add_argument("--repeat", type=int, default=3, help="lakegate and floor runs (median counts)")
+    parser.add_argument("--baseline-src", help="another checkout's src/: its build is measured too")
+    parser.add_argument("--no-peer", action="store_true", help="skip LlamaIndex (no ratio then)")
     args = parser.parse_args()
 
     load_before = os.getloadavg()
-    corpus = DATA / "corpus"
-    t0 = time.perf_counter()
-    topics = generate(corpus, args.docs)
-    print(f"corpus: {args.docs} documents in {corpus} ({time.perf_counter() - t0:.1f}s to prepare)")
+    doc_topics = _kb_tree.generate(TREE, args.docs)
+    size = sum(p.stat().st_size for p in TREE.rglob("doc*"))
+    folders = sum(1 for p in TREE.rglob("*") if p.is_dir())
+    print(f"tree: {len(doc_topics)} documents, {size / 1e6:.1f} MB, {folders} folders", flush=True)
 
-    # Import scikit-learn once before timing so the first build is not charged for it.
-    import sklearn.cluster
-    import sklearn.decomposition
-    import sklearn.feature_extraction.text  # noqa: F401
+    print("floor (walk + read + fixed chunks + JSONL):", flush=True)
+    floor_result = floor(args.repeat)
+    print(f"  {floor_result}", flush=True)
+    print("lakegate kb build (CLI process, from scratch):", flush=True)
+    after = lakegate_runs(args.repeat, "lakegate")
+    before = lakegate_runs(args.repeat, "baseline", args.baseline_src) if args.baseline_src else None
+    peers = None if args.no_peer else peer(ensure_peer())
+    print("rebuilds:", flush=True)
+    rebuild = rebuilds(Path(after["output"]))
+    print(f"  {rebuild}", flush=True)
+    quality = {"lakegate": search_quality(after["output"], doc_topics)}
+    if before is not None:
+        quality["baseline"] = search_quality(before["output"], doc_topics)
+    print(f"search quality: {quality}", flush=True)
 
-    out = DATA / "default" / "kb.jsonl"
-    runs = []
-    for _ in range(args.repeat):  # from scratch each time; the median counts
-        shutil.rmtree(out.parent, ignore_errors=True)
-        seconds, report = timed_build(corpus, out)
-        runs.append(seconds)
-        print(
-            f"build (default): {report.files_indexed} docs, {report.chunks} chunks, {seconds:.2f}s "
-            f"= {report.files_indexed / seconds:.0f} docs/s (cpu {CPU_SECONDS[-1]:.2f}s); stages "
-            + ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
+    ratios: dict[str, Any] = {
+        "read_chunk_over_floor": round(after["scan_plus_read_median"] / floor_result["seconds_median"], 2),
+        "read_chunk_over_floor_target": 2.0,
+    }
+    if peers is not None:
+        fastest = min(peers, key=lambda name: peers[name]["process_seconds"])
+        ratios.update(
+            {
+                "fastest_peer": f"llamaindex {fastest}",
+                "peer_over_lakegate": round(
+                    peers[fastest]["process_seconds"] / after["process_seconds_median"], 2
+                ),
+                "peer_over_lakegate_cpu": round(
+                    peers[fastest]["cpu_seconds"] / after["cpu_seconds_median"], 2
+                ),
+                "peer_over_lakegate_target": 5.0,
+            }
         )
-    seconds = statistics.median(runs)
-    docs_per_s = report.files_indexed / seconds
-    unchanged_s, unchanged = timed_build(corpus, out)
-    print(
-        f"rebuild (unchanged): {unchanged_s:.2f}s, "
-        f"reused {unchanged.files_reused}, read {unchanged.files_read}"
-    )
-    touched = sorted(corpus.rglob("doc*.txt"))[: max(1, args.docs // 100)]
-    originals = {p: p.read_text(encoding="utf-8") for p in touched}
-    for path, text in originals.items():
-        path.write_text(text + "\nappended line\n", encoding="utf-8")
-    try:
-        changed_s, changed = timed_build(corpus, out)
-    finally:
-        for path, text in originals.items():
-            path.write_text(text, encoding="utf-8")
-    print(f"rebuild (1% changed): {changed_s:.2f}s, reused {changed.files_reused}, read {changed.files_read}")
-
-    small_s, small_report, search = bench_search(corpus, topics, args.queries)
+        if before is not None:
+            ratios["peer_over_baseline"] = round(
+                peers[fastest]["process_seconds"] / before["process_seconds_median"], 2
+            )
+    if before is not None:
+        ratios["baseline_read_chunk_over_floor"] = round(
+            before["scan_plus_read_median"] / floor_result["seconds_median"], 2
+        )
+    print(f"ratios: {ratios}", flush=True)
 
     results = {
         "benchmark": "kb",
@@ -292,41 +272,23 @@ def main() -> int:
             "cpus": os.cpu_count(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
-            "numpy": np.__version__,
             # Other work on the machine skews wall times: 1/5/15-minute load before and after.
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
-        "corpus": {"documents": args.docs, "mix": {"txt": 0.4, "md": 0.3, "html": 0.2, "json": 0.1}},
-        "build_default": {
-            "seconds_median": round(seconds, 3),
-            "seconds_runs": [round(r, 3) for r in runs],
-            "cpu_seconds_runs": [round(c, 3) for c in CPU_SECONDS[: len(runs)]],
-            "documents_per_second": round(docs_per_s, 1),
-            "chunks": report.chunks,
-            "dims": report.dims,
-            "categories": len(report.categories),
-            "timings": {k: round(v, 3) for k, v in report.timings.items()},
+        "tree": {
+            "documents": len(doc_topics),
+            "megabytes": round(size / 1e6, 1),
+            "folders": folders,
+            "mix": {"txt": 0.4, "md": 0.35, "html": 0.25},
         },
-        "rebuild_unchanged": {"seconds": round(unchanged_s, 3), "files_reused": unchanged.files_reused},
-        "rebuild_1pct_changed": {
-            "seconds": round(changed_s, 3),
-            "files_read": changed.files_read,
-            "files_reused": changed.files_reused,
-        },
-        "build_small_chunks": {
-            "seconds": round(small_s, 3),
-            "chunks": small_report.chunks,
-            "timings": {k: round(v, 3) for k, v in small_report.timings.items()},
-        },
-        "search": search,
-        "targets": {
-            "build_documents_per_second": {"target": 500, "met": docs_per_s >= 500},
-            "search_p99_ms_over_100k_chunks": {
-                "target": 50,
-                "met": search["p99_ms"] < 50 and search["chunks"] >= 100_000,
-            },
-        },
+        "floor": floor_result,
+        "lakegate": after,
+        "baseline": before,
+        "peer": {"package": PEER_PACKAGE, "runs": peers},
+        "rebuilds": rebuild,
+        "search_quality": quality,
+        "ratios": ratios,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -9,7 +9,6 @@ One bad file never stops a build: it is skipped and listed in the report with it
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,19 +19,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from lakegate.errors import InputError, NotFoundError, ReaderError
+from lakegate.errors import InputError, NotFoundError
 from lakegate.knowledge._categories import Category
-from lakegate.knowledge._chunk import ChunkOptions, chunk_text, clean_text
+from lakegate.knowledge._chunk import ChunkOptions
 from lakegate.knowledge._embed import Embedder, get_embedder
-from lakegate.knowledge._extract import Page, extract, extractor_for, looks_binary
-from lakegate.knowledge._incremental import (
-    Previous,
-    categorize_records,
-    embed_records,
-    load_previous,
-    reusable_records,
-)
-from lakegate.knowledge._scan import SkippedFile, SourceFile, scan_folder
+from lakegate.knowledge._incremental import categorize_records, embed_records, load_previous
+from lakegate.knowledge._read import read_all
+from lakegate.knowledge._scan import SkippedFile, scan_folder
 from lakegate.knowledge._store import (
     MANIFEST_FORMAT,
     KBPaths,
@@ -96,128 +89,6 @@ class BuildReport:
         }
 
 
-def _chunk_id(path: str, index: int, text: str) -> str:
-    digest = hashlib.blake2b(digest_size=10)
-    digest.update(f"{path}\x00{index}\x00".encode())
-    digest.update(text.encode())
-    return digest.hexdigest()
-
-
-def _file_meta(src: SourceFile) -> dict[str, Any]:
-    parts = src.path.split("/")
-    return {
-        "path": src.path,
-        "folder": "/".join(parts[:-1]) or ".",
-        "subfolders": parts[:-1],
-        "file_name": parts[-1],
-        "file_type": Path(parts[-1]).suffix.lower().lstrip("."),
-        "modified": datetime.fromtimestamp(src.mtime_ns / 1e9, UTC).isoformat(timespec="seconds"),
-        "size": src.size,
-    }
-
-
-def _make_records(src: SourceFile, pages: list[Page], chunking: ChunkOptions) -> list[dict[str, Any]]:
-    meta = _file_meta(src)
-    records: list[dict[str, Any]] = []
-    for page in pages:
-        for text in chunk_text(clean_text(page.text), chunking):
-            index = len(records)
-            records.append(
-                {
-                    "id": _chunk_id(src.path, index, text),
-                    **meta,
-                    "page": page.number,
-                    "chunk_index": index,
-                    "text": text,
-                    "category": None,
-                    "category_label": None,
-                }
-            )
-    return records
-
-
-def _sniff_unsupported(src: SourceFile) -> SkippedFile:
-    """Why a file with no extractor is skipped: binary, or a text format we do not read."""
-    try:
-        with src.location.open("rb") as handle:
-            head = handle.read(8192)
-    except OSError as exc:
-        return SkippedFile(src.path, "unreadable", exc.strerror or str(exc))
-    if looks_binary(head):
-        return SkippedFile(src.path, "binary", "binary content")
-    suffix = src.location.suffix or "no extension"
-    return SkippedFile(src.path, "unsupported_type", f"no extractor for {suffix!r}")
-
-
-def _read_one(
-    src: SourceFile, chunking: ChunkOptions, max_bytes: int, previous: Previous | None
-) -> tuple[str, list[dict[str, Any]], bool] | SkippedFile:
-    """``(content hash, records, reused)`` for one file, or why it was skipped."""
-    if extractor_for(src.location) is None:
-        return _sniff_unsupported(src)
-    try:
-        data = src.location.read_bytes()
-    except OSError as exc:
-        return SkippedFile(src.path, "unreadable", exc.strerror or str(exc))
-    if len(data) > max_bytes:  # it grew since the scan
-        return SkippedFile(src.path, "too_large", f"{len(data)} bytes > limit {max_bytes}")
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    reused = reusable_records(src.path, digest, _file_meta(src)["modified"], previous)
-    if reused is not None:
-        return digest, reused, True
-    records = _extract_records(src, data, chunking)
-    return records if isinstance(records, SkippedFile) else (digest, records, False)
-
-
-def _extract_records(
-    src: SourceFile, data: bytes, chunking: ChunkOptions
-) -> list[dict[str, Any]] | SkippedFile:
-    try:
-        pages = extract(src.location, data)
-    except ReaderError as exc:
-        reason = exc.detail.get("skip", "unreadable") if isinstance(exc.detail, dict) else "unreadable"
-        return SkippedFile(src.path, reason, exc.reason)
-    except Exception as exc:  # noqa: BLE001 - one broken file must never abort the build
-        return SkippedFile(src.path, "unreadable", f"{type(exc).__name__}: {exc}")
-    return _make_records(src, pages, chunking)
-
-
-@dataclass(slots=True)
-class _Read:
-    records: list[dict[str, Any]] = field(default_factory=list)
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    skipped: list[SkippedFile] = field(default_factory=list)
-    read: int = 0
-    reused: int = 0
-
-
-def _read_all(
-    sources: list[SourceFile],
-    chunking: ChunkOptions,
-    max_bytes: int,
-    previous: Previous | None,
-    notify: ProgressCallback,
-) -> _Read:
-    result = _Read()
-    for done, src in enumerate(sources, start=1):
-        outcome = _read_one(src, chunking, max_bytes, previous)
-        if isinstance(outcome, SkippedFile):
-            result.skipped.append(outcome)
-        else:
-            digest, records, reused = outcome
-            result.records.extend(records)
-            result.files[src.path] = {
-                "hash": digest,
-                "size": src.size,
-                "mtime_ns": src.mtime_ns,
-                "chunks": len(records),
-            }
-            result.reused += reused
-            result.read += not reused
-        notify("read", done, len(sources))
-    return result
-
-
 def _check_arguments(root: Path, max_file_bytes: int, categories: int | None) -> None:
     if not root.exists():
         raise NotFoundError(f"folder not found: {root}")
@@ -272,11 +143,11 @@ def build_kb(
 
     mark = time.perf_counter()
     notify("scan", 0, 0)
-    scan = scan_folder(root, max_bytes=max_file_bytes, exclude=frozenset(p.resolve() for p in paths.all()))
+    scan = scan_folder(root, max_bytes=max_file_bytes, exclude=frozenset(paths.all()))
     previous = load_previous(paths, settings)
     timings["scan"], mark = time.perf_counter() - mark, time.perf_counter()
 
-    done = _read_all(scan.files, chunking, max_file_bytes, previous, notify)
+    done = read_all(scan.files, chunking, max_file_bytes, previous, notify)
     records = done.records
     removed = len(set(previous.files) - set(done.files)) if previous is not None else 0
     changed = previous is None or done.read > 0 or removed > 0

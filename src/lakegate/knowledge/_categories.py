@@ -1,4 +1,4 @@
-"""Semantic categories: KMeans over the chunk embeddings, each cluster labelled by its top terms.
+"""Semantic categories: k-means over the chunk embeddings, each cluster labelled by its top terms.
 
 When ``k`` is not given it is chosen by the silhouette score over ``k_range`` on a fixed-seed
 sample (the score is quadratic in the number of points), then the chosen model is refined on
@@ -9,7 +9,6 @@ from the texts, so they work for any embedder, including ones with no vocabulary
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from lakegate.errors import InputError
+from lakegate.knowledge._kmeans import KMeansResult, kmeans, pairwise_distances, silhouette
+from lakegate.knowledge._terms import count_terms, select_terms
 
 __all__ = ["Category", "categorize"]
 
@@ -68,47 +69,32 @@ def categorize(
     return labels, _describe(labels, texts, seed)
 
 
-def _kmeans(data: npt.NDArray[Any], k: int, seed: int, *, n_init: int = 3, init: Any = "k-means++") -> Any:
-    from sklearn.cluster import KMeans
-    from sklearn.exceptions import ConvergenceWarning
-
-    model = KMeans(n_clusters=k, n_init=n_init, init=init, random_state=seed, max_iter=100)
-    with warnings.catch_warnings():
-        # Fewer distinct points than clusters is legitimate here (duplicate chunks); the
-        # empty clusters are dropped when the labels are renumbered.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(data)
-
-
 def _cluster(vectors: npt.NDArray[np.float32], k: int | None, k_range: tuple[int, int], seed: int) -> Any:
     """Raw cluster ids: fit on a fixed-seed sample (k chosen there if not given), refine on all rows."""
-    from sklearn.metrics import silhouette_score
-
     n = len(vectors)
     if k is not None and min(k, n) == 1:
         return np.zeros(n, dtype=np.int64)
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(n, size=_SAMPLE, replace=False)) if n > _SAMPLE else np.arange(n)
-    # float64: scikit-learn's k-means++ seeding takes a much slower path on float32.
     data = vectors[sample].astype(np.float64)
-    best: Any = None
+    best: KMeansResult | None = None
     if k is not None:
-        best = _kmeans(data, min(k, len(data)), seed)
+        best = kmeans(data, min(k, len(data)), seed=seed)
     else:
         best_score = -2.0
+        distances = pairwise_distances(data)  # the same for every candidate k
         for candidate in range(k_range[0], min(k_range[1], len(data) - 1) + 1):
-            model = _kmeans(data, candidate, seed, n_init=_CANDIDATE_INITS)
-            if len(np.unique(model.labels_)) < 2:
+            model = kmeans(data, candidate, seed=seed, n_init=_CANDIDATE_INITS)
+            if len(np.unique(model.labels)) < 2:
                 continue
-            score = float(silhouette_score(data, model.labels_))
+            score = silhouette(distances, model.labels)
             if score > best_score + 1e-9:
                 best, best_score = model, score
         if best is None:
             return np.zeros(n, dtype=np.int64)
     if len(sample) == n:
-        return best.labels_
-    centers = best.cluster_centers_.astype(vectors.dtype)
-    return _kmeans(vectors, len(centers), seed, n_init=1, init=centers).labels_
+        return best.labels
+    return kmeans(vectors, len(best.centers), seed=seed, init=best.centers).labels
 
 
 def _by_size(raw: npt.NDArray[Any]) -> npt.NDArray[np.int32]:
@@ -136,20 +122,18 @@ def _describe(labels: npt.NDArray[np.int32], texts: Sequence[str], seed: int) ->
 
 def _top_terms(labels: npt.NDArray[np.int32], texts: Sequence[str], k: int, seed: int) -> list[list[str]]:
     from scipy.sparse import csr_matrix
-    from sklearn.feature_extraction.text import CountVectorizer
 
     n = len(texts)
     rows = np.arange(n)
     if n > _LABEL_SAMPLE:
         rows = np.sort(np.random.default_rng(seed).choice(n, size=_LABEL_SAMPLE, replace=False))
-    words = r"(?u)\b[^\W\d_]{3,}\b"  # letters only: numbers and codes make poor labels
-    vectorizer = CountVectorizer(
-        stop_words="english", token_pattern=words, max_features=2**15, dtype=np.float32
-    )
-    try:
-        counts = vectorizer.fit_transform([texts[int(i)] for i in rows])
-    except ValueError:  # no usable word at all
+    # Words of 3+ letters only (no digit, no underscore): numbers and codes make poor labels.
+    counts, vocabulary = count_terms([texts[int(i)] for i in rows], min_length=3, letters_only=True)
+    columns = select_terms(counts, vocabulary, max_features=2**15)
+    if not len(columns):  # no usable word at all
         return [[] for _ in range(k)]
+    counts = counts[:, columns]
+    vocabulary = [vocabulary[i] for i in columns.tolist()]
     members = csr_matrix(
         (np.ones(len(rows), dtype=np.float32), (labels[rows], np.arange(len(rows)))), shape=(k, len(rows))
     )
@@ -163,7 +147,6 @@ def _top_terms(labels: npt.NDArray[np.int32], texts: Sequence[str], k: int, seed
     scores = p_class * np.log(ratio)
     if k == 1:
         scores = p_class  # one category: its most frequent words
-    vocabulary = vectorizer.get_feature_names_out()
     result = []
     for cid in range(k):
         order = np.argsort(-scores[cid], kind="stable")[:_TERMS]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from lakegate.errors import InputError
 
-__all__ = ["DEFAULT_SIZES", "ChunkOptions", "chunk_text", "clean_text"]
+__all__ = ["DEFAULT_SIZES", "ChunkOptions", "chunk_text", "clean_text", "clean_texts"]
 
 ChunkUnit = Literal["chars", "tokens"]
 
@@ -62,26 +63,50 @@ class ChunkOptions:
 # Line-end hyphenation: "infor-\nmation" -> "information" (only before a lower-case letter, so
 # "Jean-\nPaul" and "2019-\n2020" keep their hyphen).
 _HYPHENATED = re.compile(r"(?<=[^\W\d_])-\n[ \t]*(?=[a-zß-ÿ])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\ufffe\ufeff\u200b]")
-_HSPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_SPACE_AROUND_NL = re.compile(r" ?\n ?")
-_MANY_NL = re.compile(r"\n{3,}")
 _TOKEN = re.compile(r"\S+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# The other cleanup steps run over every text of a build at once in polars (Rust regex, no
+# lookaround needed). Each pattern matches only what it changes: a lone space is left alone
+# rather than replaced by itself, which is what made a per-text ``re.sub`` pass slow.
+_HSPACE_CHARS = r"\t\x{A0}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}"  # besides " "
+_STEPS = (
+    ("\r\n", "\n", True),
+    ("\r", "\n", True),
+    (r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\x{AD}\x{FFFE}\x{FEFF}\x{200B}]", "", False),  # controls
+    (f"[ {_HSPACE_CHARS}]{{2,}}|[{_HSPACE_CHARS}]", " ", False),  # a run of spaces -> one space
+    (r" \n ?|\n ", "\n", False),  # no space at either end of a line
+    (r"\n{3,}", "\n\n", False),  # at most one blank line
+)
+
+
+def _normalize(text: str) -> str:
+    """NFKC (ligatures, full-width forms); a lone surrogate (from a JSON escape) becomes U+FFFD."""
+    text = unicodedata.normalize("NFKC", text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def clean_texts(texts: Sequence[str]) -> list[str]:
+    """:func:`clean_text` of every text, in one vectorised pass (the build cleans all pages at once)."""
+    if not texts:
+        return []
+    import polars as pl
+
+    prepared = [t if t.isascii() else _normalize(t) for t in texts]
+    series = pl.Series("text", prepared, dtype=pl.String)
+    for pattern, replacement, literal in _STEPS:
+        series = series.str.replace_all(pattern, replacement, literal=literal)
+    # De-hyphenation needs lookbehind, which polars' regex engine lacks; few texts have "-\n".
+    return [(_HYPHENATED.sub("", t) if "-\n" in t else t).strip() for t in series.to_list()]
 
 
 def clean_text(text: str) -> str:
     """Normalise extracted text: NFKC (ligatures), newlines, spaces, de-hyphenation, blank runs."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text)
-    text = _HSPACE.sub(" ", text)
-    text = _SPACE_AROUND_NL.sub("\n", text)
-    if "-\n" in text:
-        text = _HYPHENATED.sub("", text)
-    text = _MANY_NL.sub("\n\n", text)
-    return text.strip()
+    return clean_texts([text])[0]
 
 
 # Best breaks first; each is searched for in the second half of the window only, so a chunk

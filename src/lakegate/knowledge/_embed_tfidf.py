@@ -1,15 +1,16 @@
 """Default embeddings: TF-IDF + truncated SVD (latent semantic analysis), no download needed.
 
-Fitting uses scikit-learn. The saved state is the vocabulary, the idf weights and the SVD
-components as plain arrays, and queries are embedded with numpy alone (the same analyzer
-rules scikit-learn applies: lower-case, ``token_pattern``, unigrams), so searching never
-imports scikit-learn and never unpickles anything.
+Fitting counts terms with polars (:mod:`._terms`), weights them as scikit-learn's
+``TfidfVectorizer`` does and projects with a randomized SVD (:mod:`._lsa`): no scikit-learn
+import, whose start-up alone cost a build seconds. The saved state is the vocabulary, the idf
+weights and the SVD components as plain arrays, and queries are embedded with numpy alone (the
+same analyzer rules: lower-case, ``token_pattern``, unigrams), so searching never imports
+scikit-learn or polars and never unpickles anything.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,10 +20,29 @@ import numpy as np
 import numpy.typing as npt
 
 from lakegate.knowledge._embed import Vectors, normalize_rows, write_npz
+from lakegate.knowledge._lsa import truncated_svd
+from lakegate.knowledge._terms import TOKEN_PATTERN as _TOKEN_PATTERN
+from lakegate.knowledge._terms import count_terms, select_terms
 
 __all__ = ["TfidfEmbedder"]
 
-_TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # noqa: S105 - scikit-learn's default token regex, not a secret
+
+def _tfidf(counts: Any) -> tuple[Any, npt.NDArray[np.float32]]:
+    """``(matrix, idf)`` as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` computes them:
+    ``(1 + ln tf) * idf`` with the smoothed ``idf = ln((1 + n) / (1 + df)) + 1``, rows of unit length.
+    """
+    n_rows = counts.shape[0]
+    tfidf = counts.astype(np.float32)  # a copy: the caller's counts stay counts
+    df = np.bincount(tfidf.indices, minlength=tfidf.shape[1])
+    idf = (np.log((1.0 + n_rows) / (1.0 + df)) + 1.0).astype(np.float32)
+    tfidf.data = (1.0 + np.log(tfidf.data)) * idf[tfidf.indices]
+    squares = np.zeros(n_rows, dtype=np.float64)
+    filled = np.diff(tfidf.indptr) > 0
+    squares[filled] = np.add.reduceat(tfidf.data.astype(np.float64) ** 2, tfidf.indptr[:-1][filled])
+    norms = np.sqrt(squares)
+    norms[norms == 0] = 1.0
+    tfidf.data /= np.repeat(norms, np.diff(tfidf.indptr)).astype(np.float32)
+    return tfidf, idf
 
 
 class TfidfEmbedder:
@@ -53,30 +73,24 @@ class TfidfEmbedder:
         """scikit-learn is a core dependency: nothing to check."""
 
     def fit_embed(self, texts: Sequence[str]) -> Vectors:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         big = len(texts) >= 1000
-        vectorizer = TfidfVectorizer(
-            lowercase=True,
-            token_pattern=_TOKEN_PATTERN,
-            stop_words="english",
-            sublinear_tf=True,
-            dtype=np.float32,
-            max_features=self.max_features,
-            # On a real corpus, terms seen once or in almost every chunk carry no topic.
+        counts, terms = count_terms(texts)
+        # On a real corpus, terms seen once or in almost every chunk carry no topic.
+        columns = select_terms(
+            counts,
+            terms,
             min_df=2 if big else 1,
             max_df=0.95 if big else 1.0,
+            max_features=self.max_features,
         )
-        try:
-            tfidf = vectorizer.fit_transform(texts)
-        except ValueError:  # empty vocabulary: no text, or only stop words
+        if not len(columns):  # no text, or only stop words
             self._terms, self._index = [], {}
             self._idf = np.zeros(0, dtype=np.float32)
             self._components = np.zeros((1, 0), dtype=np.float32)
             return np.zeros((len(texts), 1), dtype=np.float32)
-        self._terms = vectorizer.get_feature_names_out().tolist()
+        self._terms = [terms[i] for i in columns.tolist()]
         self._index = {term: i for i, term in enumerate(self._terms)}
-        self._idf = vectorizer.idf_.astype(np.float32)
+        tfidf, self._idf = _tfidf(counts[:, columns])
         from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
         # One BLAS thread: as fast as two for this SVD on the 2-core target machine (measured),
@@ -93,17 +107,9 @@ class TfidfEmbedder:
             rank = max(1, int((singular > 1e-6).sum()))
             self._components = np.ascontiguousarray(vt[:rank], dtype=np.float32)
             return np.asarray(tfidf @ self._components.T, dtype=np.float32)
-        from sklearn.decomposition import TruncatedSVD
-
-        svd = TruncatedSVD(n_components=min(self.max_dims, n_terms - 1), random_state=self.seed)
-        with warnings.catch_warnings():
-            # scipy/sklearn may warn about float32 precision in the power iterations.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            svd.fit(tfidf)
-        self._components = np.ascontiguousarray(svd.components_, dtype=np.float32)
-        # tfidf @ components.T, not fit_transform's U * Sigma: queries are projected this way,
-        # and the two differ slightly for a randomized SVD.
-        return np.asarray(tfidf @ self._components.T, dtype=np.float32)
+        # Projected rows are tfidf @ components.T, the way queries are projected.
+        self._components, projected = truncated_svd(tfidf, min(self.max_dims, n_terms - 1), seed=self.seed)
+        return projected
 
     def _tfidf_rows(self, texts: Sequence[str]) -> Any:
         from scipy.sparse import csr_matrix

@@ -92,6 +92,7 @@ def extract(path: Path, data: bytes) -> list[Page]:
 _SNIFF_BYTES = 8192
 # Bytes that never occur in text files (NUL and most C0 controls; tab, newlines and form feed do).
 _BINARY_BYTES = frozenset(range(32)) - {9, 10, 12, 13, 27}
+_TEXT_BYTES = bytes(b for b in range(256) if b not in _BINARY_BYTES)
 
 
 def looks_binary(data: bytes) -> bool:
@@ -101,7 +102,8 @@ def looks_binary(data: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    controls = sum(1 for byte in head if byte in _BINARY_BYTES)
+    # Deleting every text byte leaves the control bytes: one C loop, not a Python one per byte.
+    controls = len(head.translate(None, _TEXT_BYTES))
     return controls > len(head) // 10
 
 

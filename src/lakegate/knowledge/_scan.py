@@ -63,12 +63,20 @@ class ScanResult:
 def scan_folder(root: Path, *, max_bytes: int, exclude: frozenset[Path] = frozenset()) -> ScanResult:
     """Every regular file below ``root`` in sorted order, and what was skipped on the way.
 
-    ``exclude`` holds resolved paths never to list (the build's own output files when they are
-    written inside the folder being indexed).
+    ``exclude`` holds paths never to list (the build's own output files when they are written
+    inside the folder being indexed); they are matched by device and inode, so a link to one is
+    left out too, without resolving the path of every file walked.
     """
     result = ScanResult(files=[], skipped=[])
     root_stat = root.stat()
-    _walk(root, "", (root_stat.st_dev, root_stat.st_ino), set(), max_bytes, exclude, result)
+    excluded = set()
+    for path in exclude:
+        try:
+            info = path.stat()
+        except OSError:
+            continue  # not there (yet): nothing of the walk can be it
+        excluded.add((info.st_dev, info.st_ino))
+    _walk(root, "", (root_stat.st_dev, root_stat.st_ino), set(), max_bytes, frozenset(excluded), result)
     return result
 
 
@@ -78,7 +86,7 @@ def _walk(
     key: tuple[int, int],
     ancestors: set[tuple[int, int]],
     max_bytes: int,
-    exclude: frozenset[Path],
+    exclude: frozenset[tuple[int, int]],
     result: ScanResult,
     visited: set[tuple[int, int]] | None = None,
 ) -> None:
@@ -113,7 +121,7 @@ def _walk(
                 _walk(location, f"{rel}/", child, ancestors, max_bytes, exclude, result, visited)
         elif not stat.S_ISREG(info.st_mode):
             result.skipped.append(SkippedFile(rel, "unsupported_type", "not a regular file"))
-        elif exclude and location.resolve() in exclude:
+        elif exclude and (info.st_dev, info.st_ino) in exclude:
             continue
         elif info.st_size > max_bytes:
             result.skipped.append(SkippedFile(rel, "too_large", f"{info.st_size} bytes > limit {max_bytes}"))

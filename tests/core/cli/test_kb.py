@@ -197,3 +197,30 @@ def test_kb_help_lists_the_commands() -> None:
     assert code == 0
     for command in ("build", "search", "export"):
         assert command in stdout
+
+
+def test_a_default_build_never_imports_scikit_learn(tmp_path: Path) -> None:
+    # Its start-up alone cost a build seconds: TF-IDF, SVD and k-means are numpy/scipy/polars.
+    root = tmp_path / "docs"
+    for topic, words in {"rivers": "salmon river delta flood", "money": "budget invoice audit tax"}.items():
+        (root / topic).mkdir(parents=True)
+        for i in range(400):  # more chunks than dimensions: the randomized SVD path
+            (root / topic / f"{i}.txt").write_text(f"{words} note {i} " * 3, encoding="utf-8")
+    out = tmp_path / "kb.jsonl"
+    code = (
+        "import json, sys\n"
+        "from typer.testing import CliRunner\n"
+        "from lakegate.cli import app\n"
+        f"result = CliRunner().invoke(app, ['kb', 'build', {str(root)!r}, '-o', {str(out)!r}, '--json'])\n"
+        "report = json.loads(result.stdout)\n"
+        "print(json.dumps([report['chunks'], report['dims'], 'sklearn' in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    chunks, dims, sklearn_loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (chunks, sklearn_loaded) == (800, False)
+    assert dims > 1
+    status, stdout, _ = invoke("kb", "search", "salmon flood", "--kb", out, "--json", "-k", "5")
+    assert status == 0
+    hits = json.loads(stdout)["hits"]
+    assert len(hits) == 5
+    assert {hit["folder"] for hit in hits} == {"rivers"}

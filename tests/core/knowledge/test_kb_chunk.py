@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from lakegate.errors import InputError
 from lakegate.knowledge import ChunkOptions, chunk_text, clean_text
+from lakegate.knowledge._chunk import clean_texts
 
 
 def test_clean_text_joins_hyphenated_words_and_collapses_whitespace() -> None:
@@ -92,3 +94,44 @@ def test_token_chunking_covers_every_token(words: list[str], size: int, overlap:
     for chunk in chunks[1:]:
         rebuilt += chunk.split()[size - step :]
     assert rebuilt == words
+
+
+# The cleanup as it was written before it ran in polars: one regex substitution per step, per text.
+_OLD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\ufffe\ufeff\u200b]")
+_OLD_HSPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_OLD_SPACE_AROUND_NL = re.compile(r" ?\n ?")
+_OLD_HYPHENATED = re.compile(r"(?<=[^\W\d_])-\n[ \t]*(?=[a-zß-ÿ])")
+_OLD_MANY_NL = re.compile(r"\n{3,}")
+
+
+def reference_clean(text: str) -> str:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _OLD_HSPACE.sub(" ", _OLD_CONTROL.sub("", text))
+    text = _OLD_SPACE_AROUND_NL.sub("\n", text)
+    text = _OLD_HYPHENATED.sub("", text)
+    return _OLD_MANY_NL.sub("\n\n", text).strip()
+
+
+# Every character class the cleanup treats specially, and some it must leave alone
+# (NEL, line separator, ogham space mark) because the old version did.
+tricky = st.text(
+    st.sampled_from(
+        list(" \t\n\r-aZé.1ßx\u00a0\u2003\u3000\x00\x07\x0b\x0c\x1f\x7f")
+        + list("\u00ad\ufeff\ufffe\u200b\ufb03\x85\u2028\u1680")
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(tricky, max_size=6))
+def test_batch_cleanup_equals_the_per_text_regex_version(texts: list[str]) -> None:
+    assert clean_texts(texts) == [reference_clean(t) for t in texts]
+    assert [clean_text(t) for t in texts] == [reference_clean(t) for t in texts]
+
+
+def test_a_lone_surrogate_becomes_a_replacement_character() -> None:
+    # json.loads('"\\ud800"') yields one; polars (UTF-8) could not hold it.
+    assert clean_texts(["a\ud800b", "ok"]) == ["a\ufffdb", "ok"]
