@@ -218,19 +218,23 @@ def ingest_resume(*, config: Settings, dataset: str, actor: str) -> IngestResult
 
 def quarantine_retry(*, config: Settings, entry_id: str, evolve: bool = False, actor: str) -> IngestResult:
     """Ingest a quarantined file again (after fixing the dataset's settings, or with ``evolve``)."""
-    record, kept = quarantine_entry(config=config, entry_id=entry_id)
+    scratch = scratch_dir(config, "retry-")
     try:
-        committed = version_commit(
-            config=config,
-            name=record.dataset,
-            source=kept,
-            original_name=record.source_name,
-            evolve=evolve,
-            created_by=actor,
-        )
-    except LakegateError as exc:
-        quarantine_retry_failed(record=record, error=exc)
-        raise
+        record, kept = quarantine_entry(config=config, entry_id=entry_id, scratch=scratch)
+        try:
+            committed = version_commit(
+                config=config,
+                name=record.dataset,
+                source=kept,
+                original_name=record.source_name,
+                evolve=evolve,
+                created_by=actor,
+            )
+        except LakegateError as exc:
+            quarantine_retry_failed(record=record, error=exc)
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     quarantine_resolve(config=config, record=record, version=committed.version)
     return _gated(config, committed, actor=actor)
 

@@ -1,24 +1,24 @@
 """Quarantine: a file that cannot become part of a dataset is kept, never lost.
 
-``<project>/.lakegate/quarantine/<id>/`` holds the original bytes (under a sanitised name)
-and ``reason.json`` (what, why, when, which dataset). Entry ids are sortable by time.
+``quarantine/<id>/`` in the project's storage (``.lakegate/`` unless ``storage:`` names an
+object store) holds the original bytes (under a sanitised name) and ``reason.json`` (what,
+why, when, which dataset). Entry ids are sortable by time.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lakegate._atomic import write_bytes_atomic
 from lakegate.errors import NotFoundError
 from lakegate.formats import safe_name
+from lakegate.storage import Area, Storage, join_key
 
-__all__ = ["QuarantineEntry", "quarantine_file", "read_entry"]
+__all__ = ["QuarantineEntry", "drop_entry", "quarantine_file", "read_entry"]
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,14 @@ class QuarantineEntry:
         return asdict(self)
 
 
+def _folder(entry_id: str) -> str:
+    return join_key(Area.QUARANTINE, entry_id)
+
+
 def quarantine_file(
     source: Path,
     *,
-    root: Path,
+    storage: Storage,
     dataset: str,
     code: str,
     reason: str,
@@ -48,17 +52,20 @@ def quarantine_file(
     move: bool,
     original_name: str | None = None,
 ) -> QuarantineEntry:
-    """Keep ``source`` in the quarantine (moved when ``move``, else copied) with its reason."""
+    """Keep ``source`` in the quarantine (moved when ``move``, else copied) with its reason.
+
+    The file goes in first and ``reason.json`` last: an entry without its reason is an
+    attempt that never finished (nothing lists it; its file is still there to find).
+    """
     now = datetime.now(UTC)
     entry_id = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    folder = root / entry_id
-    folder.mkdir(parents=True)
     name = safe_name(original_name or source.name, default="file")
-    target = folder / name
+    size = source.stat().st_size
+    key = join_key(_folder(entry_id), name)
     if move:
-        shutil.move(source, target)
+        storage.move_file(key, source)
     else:
-        shutil.copy2(source, target)
+        storage.put_file(key, source, overwrite=False)
     entry = QuarantineEntry(
         id=entry_id,
         dataset=dataset,
@@ -67,21 +74,30 @@ def quarantine_file(
         code=code,
         reason=reason,
         sha256=sha256,
-        size=target.stat().st_size,
+        size=size,
         created_at=now.isoformat(),
     )
-    write_bytes_atomic(folder / "reason.json", json.dumps(entry.to_dict(), indent=2).encode())
+    reason_key = join_key(_folder(entry_id), "reason.json")
+    storage.put_bytes(reason_key, json.dumps(entry.to_dict(), indent=2).encode(), overwrite=False)
     return entry
 
 
-def read_entry(root: Path, entry_id: str) -> tuple[QuarantineEntry, Path]:
-    """The entry ``entry_id`` and the path of its kept file."""
+def read_entry(storage: Storage, entry_id: str) -> tuple[QuarantineEntry, str]:
+    """The entry ``entry_id`` and the storage key of its kept file."""
     if safe_name(entry_id) != entry_id:
         raise NotFoundError(f"no quarantined file {entry_id!r}")
-    folder = root / entry_id
     try:
-        data = json.loads((folder / "reason.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(storage.get_bytes(join_key(_folder(entry_id), "reason.json")))
+    except (NotFoundError, ValueError) as exc:
         raise NotFoundError(f"no quarantined file {entry_id!r}") from exc
     entry = QuarantineEntry(**data)
-    return entry, folder / entry.file
+    return entry, join_key(_folder(entry_id), entry.file)
+
+
+def drop_entry(storage: Storage, entry_id: str) -> None:
+    """Forget a quarantine entry once its file is in the lake (its reason last, like it came)."""
+    folder = _folder(entry_id)
+    for info in storage.list_objects(folder):
+        if not info.key.endswith("/reason.json"):
+            storage.delete(info.key)
+    storage.delete(join_key(folder, "reason.json"))

@@ -20,6 +20,7 @@ class Area(StrEnum):
     MODELS = "artifacts/models"
     RUN_ARTIFACTS = "artifacts/runs"
     REPORTS = "artifacts/reports"
+    SAMPLES = "artifacts/datasets"
     PREDICTIONS = "artifacts/predictions"
     KNOWLEDGE = "artifacts/knowledge"
     UPLOADS = "uploads"

@@ -8,6 +8,8 @@ so puts, lists and errors behave the same on a laptop and on a cluster; only
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import io
 import os
 import tempfile
@@ -166,6 +168,39 @@ class Storage:
             obstore.put(self._store, key, path, mode="overwrite" if overwrite else "create")
         return key
 
+    def move_file(self, key: str, path: Path) -> str:
+        """Store the local file ``path`` at ``key`` and remove ``path`` (a rename on a local storage).
+
+        For files lakegate holds itself (a staged upload, a scratch batch): a large file in
+        the project's own folder moves in place instead of being copied.
+        """
+        key = join_key(key)
+        if self._local is not None:
+            target = self._local / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with storage_errors(self.uri, key, "write"):
+                try:
+                    path.replace(target)  # same filesystem: atomic and free
+                    return key
+                except OSError as exc:
+                    if exc.errno != errno.EXDEV:
+                        raise
+        self.put_file(key, path)
+        path.unlink(missing_ok=True)
+        return key
+
+    def local_copy(self, key: str, scratch: Path) -> Path:
+        """A local file holding ``key``: the file itself on a local storage (read it, never
+        write it), else a download into the folder ``scratch``."""
+        local = self.local_path(key)
+        if local is not None:
+            if not local.is_file():
+                from lakegate.errors import NotFoundError
+
+                raise NotFoundError(f"{self.url(key)}: no such object", detail={"key": key})
+            return local
+        return self.download(key, scratch / key.rsplit("/", 1)[-1])
+
     def delete(self, key: str) -> None:
         """Delete ``key``; a key that is already gone is fine (deletes are retried)."""
         import obstore
@@ -298,15 +333,21 @@ class Storage:
 def open_storage(settings: Settings) -> Storage:
     """The storage ``settings`` name: ``storage`` (+ ``storage_options``), or ``.lakegate/``.
 
-    A relative folder is relative to the project. Nothing is contacted here; call
+    A relative folder is relative to the project. One :class:`Storage` (and one client
+    connection pool) per place and options in a process. Nothing is contacted here; call
     :meth:`Storage.check` at start to fail early on wrong credentials or an unreachable store.
     """
     if settings.storage is None:
-        return Storage(settings.paths.state)
+        return _storage(str(settings.paths.state), ())
     if settings.storage.startswith("s3://"):
-        return Storage(settings.storage, settings.storage_options)
+        return _storage(settings.storage, tuple(sorted(settings.storage_options.items())))
     folder = Path(settings.storage.removeprefix("file://")).expanduser()
-    return Storage(folder if folder.is_absolute() else settings.project_dir / folder)
+    return _storage(str(folder if folder.is_absolute() else settings.project_dir / folder), ())
+
+
+@functools.lru_cache(maxsize=16)
+def _storage(uri: str, options: tuple[tuple[str, str], ...]) -> Storage:
+    return Storage(uri, dict(options))
 
 
 class _RangedReader(io.RawIOBase):

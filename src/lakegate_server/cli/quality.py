@@ -64,7 +64,9 @@ def check(
 
     row = version_gate(config=config, dataset=name, number=version, reference=reference, actor="cli")
     if html is not None:
-        html.write_text(Path(row.html_path).read_text(encoding="utf-8"), encoding="utf-8")
+        from lakegate_server.quality.selectors import report_html
+
+        html.write_text(report_html(config=config, report=row), encoding="utf-8")
     if json_output:
         print_json(row.report)
     else:

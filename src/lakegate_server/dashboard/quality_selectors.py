@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, QuerySet
 
 from lakegate.errors import NotFoundError
+from lakegate_server.conf import project
 from lakegate_server.dashboard.selectors import status_per_day
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 from lakegate_server.quality.models import CheckReport
+from lakegate_server.quality.selectors import report_html as stored_report_html
 
 __all__ = [
     "VERDICTS",
@@ -61,19 +62,8 @@ def _is_latest(report: CheckReport) -> bool:
 
 
 def report_html(report: CheckReport) -> str:
-    """The report as lakegate's self-contained HTML page.
-
-    The stored file is per version (``v<N>.html``) and a re-check overwrites it, so it is
-    served only for the version's latest report; an older report is rendered again from its
-    stored JSON, which gives the same page it had.
-    """
-    path = Path(report.html_path) if report.html_path else None
-    if path is not None and path.is_file() and _is_latest(report):
-        return path.read_text(encoding="utf-8")
-    from lakegate.checks import CheckReport as StoredReport
-    from lakegate.checks import render_html
-
-    return render_html(StoredReport.from_dict(report.report))
+    """The report as lakegate's self-contained HTML page (its stored page, or rendered again)."""
+    return stored_report_html(config=project(), report=report)
 
 
 @dataclass(frozen=True)

@@ -10,21 +10,23 @@ quality gate, the runs a verdict starts) is the spine's sequence, in
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lakegate._atomic import atomic_path
 from lakegate.config import Settings
 from lakegate.errors import ConflictError, InputError, LakegateError, NotFoundError
 from lakegate.lake import (
     StagedBatch,
+    drop_entry,
     file_sha256,
     quarantine_file,
     read_entry,
@@ -32,9 +34,13 @@ from lakegate.lake import (
     table_schema,
     write_batch,
 )
+from lakegate.storage import Area, join_key, open_storage
 from lakegate_server.datasets.models import Dataset, DatasetVersion, QuarantinedFile, name_validator
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.services import run_create
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = [
     "Committed",
@@ -44,7 +50,8 @@ __all__ = [
     "quarantine_entry",
     "quarantine_resolve",
     "quarantine_retry_failed",
-    "sample_path",
+    "sample_key",
+    "sample_read",
     "scratch_dir",
     "validate_dataset_name",
     "version_commit",
@@ -169,7 +176,7 @@ def version_commit(
         )
         committed = _commit(config, name, batch, mode=mode, evolve=evolve, created_by=created_by)
         if not committed.duplicate:
-            _sample_store(config, committed.version, batch.parquet)
+            _sample_store(config, committed.version, batch.parquet, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return committed
@@ -225,19 +232,31 @@ def _commit(
     return Committed(version=version, duplicate=False)
 
 
-def sample_path(config: Settings, version: DatasetVersion) -> Path:
-    """Where the bounded row sample of a version lives (for anomaly and text-drift checks)."""
-    return config.paths.artifacts / "datasets" / version.dataset.name / f"v{version.number}-sample.parquet"
+def sample_key(version: DatasetVersion) -> str:
+    """Where the bounded row sample of a version lives in the storage (anomaly and text checks)."""
+    return join_key(Area.SAMPLES, version.dataset.name, f"v{version.number}-sample.parquet")
 
 
-def _sample_store(config: Settings, version: DatasetVersion, parquet: Path) -> None:
+def sample_read(config: Settings, version: DatasetVersion) -> pl.DataFrame | None:
+    """The version's stored sample, or None when it has none (ingested before samples existed)."""
+    import polars as pl
+
+    try:
+        data = open_storage(config).get_bytes(sample_key(version))
+    except NotFoundError:
+        return None
+    return pl.read_parquet(io.BytesIO(data))
+
+
+def _sample_store(config: Settings, version: DatasetVersion, parquet: Path, scratch: Path) -> None:
     """Keep a deterministic sample of the batch beside the version's profile (the gate's reference)."""
     import polars as pl
 
     from lakegate.checks import reference_sample
 
-    with atomic_path(sample_path(config, version)) as tmp:
-        reference_sample(pl.scan_parquet(parquet), SAMPLE_ROWS, seed=0).write_parquet(tmp)
+    local = scratch / "sample.parquet"
+    reference_sample(pl.scan_parquet(parquet), SAMPLE_ROWS, seed=0).write_parquet(local)
+    open_storage(config).move_file(sample_key(version), local)
 
 
 def quarantine_add(
@@ -255,7 +274,7 @@ def quarantine_add(
     sha256 = file_sha256(source)
     entry = quarantine_file(
         source,
-        root=config.paths.quarantine,
+        storage=open_storage(config),
         dataset=dataset,
         code=error.code,
         reason=error.message,
@@ -277,15 +296,20 @@ def quarantine_add(
     return record
 
 
-def quarantine_entry(*, config: Settings, entry_id: str) -> tuple[QuarantinedFile, Path]:
-    """An unresolved quarantine entry and the path of its kept file."""
+def quarantine_entry(*, config: Settings, entry_id: str, scratch: Path) -> tuple[QuarantinedFile, Path]:
+    """An unresolved quarantine entry and a local file holding its kept bytes.
+
+    On a local storage that is the kept file itself (read it, do not change it); on an
+    object store, a download into ``scratch``.
+    """
     record = QuarantinedFile.objects.filter(id=entry_id).first()
     if record is None:
         raise NotFoundError(f"no quarantined file {entry_id!r}")
     if record.resolved_at is not None:
         raise ConflictError(f"quarantined file {entry_id} was already ingested")
-    _, kept = read_entry(config.paths.quarantine, entry_id)
-    return record, kept
+    storage = open_storage(config)
+    _, key = read_entry(storage, entry_id)
+    return record, storage.local_copy(key, scratch)
 
 
 def quarantine_resolve(*, config: Settings, record: QuarantinedFile, version: DatasetVersion) -> None:
@@ -294,7 +318,7 @@ def quarantine_resolve(*, config: Settings, record: QuarantinedFile, version: Da
     record.resolved_version = version
     record.resolved_at = timezone.now()
     record.save(update_fields=["retries", "resolved_version", "resolved_at"])
-    shutil.rmtree(config.paths.quarantine / record.id, ignore_errors=True)
+    drop_entry(open_storage(config), record.id)
 
 
 def quarantine_retry_failed(*, record: QuarantinedFile, error: LakegateError) -> None:

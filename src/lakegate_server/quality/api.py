@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +14,7 @@ from lakegate_server.datasets.selectors import version_get
 from lakegate_server.flow import version_approve, version_reject, version_revoke
 from lakegate_server.jobs.schemas import RunOut
 from lakegate_server.jobs.services import run_create
-from lakegate_server.quality.selectors import report_latest
+from lakegate_server.quality.selectors import report_html, report_latest
 
 router = Router()
 
@@ -57,7 +56,7 @@ def versions_report(
     authorize(request, Role.VIEWER)
     report = report_latest(dataset=name, number=number)
     if format == "html":
-        return HttpResponse(Path(report.html_path).read_text(encoding="utf-8"), content_type="text/html")
+        return HttpResponse(report_html(config=project(), report=report), content_type="text/html")
     return report.report
 
 

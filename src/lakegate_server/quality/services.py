@@ -11,17 +11,18 @@ notices) is the spine's next step, :func:`lakegate_server.flow.on_version_decide
 from __future__ import annotations
 
 import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 
-from lakegate._atomic import atomic_path
 from lakegate.config import Settings
 from lakegate.errors import ConflictError, InputError, NotFoundError
+from lakegate.storage import Area, join_key, open_storage
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 from lakegate_server.datasets.selectors import version_accepted, version_get
-from lakegate_server.datasets.services import sample_path
+from lakegate_server.datasets.services import sample_read
 from lakegate_server.ledger.models import Action, Decision
 from lakegate_server.ledger.selectors import derived_status, standing_approval
 from lakegate_server.ledger.services import decision_record, reason_required
@@ -73,7 +74,6 @@ def version_check(
     created_by: str = "",
 ) -> CheckReport:
     """Check version ``number`` (latest when None) of ``dataset``; store the report and verdict."""
-    import polars as pl
 
     from lakegate.checks import Reference, Status, render_html, run_checks
     from lakegate.lake import batch_frame
@@ -82,7 +82,7 @@ def version_check(
     references = _references(config, version, reference)
     ref = None
     if references:
-        samples = [pl.read_parquet(p) for v in references if (p := sample_path(config, v)).is_file()]
+        samples = [sample for v in references if (sample := sample_read(config, v)) is not None]
         ref = Reference.from_profiles(
             [v.stats for v in references], samples=samples, versions=[str(v.number) for v in references]
         )
@@ -94,9 +94,10 @@ def version_check(
         dataset=dataset,
         version=str(version.number),
     )
-    html = config.paths.artifacts / "reports" / dataset / f"v{version.number}.html"
-    with atomic_path(html) as tmp:
-        tmp.write_text(render_html(report), encoding="utf-8")
+    # One file per report (a re-check never overwrites an earlier report's page), in the
+    # storage every host reads; the row is what makes it visible.
+    html = join_key(Area.REPORTS, dataset, f"v{version.number}-{uuid.uuid4().hex[:12]}.html")
+    open_storage(config).put_bytes(html, render_html(report).encode("utf-8"))
     verdict = report.status.value
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
@@ -105,7 +106,7 @@ def version_check(
             status=verdict,
             reference_versions=[v.number for v in references],
             report=report.to_dict(),
-            html_path=str(html),
+            html_path=html,
             seconds=report.seconds,
             created_by=created_by,
         )

@@ -41,6 +41,7 @@ from lakegate_server.training.selectors import (
     model_version_get,
     model_versions,
     pipeline_list,
+    version_card_html,
 )
 from lakegate_server.training.services import pipeline_run_create
 
@@ -130,10 +131,10 @@ def models_version(request: HttpRequest, name: str, number: int) -> dict[str, An
 def models_card(request: HttpRequest, name: str, number: int) -> HttpResponse:
     authorize(request, Role.VIEWER)
     version = model_version_get(name=name, number=number)
-    path = project().project_dir / version.card_path
-    if not version.card_path or not path.is_file():
-        raise NotFoundError(f"{name} v{number} has no model card on disk")
-    response = HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
+    card = version_card_html(project(), version)
+    if card is None:
+        raise NotFoundError(f"{name} v{number} has no model card")
+    response = HttpResponse(card, content_type="text/html; charset=utf-8")
     # The card is self-contained (inline CSS, no scripts): forbid anything else.
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response

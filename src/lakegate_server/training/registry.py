@@ -1,10 +1,12 @@
 """Registry writes: register a trained model as a version and apply the pipeline's promotion rule.
 
-A version's files live in ``.lakegate/artifacts/models/<name>/<number>/``: ``model/`` is the
-verified artifact (its sha256 is recorded and checked on every load) and ``card.html`` the
-model card. The folder is copied next to its final name and renamed into place inside the
-transaction that numbers the version, while the model's row is locked. Stage changes (the
-rule's promotion included) go through :mod:`lakegate_server.training.promotion`.
+A version's files live in the project's storage under ``artifacts/models/<name>/<attempt>/``
+(``.lakegate/`` unless ``storage:`` names an object store every host reads): ``model/`` is
+the verified artifact (its sha256 is recorded and checked on every load) and ``card.html``
+the model card. The folder is uploaded under a fresh key with its manifest last, and becomes
+a version only when the row naming it commits (the model's row is locked while numbering),
+so a worker that dies half-way leaves at most an unreferenced folder, never a half model.
+Stage changes (the rule's promotion included) go through :mod:`lakegate_server.training.promotion`.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from lakegate.config import Settings
 from lakegate.errors import ModelError
 from lakegate.models import Decision, artifact_sha256, render_model_card
 from lakegate.pipelines import PipelineResult, PipelineSpec
+from lakegate.storage import Area, join_key, open_storage, unique_key, upload_folder
 from lakegate_server.training.inputs import InputLineage
 from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage
 from lakegate_server.training.promotion import promotion_rule_apply
 
-__all__ = ["Registration", "code_version", "model_version_register", "models_root"]
+__all__ = ["Registration", "code_version", "model_version_register"]
 
 log = logging.getLogger("lakegate.training")
 
@@ -62,10 +65,6 @@ def code_version(libraries: dict[str, str]) -> dict[str, str]:
     return versions
 
 
-def models_root(config: Settings, name: str) -> Path:
-    return config.paths.artifacts / "models" / name
-
-
 @dataclass(frozen=True)
 class Registration:
     version: ModelVersion
@@ -85,7 +84,7 @@ def _existing(model: RegisteredModel, run_id: int | None, sha256: str) -> ModelV
 
 
 def _stage_files(result: PipelineResult, root: Path) -> Path:
-    """Copy the model folder and write its card beside the final place; verify the copy."""
+    """Copy the model folder and write its card into a scratch folder; verify the copy."""
     root.mkdir(parents=True, exist_ok=True)
     staging = root / f".tmp-{uuid.uuid4().hex}"
     shutil.copytree(result.model_dir, staging / "model")
@@ -119,35 +118,29 @@ def model_version_register(
     model, _ = RegisteredModel.objects.get_or_create(name=spec.name)
     if found := _existing(model, run_id, result.model_sha256):
         return Registration(version=found, created=False, decision=None)
-    root = models_root(config, spec.name)
-    staging = _stage_files(result, root)
+    staging = _stage_files(result, config.paths.state / "tmp")
     try:
-        return _register(config, spec, result, lineage, run_id, created_by, model, staging)
+        prefix = unique_key(Area.MODELS, spec.name)
+        upload_folder(open_storage(config), staging, prefix)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)  # gone already when it was renamed into place
+        shutil.rmtree(staging, ignore_errors=True)
+    return _register(spec, result, lineage, run_id, created_by, model, prefix)
 
 
 @transaction.atomic
 def _register(
-    config: Settings,
     spec: PipelineSpec,
     result: PipelineResult,
     lineage: list[InputLineage],
     run_id: int | None,
     created_by: str,
     model: RegisteredModel,
-    staging: Path,
+    prefix: str,
 ) -> Registration:
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
     if found := _existing(model, run_id, result.model_sha256):  # registered meanwhile
         return Registration(version=found, created=False, decision=None)
     number = (model.versions.aggregate(top=Max("number"))["top"] or 0) + 1
-    target = staging.parent / str(number)
-    if target.exists():
-        # Left by an attempt whose transaction rolled back: no row names this number.
-        shutil.rmtree(target)
-    staging.rename(target)
-    project = config.project_dir
     manifest = result.manifest
     version = ModelVersion.objects.create(
         model=model,
@@ -164,9 +157,9 @@ def _register(
         config_hash=result.config_hash,
         inputs_fingerprint=_fingerprint(result),
         code_version=code_version(manifest.code_version),
-        artifact_path=str((target / "model").relative_to(project)),
+        artifact_path=join_key(prefix, "model"),
         sha256=result.model_sha256,
-        card_path=str((target / "card.html").relative_to(project)),
+        card_path=join_key(prefix, "card.html"),
         run_id=run_id,
         created_by=created_by,
     )

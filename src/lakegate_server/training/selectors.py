@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from django.db.models import Count, QuerySet
 from lakegate.config import Settings
 from lakegate.errors import NotFoundError
 from lakegate.pipelines import PipelineSpec, config_hash, load_pipelines
+from lakegate.storage import download_folder, open_storage
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.jobs.models import Run
 from lakegate_server.training.models import (
@@ -39,6 +42,7 @@ __all__ = [
     "pipeline_specs",
     "prediction_batches",
     "version_artifact_dir",
+    "version_card_html",
 ]
 
 
@@ -194,10 +198,53 @@ def dataset_version_impact(*, version: DatasetVersion) -> Impact:
     return Impact(models=models, prediction_batches=batches)
 
 
+def _legacy_path(config: Settings, stored: str) -> Path | None:
+    """A path written before the storage existed: absolute, or relative to the project folder."""
+    path = Path(stored)
+    if path.is_absolute():
+        return path
+    return config.project_dir / path if path.parts[:1] == (config.paths.state.name,) else None
+
+
 def version_artifact_dir(config: Settings, version: ModelVersion) -> Path:
-    """The version's model folder (stored relative to the project folder)."""
-    path = Path(version.artifact_path)
-    return path if path.is_absolute() else config.project_dir / path
+    """A local folder holding the version's model files, ready for ``load_model`` to verify.
+
+    On a local storage, the stored folder itself; on an object store, a copy in the
+    process's cache (``.lakegate/cache/models/<sha256>``), downloaded once and checked
+    against the folder's manifest (``load_model`` then checks the recorded sha256).
+    """
+    if (legacy := _legacy_path(config, version.artifact_path)) is not None:
+        return legacy
+    storage = open_storage(config)
+    if (local := storage.local_path(version.artifact_path)) is not None:
+        return local
+    prefix, _, inner = version.artifact_path.rpartition("/")
+    cache = config.paths.state / "cache" / "models" / version.sha256
+    if not (cache / inner).is_dir():
+        staging = cache.with_name(f".{cache.name}.{uuid.uuid4().hex[:8]}")
+        try:
+            download_folder(storage, prefix, staging)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                staging.rename(cache)
+            except OSError:  # another thread or process finished the same download first
+                if not (cache / inner).is_dir():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return cache / inner
+
+
+def version_card_html(config: Settings, version: ModelVersion) -> bytes | None:
+    """The version's model card (self-contained HTML), or None when it has none."""
+    if not version.card_path:
+        return None
+    if (legacy := _legacy_path(config, version.card_path)) is not None:
+        return legacy.read_bytes() if legacy.is_file() else None
+    try:
+        return open_storage(config).get_bytes(version.card_path)
+    except NotFoundError:
+        return None
 
 
 @dataclass(frozen=True)

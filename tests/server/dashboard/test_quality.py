@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 
 from lakegate.config import DatasetSettings
+from lakegate.storage import open_storage
 from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.flow import ingest_file
@@ -222,7 +223,7 @@ def test_the_report_html_is_served_with_a_strict_policy(browse, sensors):
     assert policy.endswith("; sandbox"), "no scripts, no forms, an opaque origin"
     assert response["X-Frame-Options"] == "SAMEORIGIN", "the dashboard may frame it, nobody else"
     html = response.content.decode()
-    assert html == Path(report.html_path).read_text(encoding="utf-8")
+    assert html == open_storage(project()).get_bytes(report.html_path).decode("utf-8")
     assert "<svg" in html
     assert "<script" not in html
     assert "http://" not in html
@@ -231,15 +232,21 @@ def test_the_report_html_is_served_with_a_strict_policy(browse, sensors):
     assert browse("viewer").get(f"/quality/reports/{report.pk}/")["X-Frame-Options"] == "DENY"
 
 
-def test_an_older_report_renders_from_its_own_json(browse, sensors, execute_queued):
+def test_every_report_keeps_its_own_page_and_renders_from_its_json_when_it_is_gone(
+    browse, sensors, execute_queued
+):
     first = CheckReport.objects.get(version__number=3)
     browse("editor").post("/datasets/sensors/versions/3/check/", {"reference": "1"})
     assert execute_queued() == ["succeeded"]
     second = CheckReport.objects.filter(version__number=3).latest("id")
     assert second.reference_versions == [1]
-    # The file on disk is the newer report's now; the older one comes from its stored JSON.
-    CheckReport.objects.filter(pk=first.pk).update(report={**first.report, "seconds": 12.345})
+    assert first.html_path != second.html_path, "a re-check never overwrites an earlier report's page"
     client = browse("viewer")
+    storage = open_storage(project())
+    assert client.get(f"/quality/reports/{first.pk}/html/").content == storage.get_bytes(first.html_path)
+    # A page that is gone from the storage is rendered again from the report's stored JSON.
+    storage.delete(first.html_path)
+    CheckReport.objects.filter(pk=first.pk).update(report={**first.report, "seconds": 12.345})
     assert "12.345" in client.get(f"/quality/reports/{first.pk}/html/").content.decode()
     assert "12.345" not in client.get(f"/quality/reports/{second.pk}/html/").content.decode()
     older = client.get(f"/quality/reports/{first.pk}/").content.decode()

@@ -199,11 +199,12 @@ def test_a_promotion_is_served_without_a_restart(trained, client, ingest, train)
 
 
 def test_a_tampered_champion_is_not_loaded(trained, client):
-    from django.conf import settings
 
+    from lakegate_server.conf import project
     from lakegate_server.training.models import ModelVersion
+    from lakegate_server.training.selectors import version_artifact_dir
 
-    artifact = settings.LAKEGATE.project_dir / ModelVersion.objects.get().artifact_path
+    artifact = version_artifact_dir(project(), ModelVersion.objects.get())
     with (artifact / "model.json").open("a") as handle:
         handle.write(" ")
     response = client.post("/api/v1/models/churn/predict", json=RECORD, headers=bearer())

@@ -9,11 +9,13 @@ import polars as pl
 import pytest
 from django.conf import settings
 
+from lakegate.storage import MANIFEST
 from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.jobs.models import Run, RunStatus
 from lakegate_server.jobs.queue import enqueue_run
 from lakegate_server.training.models import ModelVersion, PredictionBatch, RegisteredModel, StageChange
+from lakegate_server.training.selectors import version_artifact_dir, version_card_html
 from lakegate_server.training.services import pipeline_run_create
 from tests.server.training.data import CHURN, customer_frame
 
@@ -32,10 +34,11 @@ def test_the_first_model_becomes_champion(ingest, pipelines, train):
     assert version.lineage[0]["versions"] == [v1.number]
     assert list(version.dataset_versions.all()) == [v1]
     assert version.code_version["lakegate"]
-    artifact = settings.LAKEGATE.project_dir / version.artifact_path
-    assert artifact == settings.LAKEGATE.paths.artifacts / "models" / "churn" / "1" / "model"
+    artifact = version_artifact_dir(project(), version)
+    assert artifact.parent.parent == settings.LAKEGATE.paths.artifacts / "models" / "churn"
     assert (artifact / "model.json").is_file()
-    assert (settings.LAKEGATE.project_dir / version.card_path).read_text().startswith("<!doctype html>")
+    assert (artifact.parent / MANIFEST).is_file(), "committed with its manifest"
+    assert version_card_html(project(), version).startswith(b"<!doctype html>")
     changes = list(StageChange.objects.order_by("id"))
     assert [(c.action, c.from_stage, c.to_stage) for c in changes] == [
         ("registered", "", "candidate"),
@@ -99,7 +102,7 @@ def test_rejected_and_pending_versions_never_reach_a_model(ingest, pipelines, tr
     assert lineage["versions"] == [1, 3]
     assert lineage["rows"] == 1500
     assert {g["status"] for g in lineage["gate"]} == {"accepted"}
-    artifact = settings.LAKEGATE.project_dir / ModelVersion.objects.get().artifact_path
+    artifact = version_artifact_dir(project(), ModelVersion.objects.get())
     training = json.loads((artifact / "model.json").read_text())["training"]
     assert training["rows_train"] + training["rows_test"] == 1500, "trained and tested on v1 + v3 only"
 

@@ -29,6 +29,7 @@ from lakegate_server.training.selectors import (
     model_versions,
     pipeline_list,
     prediction_batches,
+    version_card_html,
 )
 from lakegate_server.training.services import pipeline_run_create
 
@@ -107,10 +108,10 @@ def model_card(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse
         version = model_version_get(name=name, number=number)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
-    path = project().project_dir / version.card_path
-    if not version.card_path or not path.is_file():
+    card = version_card_html(project(), version)
+    if card is None:
         raise Http404("no model card")
-    response = HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
+    response = HttpResponse(card, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
 
