@@ -47,10 +47,13 @@ class Dialect:
     """True when a lone ``\\r`` ends lines in the head."""
 
 
-def sniff(text: str, *, prefer_tab: bool = False) -> Dialect:
-    """Sniff separator, header, column names, escapes and line ends from the head of a file."""
+def sniff(text: str, *, prefer_tab: bool = False, complete: bool = True) -> Dialect:
+    """Sniff separator, header, column names, escapes and line ends from the head of a file.
+
+    ``complete`` is false when ``text`` is only the head of a longer file (cut after a line).
+    """
     dialect = _sniff(text, prefer_tab=prefer_tab, escape=None)
-    if _BACKSLASH + dialect.quote in text and _needs_backslash(text, dialect):
+    if _BACKSLASH + dialect.quote in text and _needs_backslash(text, dialect, complete=complete):
         dialect = _sniff(text, prefer_tab=prefer_tab, escape=_BACKSLASH)
     return replace(dialect, bare_cr=bare_crs_outside_quotes(text, dialect.quote) > 0)
 
@@ -94,20 +97,20 @@ def _records(text: str, separator: str, escape: str | None) -> list[list[str]]:
     return records
 
 
-def _needs_backslash(text: str, dialect: Dialect) -> bool:
+def _needs_backslash(text: str, dialect: Dialect, *, complete: bool) -> bool:
     """True when the head parses further with backslash escapes than with doubled quotes.
 
     A file with doubled quotes may hold backslashes before a closing quote
     (``"C:\\dir\\"``): it parses as RFC 4180, so it keeps its backslashes.
     """
-    plain = _parsed_records(text, dialect.separator, None)
+    plain = _parsed_records(text, dialect.separator, None, complete=complete)
     if plain is None:
         return False
-    escaped = _parsed_records(text, dialect.separator, _BACKSLASH)
+    escaped = _parsed_records(text, dialect.separator, _BACKSLASH, complete=complete)
     return escaped is None or escaped > plain
 
 
-def _parsed_records(text: str, separator: str, escape: str | None) -> int | None:
+def _parsed_records(text: str, separator: str, escape: str | None, *, complete: bool) -> int | None:
     """Records parsed strictly before the first quoting error (``None``: no error)."""
     count = 0
     reader = csv.reader(
@@ -117,7 +120,7 @@ def _parsed_records(text: str, separator: str, escape: str | None) -> int | None
         for _ in reader:
             count += 1
     except csv.Error:
-        if reader.line_num >= text.count("\n"):
+        if not complete and reader.line_num >= text.count("\n"):
             return None  # the head was cut inside a quoted field: not a quoting error
         return count
     return None

@@ -27,7 +27,7 @@ from lakegate.errors import ReaderError
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["FullSchema", "scan_schema"]
+__all__ = ["FullSchema", "scan_schema", "without_surrogates"]
 
 _INT64: Final = (-(2**63), 2**63 - 1)
 _EXACT_IN_FLOAT: Final = 2**53
@@ -49,6 +49,8 @@ class FullSchema:
     schema: pl.Schema
     text_paths: tuple[str, ...]
     """Dotted key paths whose values are of several JSON types (read as text)."""
+    unpaired: int = 0
+    """Lines holding a string with an unpaired UTF-16 surrogate (``"\\ud800"``), not text."""
 
 
 def scan_schema(path: Path, source: Path, *, line_numbers: bool) -> FullSchema:
@@ -57,6 +59,7 @@ def scan_schema(path: Path, source: Path, *, line_numbers: bool) -> FullSchema:
 
     root = _Node(kind="struct")
     conflicts: set[str] = set()
+    unpaired = 0
     with source.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -65,11 +68,50 @@ def scan_schema(path: Path, source: Path, *, line_numbers: bool) -> FullSchema:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError:
                 record = _slow_loads(path, number if line_numbers else None, line)
+                unpaired += _has_surrogate(record)
             if not isinstance(record, dict):
                 where = f"line {number}: " if line_numbers else ""
                 raise ReaderError(str(path), f"{where}expected a JSON object per line")
             _merge(root, record, "", conflicts)
-    return FullSchema(schema=_schema(root), text_paths=tuple(sorted(conflicts)))
+    return FullSchema(schema=_schema(root), text_paths=tuple(sorted(conflicts)), unpaired=unpaired)
+
+
+def without_surrogates(source: Path, target: Path) -> None:
+    """Copy ``source`` with every unpaired surrogate in its strings replaced by U+FFFD.
+
+    polars would read ``"\\ud800"`` as a NUL character, silently; this makes it text.
+    """
+    import orjson
+
+    with source.open("rb") as lines, target.open("wb") as out:
+        for line in lines:
+            try:
+                orjson.loads(line)
+            except orjson.JSONDecodeError:
+                record = json.loads(line) if line.strip() else None
+                if record is not None and _has_surrogate(record):
+                    line = orjson.dumps(_replaced(record)) + b"\n"  # noqa: PLW2901 - the cleaned line
+            out.write(line)
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+def _replaced(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_replaced(k): _replaced(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replaced(v) for v in value]
+    return value
 
 
 def _slow_loads(path: Path, number: int | None, line: bytes) -> Any:

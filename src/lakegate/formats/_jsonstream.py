@@ -122,7 +122,8 @@ def json_to_lines(src: Path, dst: Path, *, encoding: str = "utf-8") -> tuple[int
     """
     with (
         src.open(encoding=encoding, errors="strict", newline="") as text,
-        dst.open("w", encoding="utf-8") as out,
+        # An unpaired surrogate ("\ud800" in the source) is written back as that escape.
+        dst.open("w", encoding="utf-8", errors="backslashreplace") as out,
     ):
         cursor = _Cursor(src, text)
         warnings: list[str] = []

@@ -60,11 +60,12 @@ class CsvReader(Reader):
         head = read_head(path)
         encoding = detect_encoding(path, head)
         text = decode_head(path, head, encoding)
-        if len(head) == HEAD_BYTES:
+        complete = len(head) < HEAD_BYTES
+        if not complete:
             text = text[: text.rfind("\n") + 1] or text
         if not text.strip():
             raise ReaderError(str(path), "empty file (no data, only blank lines)")
-        dialect = sniff(text, prefer_tab=path.suffix.lower() in (".tsv", ".tab"))
+        dialect = sniff(text, prefer_tab=path.suffix.lower() in (".tsv", ".tab"), complete=complete)
         with tempfile.TemporaryDirectory(prefix="lakegate-csv-", dir=options.work_dir) as scratch:
             work = Path(scratch)
             prepared = prepare(

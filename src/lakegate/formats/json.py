@@ -47,7 +47,7 @@ from lakegate.formats._infer import (
     parse_failure,
     to_kind,
 )
-from lakegate.formats._jsonschema import scan_schema
+from lakegate.formats._jsonschema import scan_schema, without_surrogates
 from lakegate.formats._jsonstream import arrow_scan, arrow_schema, json_to_lines
 from lakegate.formats._text import UTF8, detect_encoding, has_nul, read_head, transcode_to_utf8
 
@@ -80,7 +80,7 @@ class JsonLinesReader(Reader):
                 done = transcode_to_utf8(path, source, encoding, strip_nul=nul)
                 if done.nuls:
                     warnings.append(f"dropped {done.nuls} NUL byte(s) (padding)")
-            table = _JsonTable(path, source, options).table()
+            table = _JsonTable(path, source, options, scratch=Path(scratch)).table()
             table.warnings[:0] = warnings
             yield table
 
@@ -104,7 +104,7 @@ class JsonReader(Reader):
             if not count:
                 yield Table(name=None, frame=_no_columns(), warnings=warnings)
                 return
-            table = _JsonTable(path, lines, options, line_numbers=False).table()
+            table = _JsonTable(path, lines, options, scratch=Path(scratch), line_numbers=False).table()
             table.warnings[:0] = warnings
             yield table
 
@@ -133,14 +133,18 @@ def _looks_like_lines(head: bytes) -> bool:
 class _JsonTable:
     """Builds the lazy scan of a JSON lines file (``line_numbers``: errors name lines)."""
 
-    def __init__(self, path: Path, source: Path, options: ReadOptions, *, line_numbers: bool = True) -> None:
+    def __init__(
+        self, path: Path, source: Path, options: ReadOptions, *, scratch: Path, line_numbers: bool = True
+    ) -> None:
         import polars as pl
 
         self.path = path
         self.source = source
+        self.scratch = scratch
         self.line_numbers = line_numbers
         self.overrides = check_overrides(options.overrides)
         self.warnings: list[str] = []
+        self.schema_warnings: list[str] = []
         self.retries = 0
         self.types: dict[str, ColumnType | None] = {}
         self.fractions: dict[str, ColumnType] = {}  # exact-format datetimes -> the %.f format
@@ -180,7 +184,7 @@ class _JsonTable:
         """A sample polars cannot type on its own (mixed types): read it with its union schema."""
         import polars as pl
 
-        with tempfile.NamedTemporaryFile(suffix=".jsonl", dir=self.source.parent) as handle:
+        with tempfile.NamedTemporaryFile(suffix=".jsonl", dir=self.scratch) as handle:
             handle.write(sample)
             handle.flush()
             full = scan_schema(self.path, Path(handle.name), line_numbers=False)
@@ -193,8 +197,11 @@ class _JsonTable:
     def _set_schema(self, schema: pl.Schema) -> None:
         self.schema, listed = _writable(schema)
         self.flat, dropped = flatten_columns(self.schema)
-        self._warn(*(f"key {name!r} holds only empty objects ({{}}): no column" for name in dropped))
-        self._warn(*(f"key {name!r} holds arrays of empty objects: read as JSON text" for name in listed))
+        # Replaced, not added to: the full schema may fill an object the sample saw empty.
+        self.schema_warnings = [
+            *(f"key {name!r} holds only empty objects ({{}}): no column" for name in dropped),
+            *(f"key {name!r} holds arrays of empty objects: read as JSON text" for name in listed),
+        ]
 
     def _warn(self, *warnings: str) -> None:
         self.warnings.extend(w for w in warnings if w not in self.warnings)
@@ -208,7 +215,7 @@ class _JsonTable:
             return Table(
                 name=None,
                 frame=_no_columns(),
-                warnings=[*self.warnings, "the records hold no keys: an empty table"],
+                warnings=[*self.warnings, *self.schema_warnings, "the records hold no keys: an empty table"],
             )
         if self.arrow is not None:
             scan = arrow_scan(self.source, self.schema, self.arrow)
@@ -218,9 +225,8 @@ class _JsonTable:
         for name, (expr, dtype) in self.flat.items():
             kind = self.types.get(name)
             columns.append((expr if kind is None else to_kind(expr, kind, source=dtype)).alias(name))
-        return Table(
-            name=None, frame=scan.select(columns), warnings=list(self.warnings), recover=self.recover
-        )
+        warnings = [*self.warnings, *self.schema_warnings]
+        return Table(name=None, frame=scan.select(columns), warnings=warnings, recover=self.recover)
 
     def recover(self, exc: BaseException) -> Table:
         """Re-read a column as text when a late value did not fit; name a malformed line."""
@@ -259,6 +265,14 @@ class _JsonTable:
         import polars as pl
 
         full = scan_schema(self.path, self.source, line_numbers=self.line_numbers)
+        if full.unpaired:
+            clean = self.scratch / "without-surrogates.jsonl"
+            without_surrogates(self.source, clean)
+            self.source = clean
+            self._warn(
+                f"{full.unpaired} record(s) hold unpaired UTF-16 surrogates (\\ud800), not text: "
+                "replaced with U+FFFD"
+            )
         before = {name: dtype for name, (_expr, dtype) in self.flat.items()}
         self.arrow = None
         self._set_schema(full.schema)
