@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -38,7 +39,8 @@ class Dialect:
     """How a delimited file is written, as sniffed from its head."""
 
     separator: str
-    quote: str
+    quote: str | None
+    """``None``: the file has quote characters, but never quoting a field."""
     header: bool
     names: tuple[str, ...]
     escape: str | None = None
@@ -53,8 +55,12 @@ def sniff(text: str, *, prefer_tab: bool = False, complete: bool = True) -> Dial
     ``complete`` is false when ``text`` is only the head of a longer file (cut after a line).
     """
     dialect = _sniff(text, prefer_tab=prefer_tab, escape=None)
-    if _BACKSLASH + dialect.quote in text and _needs_backslash(text, dialect, complete=complete):
+    if _BACKSLASH + '"' in text and _needs_backslash(text, dialect, complete=complete):
         dialect = _sniff(text, prefer_tab=prefer_tab, escape=_BACKSLASH)
+    quoted_field = re.compile(rf'(^|[{re.escape(dialect.separator)}\r\n])[ \t]*"', re.MULTILINE)
+    if '"' in text and not quoted_field.search(text):
+        # Quotes only inside fields (12" pipe): they are text, not quoting (as DuckDB sniffs).
+        dialect = replace(dialect, quote=None)
     return replace(dialect, bare_cr=bare_crs_outside_quotes(text, dialect.quote) > 0)
 
 
@@ -72,6 +78,8 @@ def _sniff(text: str, *, prefer_tab: bool, escape: str | None) -> Dialect:
         if best is None or score > best:
             best, chosen = score, (separator, records)
     separator, records = chosen
+    while records and not any(cell.strip() for cell in records[0]):
+        records = records[1:]  # a leading row of empty cells (",,,"), as a spreadsheet exports it
     if not records:
         return Dialect(separator=",", quote='"', header=False, names=("column_1",), escape=escape)
     width = Counter(len(record) for record in records).most_common(1)[0][0]

@@ -79,7 +79,7 @@ DATETIME_FORMATS: Final = (
 )
 
 _TYPED_CELL: Final = re.compile(
-    r"^\s*([+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}.*|true|false)\s*$",
+    r"^\s*([+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}.*|\d{1,2}:\d{2}(:\d{2})?|true|false)\s*$",
     re.IGNORECASE,
 )
 _TRUE: Final = ("true", "yes")

@@ -76,14 +76,16 @@ class CsvReader(Reader):
                 strip_nul=has_nul(path, head, encoding),
                 fix_line_ends=dialect.bare_cr,
             )
-            yield _CsvTable(path, prepared, dialect, options, work, _leading_blanks(text)).table()
+            yield _CsvTable(
+                path, prepared, dialect, options, work, _leading_blanks(text, dialect.separator)
+            ).table()
 
 
-def _leading_blanks(text: str) -> int:
-    """Blank lines before the first record (polars would read them as rows)."""
+def _leading_blanks(text: str, separator: str) -> int:
+    """Blank lines and rows of empty cells (``,,,``) before the first record (not data)."""
     count = 0
     for line in text.splitlines():
-        if line.strip("\r"):
+        if line.replace(separator, "").strip():
             break
         count += 1
     return count

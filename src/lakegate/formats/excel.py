@@ -233,7 +233,9 @@ def _first_filled_row(book: Any, name: str) -> int | None:
     probe = _load(book, name, header_row=None, skip_rows=0, n_rows=_PROBE_ROWS, dtypes="string")
     if probe.width == 0:
         return None
-    filled = probe.select(pl.any_horizontal(pl.all().is_not_null()).alias("filled"))["filled"]
+    # A cell holding "" (some writers fill a blank row with them) is as empty as no cell.
+    blank = pl.all().is_null() | (pl.all().str.strip_chars() == "")
+    filled = probe.select(pl.any_horizontal(~blank).alias("filled"))["filled"]
     return int(filled.arg_true()[0]) if filled.any() else None
 
 

@@ -75,7 +75,7 @@ class JsonLinesReader(Reader):
         with tempfile.TemporaryDirectory(prefix="lakegate-json-", dir=options.work_dir) as scratch:
             source, warnings = path, []
             nul = has_nul(path, head, encoding)
-            if encoding not in UTF8 or nul:
+            if encoding != "utf-8" or nul:  # utf-8-sig too: pyarrow and polars choke on the BOM
                 source = Path(scratch) / "utf8.jsonl"
                 done = transcode_to_utf8(path, source, encoding, strip_nul=nul)
                 if done.nuls:
@@ -100,7 +100,7 @@ class JsonReader(Reader):
             return
         with tempfile.TemporaryDirectory(prefix="lakegate-json-", dir=options.work_dir) as scratch:
             lines = Path(scratch) / "records.jsonl"
-            count, warnings = json_to_lines(path, lines, encoding="utf-8" if encoding in UTF8 else encoding)
+            count, warnings = json_to_lines(path, lines, encoding=encoding)
             if not count:
                 yield Table(name=None, frame=_no_columns(), warnings=warnings)
                 return
