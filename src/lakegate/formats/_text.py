@@ -90,8 +90,9 @@ def detect_encoding(path: Path, head: bytes) -> str:
         sample = sample.replace(b"\x00", b"")
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        # Judge the bytes that are not UTF-8 too: a clean ASCII start says nothing about them.
+        sample = sample + b"\n" + head[max(exc.start - _SAMPLE // 2, len(sample)) : exc.start + _SAMPLE // 2]
     else:
         return "utf-8"
     from charset_normalizer import from_bytes
@@ -101,9 +102,10 @@ def detect_encoding(path: Path, head: bytes) -> str:
     if best is None:
         raise ReaderError(str(path), "cannot detect the text encoding (binary data?)")
     # Short samples often fit several code pages equally well; cp1252 is by far the
-    # most common of them in exported data, so it wins a tie.
+    # most common of them in exported data, so it wins a tie (and stands in for ASCII,
+    # which the bytes that are not UTF-8 cannot be).
     tied = {str(match.encoding) for match in matches if match.chaos <= best.chaos + 0.01}
-    return "cp1252" if "cp1252" in tied else str(best.encoding)
+    return "cp1252" if "cp1252" in tied or str(best.encoding) == "ascii" else str(best.encoding)
 
 
 def _refuse_binary(path: Path, sample: bytes) -> None:

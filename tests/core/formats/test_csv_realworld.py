@@ -186,6 +186,14 @@ def test_mostly_nul_or_control_bytes_is_binary(tmp_path, convert_one, data):
         convert_one(src)
 
 
+def test_a_cp1252_tail_after_a_long_ascii_head_is_read(tmp_path, convert_one):
+    body = "".join(f"{i},plain\n" for i in range(20_000))
+    src = write(tmp_path / "tail.csv", ("n,s\n" + body).encode() + "20000,naïve café\n".encode("cp1252"))
+    result, frames = convert_one(src)
+    assert frames["tail"]["s"][-1] == "naïve café"
+    assert result.rows == 20_001
+
+
 # -- failures: one line, the file and the line -------------------------------------------------
 
 
