@@ -6,7 +6,7 @@ import polars and their parsers only when a file of their format is read.
 """
 
 from lakegate.formats._archive import ArchiveLimits
-from lakegate.formats._base import Reader, ReadOptions, Table, safe_name
+from lakegate.formats._base import Reader, ReadOptions, Reread, Table, safe_name
 from lakegate.formats._infer import KINDS, Kind
 from lakegate.formats._registry import EXTENSIONS, READERS, is_multi_table, read_tables, reader_for
 
@@ -18,6 +18,7 @@ __all__ = [
     "Kind",
     "ReadOptions",
     "Reader",
+    "Reread",
     "Table",
     "is_multi_table",
     "read_tables",

@@ -6,7 +6,8 @@ through polars' engine in bounded memory and on every core; formats that can onl
 read whole (a sheet, a PDF page's tables) are small in-memory frames made lazy. Work that
 can only be judged after the data went through (ragged CSV rows) reports through
 :attr:`Table.finish`; a parse failure while writing goes to :attr:`Table.recover`,
-which widens a column and returns a table to retry, or raises a ``ReaderError``.
+which widens a column and returns a table to retry, or raises a ``ReaderError``; ``finish``
+may ask for another pass with :class:`Reread`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from lakegate.formats._archive import ArchiveLimits
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["DEFAULT_SAMPLE_ROWS", "ReadOptions", "Reader", "Table", "safe_name"]
+__all__ = ["DEFAULT_SAMPLE_ROWS", "ReadOptions", "Reader", "Reread", "Table", "safe_name"]
 
 DEFAULT_SAMPLE_ROWS: Final = 10_000
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
@@ -57,8 +58,21 @@ class Table:
     warnings: list[str] = field(default_factory=list)
     recover: Callable[[BaseException], Table] | None = None
     """Called with a failure raised while writing ``frame``: return a table to retry, or raise."""
-    finish: Callable[[], list[str]] | None = None
-    """Called once ``frame`` was written: warnings known only after a full pass."""
+    error_cells: Mapping[str, int] | None = None
+    """Per column, cells that held an error value (``#DIV/0!``) read as nulls (spreadsheets)."""
+    finish: Callable[[Path], list[str]] | None = None
+    """Called with the file ``frame`` was written to: warnings known only after a full pass.
+
+    It may raise :class:`Reread` when that pass found something only another pass can
+    fix (blank lines to drop, NUL bytes past the sampled head)."""
+
+
+class Reread(Exception):  # noqa: N818 - a request to the writer, not an error
+    """Raised by :attr:`Table.finish`: write ``table`` instead of what was just written."""
+
+    def __init__(self, table: Table) -> None:
+        super().__init__("write the table again")
+        self.table = table
 
 
 class Reader(ABC):

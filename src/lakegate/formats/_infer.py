@@ -79,7 +79,7 @@ DATETIME_FORMATS: Final = (
 )
 
 _TYPED_CELL: Final = re.compile(
-    r"^\s*([+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}.*|true|false)\s*$",
+    r"^\s*([+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}.*|\d{1,2}:\d{2}(:\d{2})?|true|false)\s*$",
     re.IGNORECASE,
 )
 _TRUE: Final = ("true", "yes")
@@ -201,7 +201,10 @@ def to_kind(  # noqa: PLR0911 - one return per kind
     kind = column.kind
     if source is not None and not isinstance(source, pl.String):
         return _cast_typed(expr, source, kind)
-    text = expr.str.strip_chars() if column.strip else expr
+    text: pl.Expr = expr
+    if column.strip:
+        stripped = expr.str.strip_chars()
+        text = pl.when(stripped != "").then(stripped).otherwise(None)  # a blank cell is empty: null
     if kind == "int":
         return text.cast(pl.Int64)
     if kind == "float":
@@ -297,6 +300,8 @@ def widen(column: ColumnType, value: str | None) -> ColumnType:
     if column.kind == "int" and value is not None:
         import polars as pl
 
+        if _INT_RE.match(value.strip()):
+            return ColumnType("string")  # beyond 64 bits: a float would round it, text keeps every digit
         text = pl.Series([value.strip()])
         if (
             _as_float_text(text, decimal_comma=column.decimal_comma).cast(pl.Float64, strict=False)[0]

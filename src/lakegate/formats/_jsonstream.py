@@ -2,8 +2,13 @@
 
 Accepted shapes: an array of objects (``[{...}, {...}]``), or an object holding one list
 of objects (``{"meta": {...}, "data": [{...}]}``: the list is streamed, the other keys
-are ignored with a warning); an object with no such list is one record. Memory holds one
-record at a time, so a large export never has to fit in memory. Errors name the line.
+are ignored with a warning); an object with no such list is one record. An element that
+is not an object (an array of numbers, of arrays) is the record ``{"value": element}``,
+so such an array is a one-column table ``value`` (as DuckDB reads it), with a warning;
+a document that is a single scalar is one such record. An empty array or a file of
+blanks is no record at all. NUL bytes between values (padding) are skipped like blanks.
+Memory holds one record at a time, so a large export never has to fit in memory.
+Errors name the line.
 
 ``arrow_scan`` reads JSON lines with pyarrow's streaming reader (one block at a time) as a
 lazy polars source; a line it refuses surfaces as a polars ``ComputeError``.
@@ -27,7 +32,7 @@ __all__ = ["arrow_scan", "arrow_schema", "json_to_lines"]
 
 _CHUNK: Final = 1024 * 1024
 _MAX_RECORD: Final = 64 * 1024 * 1024
-_WS: Final = " \t\r\n"
+_WS: Final = " \t\r\n\x00"  # NUL: padding after the document
 ARROW_BLOCK: Final = 4 * 1024 * 1024
 """Bytes per pyarrow block (a line longer than this makes pyarrow refuse the file)."""
 
@@ -110,66 +115,76 @@ class _Cursor:
         raise ReaderError(str(self.path), f"line {self.line(at)}: {reason}")
 
 
-def json_to_lines(src: Path, dst: Path, *, encoding: str = "utf-8") -> list[str]:
-    """Write the records of the JSON document ``src`` to ``dst`` as JSON lines; return warnings."""
+def json_to_lines(src: Path, dst: Path, *, encoding: str = "utf-8") -> tuple[int, list[str]]:
+    """Write the records of the JSON document ``src`` to ``dst`` as JSON lines.
+
+    Return how many records were written and the warnings.
+    """
     with (
         src.open(encoding=encoding, errors="strict", newline="") as text,
-        dst.open("w", encoding="utf-8") as out,
+        # An unpaired surrogate ("\ud800" in the source) is written back as that escape.
+        dst.open("w", encoding="utf-8", errors="backslashreplace") as out,
     ):
         cursor = _Cursor(src, text)
+        warnings: list[str] = []
         try:
             first = cursor.peek()
             if first == "[":
-                count = _write(out, _array(cursor))
-                warnings: list[str] = []
+                counts = _write(out, _array(cursor))
             elif first == "{":
-                count, warnings = _object(cursor, out)
+                counts, warnings = _object(cursor, out)
             elif not first:
-                raise ReaderError(str(src), "empty file")
+                return 0, ["empty file (only blanks): no records, an empty table"]
             else:
-                cursor.fail("expected an array of records or an object holding one")
+                counts = _write(out, iter([cursor.value()]))
+                warnings.append("a single value, not records: read as one row of column 'value'")
             if cursor.peek():
                 cursor.fail("unexpected data after the JSON document")
         except UnicodeDecodeError as exc:
             raise ReaderError(str(src), f"not valid {encoding} text ({exc.reason})") from exc
+    count, wrapped = counts
     if count == 0:
-        raise ReaderError(str(src), "no records (an empty array)")
-    return warnings
+        warnings.append("an empty array: no records, an empty table")
+    elif wrapped == count and first == "[":
+        warnings.append("an array of values, not records: read as one column 'value'")
+    elif wrapped and first == "[":
+        warnings.append(f"{wrapped} element(s) are not records (objects): read into column 'value'")
+    return count, warnings
 
 
-def _write(out: TextIO, records: Iterator[dict[str, Any]]) -> int:
-    count = 0
+def _write(out: TextIO, records: Iterator[Any]) -> tuple[int, int]:
+    """Write ``records`` as lines; a value that is not an object becomes ``{"value": ...}``."""
+    count = wrapped = 0
     for record in records:
+        if not isinstance(record, dict):
+            record = {"value": record}  # noqa: PLW2901 - the line written for a bare value
+            wrapped += 1
         out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
         out.write("\n")
         count += 1
-    return count
+    return count, wrapped
 
 
-def _array(cursor: _Cursor) -> Iterator[dict[str, Any]]:
+def _array(cursor: _Cursor) -> Iterator[Any]:
     cursor.expect("[")
     if cursor.peek() == "]":
         cursor.pos += 1
         return
     while True:
-        line = cursor.line()
-        record = cursor.value()
-        if not isinstance(record, dict):
-            raise ReaderError(
-                str(cursor.path), f"line {line}: expected a record (an object), found {_kind(record)}"
-            )
-        yield record
+        yield cursor.value()
         if cursor.expect(",]") == "]":
             return
 
 
-def _object(cursor: _Cursor, out: TextIO) -> tuple[int, list[str]]:
+def _object(cursor: _Cursor, out: TextIO) -> tuple[tuple[int, int], list[str]]:
     """Stream the one list of records inside an object; else the object is one record."""
     cursor.expect("{")
     others: dict[str, Any] = {}
     streamed: str | None = None
-    count = 0
-    if cursor.peek() != "}":
+    counts = (0, 0)
+    if cursor.peek() == "}":
+        cursor.pos += 1
+    else:
         while True:
             key = cursor.value()
             cursor.expect(":")
@@ -177,7 +192,7 @@ def _object(cursor: _Cursor, out: TextIO) -> tuple[int, list[str]]:
                 if streamed is not None:
                     cursor.fail(f"holds several lists of records ({streamed!r} and {key!r}); expected one")
                 streamed = str(key)
-                count = _write(out, _array(cursor))
+                counts = _write(out, _array(cursor))
             else:
                 others[str(key)] = cursor.value()
             if cursor.expect(",}") == "}":
@@ -190,18 +205,12 @@ def _object(cursor: _Cursor, out: TextIO) -> tuple[int, list[str]]:
         if ignored
         else []
     )
-    return count, warnings
+    return counts, warnings
 
 
 def _starts_records(cursor: _Cursor) -> bool:
     """True when the array at the cursor starts with an object (a list of records)."""
     return cursor.lookahead() in ("{", "]")
-
-
-def _kind(value: Any) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number"
-    )
 
 
 def arrow_schema(schema: pl.Schema) -> pa.Schema | None:
@@ -223,8 +232,10 @@ def arrow_schema(schema: pl.Schema) -> pa.Schema | None:
             pl.Int64: pa.int64(),
             pl.Float64: pa.float64(),
             pl.Boolean: pa.bool_(),
+            # Null (a key null in the whole sample): any later value makes pyarrow stop.
+            pl.Null: pa.null(),
         }
-        return plain.get(type(dtype))  # Null and the rest: polars' reader
+        return plain.get(type(dtype))  # the rest: polars' reader
 
     fields = [(name, convert(instance(dtype))) for name, dtype in schema.items()]
     if any(t is None for _, t in fields):
@@ -247,7 +258,8 @@ def arrow_scan(source: Path, schema: pl.Schema, arrow: pa.Schema) -> pl.LazyFram
             reader = pj.open_json(
                 source,
                 read_options=pj.ReadOptions(block_size=ARROW_BLOCK),
-                parse_options=pj.ParseOptions(explicit_schema=arrow, unexpected_field_behavior="ignore"),
+                # "error": a key the sample never saw must stop the read, never vanish.
+                parse_options=pj.ParseOptions(explicit_schema=arrow, unexpected_field_behavior="error"),
             )
             for batch in reader:
                 frame = pl.DataFrame(pl.from_arrow(batch))

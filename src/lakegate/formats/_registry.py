@@ -16,7 +16,7 @@ from typing import Final
 from lakegate._resolve import resolve
 from lakegate.errors import ReaderError
 from lakegate.formats._archive import gunzip_to, zip_members
-from lakegate.formats._base import Reader, ReadOptions, Table, safe_name
+from lakegate.formats._base import Reader, ReadOptions, Reread, Table, safe_name
 
 __all__ = ["ARCHIVE_EXTENSIONS", "EXTENSIONS", "READERS", "is_multi_table", "read_tables", "reader_for"]
 
@@ -158,24 +158,32 @@ def _relabelled(tables: Iterator[Table], where: str) -> Iterator[Table]:
 
     try:
         for table in tables:
-            recover = table.recover
-            if recover is not None:
-                table.recover = _renaming_recover(recover, renamed)
-            yield table
+            yield _renaming(table, renamed)
     except ReaderError as error:
         raise renamed(error) from error
 
 
-def _renaming_recover(
-    recover: Callable[[BaseException], Table], renamed: Callable[[ReaderError], ReaderError]
-) -> Callable[[BaseException], Table]:
-    def wrapped(exc: BaseException) -> Table:
-        try:
-            table = recover(exc)
-        except ReaderError as error:
-            raise renamed(error) from error
-        if table.recover is not None:
-            table.recover = _renaming_recover(table.recover, renamed)
-        return table
+def _renaming(table: Table, renamed: Callable[[ReaderError], ReaderError]) -> Table:
+    """``table`` whose ``recover`` and ``finish`` (and the tables they hand back) rename errors."""
+    recover, finish = table.recover, table.finish
+    if recover is not None:
 
-    return wrapped
+        def wrapped_recover(exc: BaseException) -> Table:
+            try:
+                return _renaming(recover(exc), renamed)
+            except ReaderError as error:
+                raise renamed(error) from error
+
+        table.recover = wrapped_recover
+    if finish is not None:
+
+        def wrapped_finish(written: Path) -> list[str]:
+            try:
+                return finish(written)
+            except Reread as again:
+                raise Reread(_renaming(again.table, renamed)) from None
+            except ReaderError as error:
+                raise renamed(error) from error
+
+        table.finish = wrapped_finish
+    return table

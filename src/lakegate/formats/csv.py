@@ -1,120 +1,53 @@
 """Delimited text (``.csv``, ``.tsv``, ``.tab``, ``.txt``): sniffed, typed, streamed by polars.
 
-From the first 4 MiB: the encoding (see ``_text``), the separator (``,`` ``;`` tab ``|``:
-the one that splits the sampled records into the most consistent number of fields,
-tab first for ``.tsv``), whether the first record is a header (it is unless one of its
-cells looks like a number, date or boolean, or all columns are text and its cells repeat),
-and a decimal comma (``;`` or tab separated, with a column of values like ``3,14``).
-The first ``sample_rows`` records, read as text, give each column its type (``_infer``).
+From the first 4 MiB: the encoding (see ``_text``), then the dialect (see ``_dialect``:
+separator, header, backslash escapes, lone ``\\r`` line ends) and a decimal comma
+(``;`` or tab separated, with a column of values like ``3,14``). A file polars cannot
+read as it is (another encoding, NUL padding, lone ``\\r`` line ends, backslash escapes)
+is rewritten into a scratch copy first (``_csvprep``). The first ``sample_rows``
+records, read as text, give each column its type (``_infer``).
 
 The file itself is then a polars scan with that schema, so writing it streams in bounded
 memory. Empty cells and ``NULL``, ``null``, ``None``, ``N/A``, ``n/a``, ``#N/A`` are nulls
 (``NA`` is not: it is also a country code). Quoted fields may hold separators and
-newlines. Ragged rows are kept and reported (see ``_ragged``).
+newlines. Ragged rows are kept and reported, blank lines skipped (see ``_ragged``).
+What the head could not show (NULs, lone ``\\r``, blank lines, a quote never closed) is
+found by a pass that runs while polars writes, and fixed by a second pass when needed.
+Every failure is a ``ReaderError`` naming the file and, where there is one, the line.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
-from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Final
 
 from lakegate.errors import ReaderError
-from lakegate.formats._base import Reader, ReadOptions, Table
+from lakegate.formats._base import Reader, ReadOptions, Reread, Table
+from lakegate.formats._csvprep import Prepared, prepare
+from lakegate.formats._dialect import SEPARATORS, Dialect, sniff
 from lakegate.formats._infer import (
     ColumnType,
     check_overrides,
     infer_column,
-    looks_like_header,
     parse_failure,
     to_kind,
     widen,
 )
 from lakegate.formats._ragged import RaggedScan
-from lakegate.formats._text import (
-    HEAD_BYTES,
-    UTF8,
-    decode_head,
-    detect_encoding,
-    read_head,
-    transcode_to_utf8,
-)
+from lakegate.formats._text import HEAD_BYTES, decode_head, detect_encoding, has_nul, read_head
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["NULL_VALUES", "CsvReader", "Dialect", "sniff"]
+__all__ = ["NULL_VALUES", "SEPARATORS", "CsvReader", "Dialect", "sniff"]
 
 NULL_VALUES: Final = ["NULL", "null", "None", "N/A", "n/a", "#N/A"]
-SEPARATORS: Final = (",", ";", "\t", "|")
-_SNIFF_RECORDS: Final = 200
 _MAX_RETRIES: Final = 50
 _DECIMAL_COMMA: Final = r"^\s*[+-]?\d+,\d+\s*$"
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """How a delimited file is written, as sniffed from its head."""
-
-    separator: str
-    quote: str
-    header: bool
-    names: tuple[str, ...]
-
-
-def sniff(text: str, *, prefer_tab: bool = False) -> Dialect:
-    """Sniff separator, header and column names from the decoded head of a file."""
-    best: tuple[float, int, int] | None = None
-    chosen: tuple[str, list[list[str]]] = (",", [])
-    order = ("\t", ",", ";", "|") if prefer_tab else SEPARATORS
-    for rank, separator in enumerate(order):
-        records = _records(text, separator)
-        if not records:
-            continue
-        widths = Counter(len(record) for record in records)
-        width, count = widths.most_common(1)[0]
-        score = (count / len(records) if width > 1 else 0.0, width, -rank)
-        if best is None or score > best:
-            best, chosen = score, (separator, records)
-    separator, records = chosen
-    if not records:
-        return Dialect(separator=",", quote='"', header=False, names=("column_1",))
-    width = Counter(len(record) for record in records).most_common(1)[0][0]
-    header = looks_like_header(records, width)
-    raw = records[0] if header else []
-    names = _column_names([*raw, *[""] * (width - len(raw))][: max(width, len(raw))])
-    return Dialect(separator=separator, quote='"', header=header, names=tuple(names))
-
-
-def _records(text: str, separator: str) -> list[list[str]]:
-    records: list[list[str]] = []
-    try:
-        for record in csv.reader(io.StringIO(text), delimiter=separator, quotechar='"', strict=False):
-            if record:
-                records.append(record)
-            if len(records) >= _SNIFF_RECORDS:
-                break
-    except csv.Error:
-        pass  # an unterminated quote at the cut of the head: keep what parsed
-    return records
-
-
-def _column_names(raw: list[str]) -> list[str]:
-    names: list[str] = []
-    seen: set[str] = set()
-    for index, cell in enumerate(raw, start=1):
-        base = cell.strip() or f"column_{index}"
-        name, n = base, 2
-        while name in seen:
-            name, n = f"{base}_{n}", n + 1
-        seen.add(name)
-        names.append(name)
-    return names
+_LONG_ROW: Final = ("found more fields than defined", "contained column names not specified in schema")
 
 
 class CsvReader(Reader):
@@ -127,41 +60,69 @@ class CsvReader(Reader):
         head = read_head(path)
         encoding = detect_encoding(path, head)
         text = decode_head(path, head, encoding)
-        if len(head) == HEAD_BYTES:
+        complete = len(head) < HEAD_BYTES
+        if not complete:
             text = text[: text.rfind("\n") + 1] or text
         if not text.strip():
             raise ReaderError(str(path), "empty file (no data, only blank lines)")
-        dialect = sniff(text, prefer_tab=path.suffix.lower() in (".tsv", ".tab"))
+        dialect = sniff(text, prefer_tab=path.suffix.lower() in (".tsv", ".tab"), complete=complete)
         with tempfile.TemporaryDirectory(prefix="lakegate-csv-", dir=options.work_dir) as scratch:
-            source = path
-            if encoding not in UTF8:
-                source = Path(scratch) / "utf8.csv"
-                transcode_to_utf8(path, source, encoding)
-            yield _CsvTable(path, source, dialect, options, Path(scratch)).table()
+            work = Path(scratch)
+            prepared = prepare(
+                path,
+                work,
+                encoding=encoding,
+                dialect=dialect,
+                strip_nul=has_nul(path, head, encoding),
+                fix_line_ends=dialect.bare_cr,
+            )
+            yield _CsvTable(
+                path, prepared, dialect, options, work, _leading_blanks(text, dialect.separator)
+            ).table()
+
+
+def _leading_blanks(text: str, separator: str) -> int:
+    """Blank lines and rows of empty cells (``,,,``) before the first record (not data)."""
+    count = 0
+    for line in text.splitlines():
+        if line.replace(separator, "").strip():
+            break
+        count += 1
+    return count
 
 
 class _CsvTable:
     """Builds (and rebuilds, after a failed parse) the lazy scan of one CSV file."""
 
     def __init__(
-        self, path: Path, source: Path, dialect: Dialect, options: ReadOptions, scratch: Path
+        self,
+        path: Path,
+        prepared: Prepared,
+        dialect: Dialect,
+        options: ReadOptions,
+        scratch: Path,
+        leading_blanks: int = 0,
     ) -> None:
         self.path = path
-        self.source = source
+        self.prepared = prepared
         self.dialect = dialect
+        self.options = options
         self.scratch = scratch
+        self.leading_blanks = leading_blanks
+        self.skip = leading_blanks + (1 if dialect.header else 0)
         self.overrides = check_overrides(options.overrides)
         self.warnings = [
             f"override for unknown column {name!r} ignored"
             for name in self.overrides
             if name not in dialect.names
         ]
+        self.warnings.extend(prepared.warnings)
         self.truncate = False  # polars then fails on a row longer than the header: see recover
         self.long_rows = False
-        sample = (
-            self._scan({name: _string() for name in dialect.names}, truncate=True)
-            .head(options.sample_rows)
-            .collect()
+        self.retries = 0
+        self.ragged = self._ragged()
+        sample = self._collect(
+            self._scan({name: _string() for name in dialect.names}, truncate=True).head(options.sample_rows)
         )
         self.decimal_comma = dialect.separator != "," and any(
             sample[name].drop_nulls().str.contains(_DECIMAL_COMMA).any() for name in dialect.names
@@ -170,8 +131,16 @@ class _CsvTable:
             name: self.overrides.get(name) or infer_column(sample[name], decimal_comma=self.decimal_comma)
             for name in dialect.names
         }
-        self.ragged = RaggedScan(source, dialect.separator, dialect.quote, len(dialect.names)).start()
-        self.retries = 0
+
+    def _ragged(self) -> RaggedScan:
+        dialect = self.dialect
+        return RaggedScan(
+            self.source, dialect.separator, dialect.quote, len(dialect.names), skip=self.skip
+        ).start()
+
+    @property
+    def source(self) -> Path:
+        return self.prepared.source
 
     def _scan(
         self, schema: Mapping[str, pl.DataType], *, decimal_comma: bool = False, truncate: bool | None = None
@@ -179,21 +148,34 @@ class _CsvTable:
         import polars as pl
 
         dialect = self.dialect
+        truncate = self.truncate if truncate is None else truncate
         try:
             return pl.scan_csv(
                 self.source,
                 has_header=False,
-                skip_rows=1 if dialect.header else 0,
+                skip_rows=self.skip,
                 separator=dialect.separator,
                 quote_char=dialect.quote,
                 schema=dict(schema),
                 null_values=NULL_VALUES,
-                truncate_ragged_lines=self.truncate if truncate is None else truncate,
+                truncate_ragged_lines=truncate,
+                # A first row shorter than the header is padded, a longer one cut (when
+                # truncating): the same as any other row, never a schema error.
+                missing_columns="insert",
+                extra_columns="ignore" if truncate else None,
                 decimal_comma=decimal_comma,
                 raise_if_empty=False,
             )
         except pl.exceptions.PolarsError as exc:
             raise ReaderError(str(self.path), _first_line(exc)) from exc
+
+    def _collect(self, frame: pl.LazyFrame) -> pl.DataFrame:
+        import polars as pl
+
+        try:
+            return frame.collect()
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+            raise self._failure(exc) from exc
 
     def table(self) -> Table:
         import polars as pl
@@ -212,36 +194,75 @@ class _CsvTable:
             finish=self.finish,
         )
 
-    def finish(self) -> list[str]:
-        warning = self.ragged.report(long_rows=self.long_rows).warning(len(self.dialect.names))
-        return [warning] if warning else []
+    def finish(self, written: Path) -> list[str]:
+        """After the write: refuse an open quote, re-read for NULs / lone CRs, drop blank lines."""
+        facts = self.ragged.wait()
+        if facts.open_quote_line is not None:
+            raise ReaderError(str(self.path), f"line {facts.open_quote_line}: a quoted field is never closed")
+        if (facts.nuls and not self.prepared.nul_stripped) or (
+            facts.bare_crs and not self.prepared.line_ends_fixed
+        ):
+            raise Reread(self._reprepared(strip_nul=bool(facts.nuls), fix_line_ends=bool(facts.bare_crs)))
+        report = self.ragged.report(long_rows=self.long_rows)
+        warnings = [w for w in (report.warning(len(self.dialect.names)), report.blank_warning()) if w]
+        if report.blank_rows:
+            raise Reread(_without_rows(written, report.blank_rows, [*self.warnings, *warnings]))
+        return warnings
+
+    def _reprepared(self, *, strip_nul: bool, fix_line_ends: bool) -> Table:
+        """The table again, from a copy without the NULs / lone CRs found past the head."""
+        prepared = prepare(
+            self.source,
+            self.scratch,
+            encoding="utf-8",
+            dialect=self.dialect,
+            strip_nul=strip_nul,
+            fix_line_ends=fix_line_ends,
+            name=f"clean{self.retries}.csv",
+        )
+        prepared.warnings[:0] = self.prepared.warnings
+        prepared.nul_stripped |= self.prepared.nul_stripped
+        prepared.line_ends_fixed |= self.prepared.line_ends_fixed
+        self.retries += 1
+        return _CsvTable(
+            self.path, prepared, self.dialect, self.options, self.scratch, self.leading_blanks
+        ).table()
 
     def recover(self, exc: BaseException) -> Table:
         """Widen the column a late value did not fit, or re-encode a file that is not UTF-8."""
         message = str(exc)
         self.retries += 1
         if self.retries > _MAX_RETRIES:
-            raise ReaderError(str(self.path), _first_line(exc)) from exc
-        if "found more fields than defined" in message and not self.truncate:
+            raise self._failure(exc) from exc
+        if any(text in message for text in _LONG_ROW) and not self.truncate:
             # A row longer than the header: keep its first fields, report it (see _ragged).
             self.truncate = self.long_rows = True
             return self.table()
         if "invalid utf-8" in message.lower() and self.source == self.path:
-            self.source = self.scratch / "utf8.csv"
-            transcode_to_utf8(self.path, self.source, "cp1252")
+            self.prepared = prepare(
+                self.path,
+                self.scratch,
+                encoding="cp1252",
+                dialect=self.dialect,
+                strip_nul=False,
+                fix_line_ends=self.dialect.bare_cr,
+            )
             self.warnings.append("not valid UTF-8 past the sampled head; read as cp1252")
+            self.ragged = self._ragged()
             return self.table()
         failure = parse_failure(message)
         if failure is None or failure[0] not in self.types:
-            raise ReaderError(str(self.path), _first_line(exc)) from exc
+            raise self._failure(exc) from exc
         column, value = failure
         kind = self.types[column]
         if value is not None and value != value.strip() and not kind.strip:
             self.types[column] = replace(kind, strip=True)  # blanks around a value: strip, retry
             return self.table()
         if column in self.overrides:
+            line = self._line_of(column, value)
             raise ReaderError(
-                str(self.path), f"column {column!r}: value {value!r} is not a valid {kind.kind} (override)"
+                str(self.path),
+                f"column {column!r}: value {value!r} is not a valid {kind.kind} (override){line}",
             ) from exc
         wider = widen(kind, value)
         self.types[column] = (
@@ -251,6 +272,53 @@ class _CsvTable:
             f"column {column!r}: value {value!r} past the sample is not {kind.kind}; read as {wider.kind}"
         )
         return self.table()
+
+    def _failure(self, exc: BaseException) -> ReaderError:
+        """The error for a parse failure nothing could fix: an open quote, else polars' reason."""
+        facts = self.ragged.wait()
+        if facts.open_quote_line is not None:
+            return ReaderError(
+                str(self.path), f"line {facts.open_quote_line}: a quoted field is never closed"
+            )
+        failure = parse_failure(str(exc))
+        where = self._line_of(*failure) if failure is not None else ""
+        return ReaderError(str(self.path), f"cannot read as CSV ({_first_line(exc)}){where}")
+
+    def _line_of(self, column: str, value: str | None) -> str:
+        """`` at line N`` for the first row whose ``column`` holds ``value`` (else ``""``)."""
+        import polars as pl
+
+        if value is None or column not in self.dialect.names:
+            return ""
+        text = self._scan({name: _string() for name in self.dialect.names}, truncate=True)
+        try:
+            found = (
+                text.with_row_index("__row__")
+                .filter(pl.col(column).str.strip_chars() == value.strip())
+                .select("__row__")
+                .head(1)
+                .collect()
+            )
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
+            return ""
+        if found.is_empty():
+            return ""
+        line = self.ragged.line_of(int(found.item()))
+        return f" at line {line}" if line is not None else ""
+
+
+def _without_rows(written: Path, rows: tuple[int, ...], warnings: list[str]) -> Table:
+    """The table just written, without the given rows (blank lines read as rows of nulls)."""
+    import polars as pl
+
+    index = "__lakegate_row__"
+    frame = (
+        pl.scan_parquet(written)
+        .with_row_index(index)
+        .filter(~pl.col(index).is_in(pl.Series(rows, dtype=pl.UInt32).implode()))
+        .drop(index)
+    )
+    return Table(name=None, frame=frame, warnings=warnings)
 
 
 def _string() -> pl.DataType:

@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from lakegate.errors import InputError, LakegateError, ReaderError
-from lakegate.formats import ArchiveLimits, ReadOptions, Table, is_multi_table, read_tables, safe_name
+from lakegate.formats import (
+    ArchiveLimits,
+    ReadOptions,
+    Reread,
+    Table,
+    is_multi_table,
+    read_tables,
+    safe_name,
+)
 from lakegate.formats._infer import check_overrides, dtype_name
 
 __all__ = ["FORMATS", "ConvertResult", "OutputFormat", "TableResult", "convert", "output_stem"]
@@ -45,6 +53,8 @@ class TableResult:
     columns: int
     schema: Mapping[str, str]
     bytes_out: int
+    error_cells: Mapping[str, int] | None = None
+    """Per column, spreadsheet error cells (``#DIV/0!``) read as nulls; ``None``: not a spreadsheet."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class ConvertResult:
                     "columns": t.columns,
                     "schema": dict(t.schema),
                     "bytes_out": t.bytes_out,
+                    **({"error_cells": dict(t.error_cells)} if t.error_cells is not None else {}),
                 }
                 for t in self.tables
             ],
@@ -176,8 +187,17 @@ def _convert_one(
         for item in staged:
             warnings.extend(w if item.name == stem else f"{item.name}: {w}" for w in item.table.warnings)
             bytes_out = _commit(item, fmt, scratch)
+            error_cells = item.table.error_cells
             results.append(
-                TableResult(item.name, str(item.final), item.rows, len(item.schema), item.schema, bytes_out)
+                TableResult(
+                    item.name,
+                    str(item.final),
+                    item.rows,
+                    len(item.schema),
+                    item.schema,
+                    bytes_out,
+                    dict(error_cells) if error_cells is not None else None,
+                )
             )
             claimed[item.final] = source
     finally:
@@ -261,7 +281,11 @@ def _write(table: Table, base: Path, source: Path) -> tuple[Table, Path]:
         except OSError as exc:
             raise LakegateError(f"{target.parent}: cannot write ({exc.strerror or exc})") from exc
         if table.finish is not None:
-            table.warnings.extend(table.finish())
+            try:
+                table.warnings.extend(table.finish(target))
+            except Reread as again:  # the full pass found what only another pass fixes
+                table = again.table
+                continue
         return table, target
     raise ReaderError(str(source), "too many columns did not fit their inferred types")
 

@@ -88,7 +88,7 @@ def stage_file(
         bytes_in=results[0].bytes_in,
         bytes_out=table.bytes_out,
         schema=dict(table.schema),
-        profile=profile_parquet(parquet),
+        profile=profile_parquet(parquet, error_cells=table.error_cells),
         warnings=results[0].warnings,
         seconds=round(time.perf_counter() - started, 3),
         table=table.name,

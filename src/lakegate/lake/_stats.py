@@ -9,12 +9,15 @@ new batch with a reference version without reading the reference again:
   nearest rank) and ``histogram`` (``edges`` + ``counts``, 20 equal-width bins);
 - boolean: ``true`` count; temporal: ``min``, ``max`` (ISO strings);
 - text and categorical: ``top`` values with counts (20) and sketch ``categories``: the 100
-  most frequent values with counts plus ``other`` (count of the rest).
+  most frequent values with counts plus ``other`` (count of the rest);
+- from a spreadsheet: ``error_cells``, the cells that held an error value (``#DIV/0!``,
+  ``#N/A``, ...) and were read as nulls (they are part of ``nulls``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -42,8 +45,11 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def profile_parquet(path: Path) -> dict[str, dict[str, Any]]:
-    """Statistics and sketches for every column of the Parquet file at ``path``."""
+def profile_parquet(path: Path, *, error_cells: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
+    """Statistics and sketches for every column of the Parquet file at ``path``.
+
+    ``error_cells`` (from a spreadsheet) adds each column's count of error cells.
+    """
     import polars as pl
 
     frame = pl.scan_parquet(path)
@@ -69,9 +75,11 @@ def profile_parquet(path: Path) -> dict[str, dict[str, Any]]:
     for key, value in first.items():
         name, stat = key.split("\x00")
         profiles.setdefault(name, {"kind": kinds[name], "dtype": str(schema[name])})[stat] = _clean(value)
-    for profile in profiles.values():
+    for name, profile in profiles.items():
         profile["rows"] = rows
         profile["null_pct"] = round(100 * profile["nulls"] / rows, 4) if rows else 0.0
+        if error_cells is not None:
+            profile["error_cells"] = int(error_cells.get(name, 0))
     _sketch(frame, kinds, profiles, rows)
     return profiles
 
