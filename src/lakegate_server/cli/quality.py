@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lakegate.cli._common import JsonOpt, VerboseOpt, console, fail, handle_errors, print_json
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, fail, print_json
 from lakegate.errors import InputError, QualityGateError
 from lakegate_server.cli._setup import server_command
 
@@ -23,7 +23,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(contract, name="contract")
 
 
-@handle_errors
 def check(
     name: Annotated[str, typer.Argument(help="Dataset name, or `approve` followed by the dataset name.")],
     dataset: Annotated[
@@ -90,7 +89,6 @@ def _print_report(report: dict[str, Any], status: str) -> None:
 
 
 @contract.command("infer")
-@handle_errors
 def contract_infer_(
     name: Annotated[str, typer.Argument(help="Dataset name.")],
     version: Annotated[int | None, typer.Option(help="Version (default: the latest accepted).")] = None,
