@@ -13,7 +13,7 @@ outside (wall and CPU seconds, peak RSS from ``os.wait4``), each tool run in tur
 3. the 5M-row CSV: the same three (target: lakegate within 1.2x of DuckDB; the ratio is the
    median of lakegate / DuckDB rep by rep, so a machine drifting in speed hits both alike).
 
-Every command runs once first, uncounted, and the children run without
+The commands of 1-2 run once first, uncounted, and every child runs without
 ``PYTHONDONTWRITEBYTECODE``: Python has written its bytecode caches, as on a user's second run.
 Times are medians of ``--startup-reps`` runs for 1-2 and ``--reps`` for 3.
 
@@ -22,9 +22,10 @@ Then the library (``csv``, ``jsonl``, ``xlsx``): files generated once (``_conver
 10k; ``--big`` adds a ~2 GB CSV for peak memory) converted to Parquet (zstd) by lakegate's
 ``convert`` and each peer in a child (``_convert_tools.py``), seconds of conversion only, best
 and median of ``--reps``. Targets: CSV <= 1.25x the fastest peer; xlsx <= 1.2x
-python-calamine; JSON lines at least as fast as the fastest strict reader (pyarrow, polars),
-with DuckDB reported beside it (its reader changes values silently: docs/DECISIONS.md, "JSONL
-target"); lakegate's peak RSS <= 1 GiB. Results: ``benchmarks/results/convert.json``.
+python-calamine; JSON lines at least as fast as the fastest strict reader (pyarrow, polars:
+the median over reps of lakegate / the faster of the two in that rep), with DuckDB beside it
+(its reader changes values silently: docs/DECISIONS.md, "JSONL target"); lakegate's peak
+RSS <= 1 GiB. Results: ``benchmarks/results/convert.json``.
 """
 
 from __future__ import annotations
@@ -274,13 +275,23 @@ def bench(kind: str, src: Path, reps: int, work: Path) -> dict[str, Any]:
         report["ok"] = report["ratio_vs_python_calamine"] <= TARGETS["xlsx"] and report["rss_ok"]
     elif kind == "jsonl":
         strict = min(STRICT_JSON_READERS, key=lambda t: tools[t]["seconds_best"])
+        # Rep by rep: lakegate against the faster strict reader of the same rep. The median of
+        # these is what the target is judged on: a machine drifting in speed hits both alike.
+        paired = [
+            rep["seconds"] / min(runs[t][i]["seconds"] for t in STRICT_JSON_READERS)
+            for i, rep in enumerate(runs["lakegate"])
+        ]
         report["fastest_strict_peer"] = strict
         report["ratio_vs_strict"] = ratio(strict)
         report["ratio_vs_strict_median"] = ratio(strict, "seconds_median")
+        report["ratio_vs_strict_paired"] = [round(r, 3) for r in paired]
+        report["ratio_vs_strict_paired_median"] = round(statistics.median(paired), 3)
         report["ratio_vs_duckdb"] = ratio("duckdb")
         report["ratio_vs_duckdb_median"] = ratio("duckdb", "seconds_median")
-        report["target"] = {"ratio_vs_strict": TARGETS["jsonl_vs_strict"], "peak_rss_mib": 1024}
-        report["ok"] = report["ratio_vs_strict"] <= TARGETS["jsonl_vs_strict"] and report["rss_ok"]
+        report["target"] = {"ratio_vs_strict_paired_median": TARGETS["jsonl_vs_strict"], "peak_rss_mib": 1024}
+        report["ok"] = (
+            report["ratio_vs_strict_paired_median"] <= TARGETS["jsonl_vs_strict"] and report["rss_ok"]
+        )
     elif kind == "csv":
         report["target"] = {"ratio": TARGETS["csv"], "peak_rss_mib": 1024}
         report["ok"] = report["ratio"] <= TARGETS["csv"] and report["rss_ok"]
@@ -304,7 +315,10 @@ def _print_summary(report: dict[str, Any]) -> None:
     for kind, result in report["results"].items():
         extra = f", vs python-calamine {result['ratio_vs_python_calamine']}" if kind == "xlsx" else ""
         if kind == "jsonl":
-            extra = f", vs {result['fastest_strict_peer']} (strict) {result['ratio_vs_strict']}"
+            extra = (
+                f", vs the faster strict reader {result.get('ratio_vs_strict_paired_median')} "
+                f"(median rep by rep; best {result['fastest_strict_peer']} {result['ratio_vs_strict']})"
+            )
         load = result.get("load_average")
         print(
             f"{kind:8} ratio {result['ratio']} vs {result['fastest_peer']}{extra}; "
