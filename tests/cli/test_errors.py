@@ -123,6 +123,15 @@ def test_the_installed_entry_point_prints_no_traceback(tmp_path):
     saved_traceback(done.stderr).unlink()
 
 
+def test_an_unexpected_error_without_a_message_is_named_by_its_type(capsys):
+    with pytest.raises(typer.Exit) as exited, _errors.report(verbose=False):
+        raise RuntimeError
+    assert exited.value.exit_code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: unexpected error, a bug in lakegate (RuntimeError); the traceback is in ")
+    saved_traceback(err).unlink()
+
+
 @pytest.mark.parametrize(
     ("args", "env", "verbose"),
     [

@@ -64,7 +64,8 @@ def _fail(message: str, *, code: int) -> typer.Exit:
 
 def _unexpected(exc: Exception, *, verbose: bool) -> typer.Exit:
     text = "".join(traceback.format_exception(exc))
-    summary = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+    lines = str(exc).strip().splitlines()
+    summary = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
     kept = _keep(exc, text, summary)
     if verbose:
         sys.stderr.write(text)
