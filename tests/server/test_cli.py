@@ -83,3 +83,30 @@ def test_runs_errors_exit_1_with_one_line():
 
 def test_a_usage_error_exits_2():
     assert invoke("runs", "show", "not-a-number").exit_code == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_cli_log(monkeypatch):
+    from django.conf import settings
+
+    import lakegate_server.datasets.selectors
+
+    def broken(**_kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(lakegate_server.datasets.selectors, "dataset_list", broken)
+    log = settings.LAKEGATE.paths.logs / "cli.jsonl"
+    before = log.read_text(encoding="utf-8").count("\n") if log.exists() else 0
+
+    result = invoke("datasets", "list")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: unexpected error, a bug in lakegate (ZeroDivisionError: division by zero); "
+        f"the traceback is in {log}; run again with --verbose to print it\n"
+    )
+    new = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()[before:]]
+    [entry] = [e for e in new if e["level"] == "ERROR"]
+    assert entry["msg"] == "unexpected error: ZeroDivisionError: division by zero"
+    assert entry["exc"].startswith("Traceback (most recent call last):")
+    assert "in broken" in entry["exc"]

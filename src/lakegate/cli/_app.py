@@ -1,8 +1,11 @@
-"""The core typer app. Command modules register themselves; heavy imports stay inside commands."""
+"""The core typer app. Its commands are declared in ``_registry`` and imported when they run.
+
+``lakegate --version`` and ``lakegate --help`` import typer and this package's shell, nothing
+more (tests/core/cli/test_startup.py checks it): see ``_lazy`` for how commands load.
+"""
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Annotated
@@ -10,18 +13,13 @@ from typing import Annotated
 import typer
 
 from lakegate import __version__
+from lakegate.cli._lazy import LazyGroup
 
 __all__ = ["app"]
 
-# Each module has ``register(app)``. Keep this list sorted; the server adds its own commands.
-COMMAND_MODULES = (
-    "lakegate.cli.convert",
-    "lakegate.cli.kb",
-    "lakegate.cli.project",
-)
-
 app = typer.Typer(
     name="lakegate",
+    cls=LazyGroup,
     help="lakegate: files -> checked, versioned lake -> models -> predictions.",
     rich_markup_mode="rich",
     no_args_is_help=True,
@@ -56,7 +54,3 @@ def _root(
     """lakegate: files -> checked, versioned lake -> models -> predictions."""
     if project is not None:
         os.environ["LAKEGATE_PROJECT_DIR"] = str(project.expanduser().resolve())
-
-
-for _module in COMMAND_MODULES:
-    importlib.import_module(_module).register(app)

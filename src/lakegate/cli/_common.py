@@ -1,27 +1,25 @@
-"""What every CLI command shares: options declared once, output helpers, one error exit.
+"""What every CLI command shares: options declared once, output helpers, the error line.
 
 Conventions (ARCHITECTURE.md "Interfaces users will script against"):
 ``--json`` prints exactly one JSON document on stdout; human output goes through rich;
 exit codes are 0 ok, 1 user/input error (one line on stderr), 2 usage error,
-3 quality gate failed.
+3 quality gate failed. A command raises its :class:`~lakegate.errors.LakegateError`;
+the root group turns it into that line and exit code for every command (``_errors``).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from lakegate._logging import configure_logging
-from lakegate.errors import LakegateError
 
 __all__ = [
     "JsonOpt",
@@ -29,13 +27,9 @@ __all__ = [
     "console",
     "err_console",
     "fail",
-    "handle_errors",
     "print_json",
     "setup_logging",
 ]
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 VerboseOpt = Annotated[
@@ -62,19 +56,6 @@ def fail(message: str, *, code: int = 1) -> typer.Exit:
     """Print one red line on stderr and return the ``typer.Exit`` to raise."""
     err_console.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False)
     return typer.Exit(code=code)
-
-
-def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn a :class:`LakegateError` into one line on stderr and its exit code (no traceback)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except LakegateError as exc:
-            raise fail(exc.message, code=exc.exit_code) from None
-
-    return wrapper
 
 
 def setup_logging(

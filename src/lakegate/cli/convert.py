@@ -16,7 +16,6 @@ from lakegate.cli._common import (
     VerboseOpt,
     console,
     err_console,
-    handle_errors,
     print_json,
     setup_logging,
 )
@@ -51,7 +50,6 @@ def register(app: typer.Typer) -> None:
     app.command("convert")(convert)
 
 
-@handle_errors
 def convert(
     sources: Annotated[
         list[Path],

@@ -20,7 +20,6 @@ from lakegate.cli._common import (
     VerboseOpt,
     console,
     err_console,
-    handle_errors,
     print_json,
     setup_logging,
 )
@@ -95,7 +94,6 @@ def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
 
 
 @kb_app.command("build")
-@handle_errors
 def build(
     folder: Annotated[Path, typer.Argument(help="Folder of documents to index (read recursively).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Knowledge base JSONL to write.")] = Path(
@@ -173,7 +171,6 @@ def _print_build(report: BuildReport) -> None:
 
 
 @kb_app.command("search")
-@handle_errors
 def search(
     query: Annotated[str, typer.Argument(help="What to look for, in plain words.")],
     kb: KbOpt = Path("kb.jsonl"),
@@ -202,7 +199,6 @@ def search(
 
 
 @kb_app.command("export")
-@handle_errors
 def export(
     kb: Annotated[Path, typer.Argument(help="The knowledge base JSONL file.")],
     to: Annotated[

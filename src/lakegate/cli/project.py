@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lakegate.cli._common import JsonOpt, VerboseOpt, console, handle_errors, print_json, setup_logging
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, print_json, setup_logging
 
 __all__ = ["register"]
 
@@ -16,7 +16,6 @@ def register(app: typer.Typer) -> None:
     app.command("init")(init)
 
 
-@handle_errors
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")] = Path(),
     force: Annotated[

@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from lakegate.cli._common import JsonOpt, VerboseOpt, console, err_console, fail, handle_errors, print_json
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, err_console, fail, print_json
 from lakegate.errors import LakegateError
 from lakegate_server.cli._setup import server_command
 
@@ -38,7 +38,6 @@ def _size(n: float) -> str:
     return f"{n:.1f} TB"  # pragma: no cover
 
 
-@handle_errors
 def ingest(
     sources: Annotated[list[Path], typer.Argument(help="Files to ingest, each a new version.")],
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name (created on first ingest).")],
@@ -117,7 +116,6 @@ def _print_outcome(data: dict[str, Any], duplicate: bool) -> None:
 
 
 @datasets.command("list")
-@handle_errors
 def list_(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """List datasets with their latest version."""
     server_command("cli", verbose=verbose)
@@ -140,7 +138,6 @@ def list_(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
 
 
 @datasets.command("show")
-@handle_errors
 def show(
     name: DatasetName,
     version: Annotated[int | None, typer.Option(help="Version (default: latest).")] = None,
@@ -175,7 +172,6 @@ def show(
 
 
 @datasets.command("history")
-@handle_errors
 def history(name: DatasetName, json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """A dataset's versions, newest first."""
     server_command("cli", verbose=verbose)
@@ -201,7 +197,6 @@ def history(name: DatasetName, json_output: JsonOpt = False, verbose: VerboseOpt
 
 
 @datasets.command("export")
-@handle_errors
 def export(
     name: DatasetName,
     out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")],
@@ -221,7 +216,6 @@ def export(
 
 
 @quarantine.command("list")
-@handle_errors
 def quarantine_list_(
     all_: Annotated[bool, typer.Option("--all", help="Include files ingested since.")] = False,
     json_output: JsonOpt = False,
@@ -242,7 +236,6 @@ def quarantine_list_(
 
 
 @quarantine.command("retry")
-@handle_errors
 def quarantine_retry_(
     entry_id: Annotated[str, typer.Argument(help="Quarantine id (see `lakegate quarantine list`).")],
     evolve: Annotated[bool, typer.Option("--evolve", help="Widen column types on a conflict.")] = False,
@@ -260,7 +253,6 @@ def quarantine_retry_(
     _print_outcome(outcome.to_dict(), outcome.duplicate)
 
 
-@handle_errors
 def stats(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """Savings: files ingested, rows, bytes in / out / saved, per dataset and per day."""
     server_command("cli", verbose=verbose)

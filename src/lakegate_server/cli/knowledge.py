@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lakegate.cli._common import JsonOpt, VerboseOpt, console, handle_errors, print_json
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, print_json
 from lakegate_server.cli._setup import server_command
 
 __all__ = ["register"]
@@ -19,7 +19,6 @@ def register(app: typer.Typer) -> None:
     kb_app.command("register")(register_kb)
 
 
-@handle_errors
 def register_kb(
     kb: Annotated[Path, typer.Argument(help="The knowledge base JSONL (from `lakegate kb build`).")],
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name in the lake.")],

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lakegate.cli._common import JsonOpt, VerboseOpt, console, fail, handle_errors, print_json
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, fail, print_json
 from lakegate.config import Settings
 from lakegate.errors import InputError, QualityGateError
 from lakegate_server.cli._setup import server_command
@@ -29,7 +29,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(contract, name="contract")
 
 
-@handle_errors
 def check(
     name: Annotated[
         str, typer.Argument(help="Dataset name, or approve / reject / revoke followed by the dataset name.")
@@ -111,7 +110,6 @@ def _decide(
         console.print("  it fed no model and no prediction table")
 
 
-@handle_errors
 def ledger(
     dataset: Annotated[
         str | None, typer.Option("--dataset", "-d", help="Only this dataset's versions.")
@@ -163,7 +161,6 @@ def _print_report(report: dict[str, Any], status: str) -> None:
 
 
 @contract.command("infer")
-@handle_errors
 def contract_infer_(
     name: Annotated[str, typer.Argument(help="Dataset name.")],
     version: Annotated[int | None, typer.Option(help="Version (default: the latest accepted).")] = None,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lakegate.cli._common import JsonOpt, VerboseOpt, console, err_console, fail, handle_errors, print_json
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, err_console, fail, print_json
 from lakegate.errors import InputError
 from lakegate_server.cli._setup import server_command
 
@@ -70,7 +70,6 @@ def _show(run: Any, *, json_output: bool) -> None:
 
 
 @runs.command("start")
-@handle_errors
 def start(
     kind: Annotated[str, typer.Argument(help="Job kind, e.g. selfcheck.")],
     param: Annotated[
@@ -95,7 +94,6 @@ def start(
 
 
 @runs.command("list")
-@handle_errors
 def list_(
     status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only runs of this kind.")] = None,
@@ -127,7 +125,6 @@ def list_(
 
 
 @runs.command("show")
-@handle_errors
 def show(run_id: RunId, json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """Show one run: status, attempts, worker, result or error."""
     server_command("cli", verbose=verbose)
@@ -137,7 +134,6 @@ def show(run_id: RunId, json_output: JsonOpt = False, verbose: VerboseOpt = Fals
 
 
 @runs.command("logs")
-@handle_errors
 def logs(
     run_id: RunId,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing until the run ends.")] = False,
@@ -172,7 +168,6 @@ def logs(
 
 
 @runs.command("cancel")
-@handle_errors
 def cancel(run_id: RunId, json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """Cancel a queued or running run (a running job stops at its next checkpoint)."""
     server_command("cli", verbose=verbose)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lakegate.cli._common import VerboseOpt, console, handle_errors
+from lakegate.cli._common import VerboseOpt, console
 from lakegate_server.cli._setup import server_command
 
 __all__ = ["register"]
@@ -22,7 +22,6 @@ def register(app: typer.Typer) -> None:
     app.command("scheduler")(scheduler)
 
 
-@handle_errors
 def worker(
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Runs at once.")] = 1,
     parent_pid: ParentPid = None,
@@ -37,7 +36,6 @@ def worker(
     worker_run(concurrency=concurrency)
 
 
-@handle_errors
 def scheduler(parent_pid: ParentPid = None, verbose: VerboseOpt = False) -> None:
     """Re-queue runs of dead workers, resend lost queue messages (one per deployment is enough)."""
     server_command("scheduler", verbose=verbose)
@@ -49,7 +47,6 @@ def scheduler(parent_pid: ParentPid = None, verbose: VerboseOpt = False) -> None
     scheduler_run()
 
 
-@handle_errors
 def up(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default: web.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: web.port).")] = None,

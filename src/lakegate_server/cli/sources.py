@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lakegate.cli._common import JsonOpt, VerboseOpt, console, err_console, fail, handle_errors, print_json
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, err_console, fail, print_json
 from lakegate_server.cli._setup import server_command
 
 __all__ = ["register"]
@@ -31,7 +31,6 @@ def register(app: typer.Typer) -> None:
 
 
 @source.command("list")
-@handle_errors
 def source_list_cmd(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """List declared sources, their schedule and where each one stands."""
     config = server_command("cli", verbose=verbose)
@@ -58,7 +57,6 @@ def source_list_cmd(json_output: JsonOpt = False, verbose: VerboseOpt = False) -
 
 
 @source.command("run")
-@handle_errors
 def source_run_cmd(
     name: Annotated[str, typer.Argument(help="Source name (under `sources:` in lakegate.yaml).")],
     json_output: JsonOpt = False,
@@ -94,7 +92,6 @@ def source_run_cmd(
 
 
 @stream.command("consume")
-@handle_errors
 def stream_consume(
     url: Annotated[str, typer.Argument(help="redis://host:6379/0 or mqtt://host:1883")],
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset the records go to.")],
@@ -146,7 +143,6 @@ def stream_consume(
 
 
 @stream.command("flush")
-@handle_errors
 def stream_flush(
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Only this dataset.")] = None,
     json_output: JsonOpt = False,
@@ -177,7 +173,6 @@ def stream_flush(
 
 
 @stream.command("compact")
-@handle_errors
 def stream_compact_cmd(
     dataset: Annotated[str, typer.Argument(help="Dataset whose small files to merge.")],
     json_output: JsonOpt = False,
@@ -199,7 +194,6 @@ def stream_compact_cmd(
         )
 
 
-@handle_errors
 def export(
     dataset: Annotated[str, typer.Argument(help="Dataset to export (its latest accepted version).")],
     to: Annotated[

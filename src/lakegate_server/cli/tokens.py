@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lakegate.cli._common import JsonOpt, VerboseOpt, console, err_console, handle_errors, print_json
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, err_console, print_json
 from lakegate_server.cli._setup import server_command
 
 __all__ = ["register"]
@@ -26,7 +26,6 @@ def _token_dict(token: object) -> dict[str, object]:
 
 
 @tokens.command("create")
-@handle_errors
 def create(
     role: Annotated[str, typer.Option(help="viewer, editor or admin.")] = "viewer",
     name: Annotated[str, typer.Option(help="Who or what uses the token.")] = "cli",
@@ -47,7 +46,6 @@ def create(
 
 
 @tokens.command("list")
-@handle_errors
 def list_(
     all_: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
     json_output: JsonOpt = False,
@@ -71,7 +69,6 @@ def list_(
 
 
 @tokens.command("revoke")
-@handle_errors
 def revoke(
     token_id: Annotated[int, typer.Argument(help="Token id (see `lakegate token list`).")],
     json_output: JsonOpt = False,
@@ -92,7 +89,6 @@ users = typer.Typer(help="Dashboard logins (roles: viewer, editor, admin).", no_
 
 
 @users.command("create")
-@handle_errors
 def user_create_(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[str, typer.Option(help="viewer, editor or admin.")] = "viewer",

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lakegate.cli._common import JsonOpt, VerboseOpt, console, fail, handle_errors, print_json
+from lakegate.cli._common import JsonOpt, VerboseOpt, console, fail, print_json
 from lakegate_server.cli._setup import server_command
 from lakegate_server.cli.runs import _show, _wait
 
@@ -36,7 +36,6 @@ def _metrics(metrics: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v:.4g}" if isinstance(v, int | float) else f"{k} -" for k, v in metrics.items())
 
 
-@handle_errors
 def run(
     pipeline: Annotated[str, typer.Argument(help="Pipeline name (see `lakegate pipelines list`).")],
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the run finishes.")] = False,
@@ -56,7 +55,6 @@ def run(
 
 
 @pipelines.command("list")
-@handle_errors
 def pipelines_list(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """Pipelines of this environment with their champion and last run."""
     settings = server_command("cli", verbose=verbose)
@@ -86,7 +84,6 @@ def pipelines_list(json_output: JsonOpt = False, verbose: VerboseOpt = False) ->
 
 
 @pipelines.command("notify")
-@handle_errors
 def pipelines_notify(
     pipeline: Annotated[str, typer.Argument(help="A pipeline with `notifications:` channels.")],
     json_output: JsonOpt = False,
@@ -122,7 +119,6 @@ def pipelines_notify(
 
 
 @models.command("list")
-@handle_errors
 def models_list(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """Registered models with their champion."""
     server_command("cli", verbose=verbose)
@@ -146,7 +142,6 @@ def models_list(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> No
 
 
 @models.command("show")
-@handle_errors
 def models_show(
     name: ModelName,
     version: Annotated[int | None, typer.Option(help="One version in full (default: all versions).")] = None,
@@ -208,7 +203,6 @@ def _stage_change(verb: str, version: Any, json_output: bool) -> None:
 
 
 @models.command("promote")
-@handle_errors
 def models_promote(
     name: ModelName,
     version: Annotated[int, typer.Argument(help="Version to make champion.")],
@@ -233,7 +227,6 @@ def models_promote(
 
 
 @models.command("rollback")
-@handle_errors
 def models_rollback(
     name: ModelName,
     reason: Reason,
@@ -252,7 +245,6 @@ def models_rollback(
 
 
 @models.command("audit")
-@handle_errors
 def models_audit(name: ModelName, json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """Every stage change of a model, newest first: who, when, why, what was compared."""
     server_command("cli", verbose=verbose)
@@ -274,7 +266,6 @@ def models_audit(name: ModelName, json_output: JsonOpt = False, verbose: Verbose
     console.print(table)
 
 
-@handle_errors
 def predict(
     model: Annotated[str, typer.Argument(help="Model name; its champion scores the file.")],
     source: Annotated[Path, typer.Argument(help="File to score (any format lakegate reads).")],
