@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from lakegate._config_sections import (
     DatasetSettings,
     EmailSettings,
+    ExportPolicySettings,
     ExportSettings,
     RunSettings,
     StreamSettings,
@@ -40,6 +41,7 @@ __all__ = [
     "STATE_DIR",
     "DatasetSettings",
     "EmailSettings",
+    "ExportPolicySettings",
     "ExportSettings",
     "ProjectPaths",
     "RunSettings",
@@ -85,6 +87,8 @@ class Settings(BaseSettings):
     sources: dict[str, Any] = Field(default_factory=dict)
     # Where user-configured URLs (sources) may point: lakegate.notify's OutboundPolicy fields.
     outbound: dict[str, Any] = Field(default_factory=dict)
+    # What export targets given by users may name (env: variables); see lakegate.export.
+    exports: ExportPolicySettings = ExportPolicySettings()
     streams: StreamSettings = StreamSettings()
     email: EmailSettings = EmailSettings()
     # Knowledge bases searchable through the API: name -> kb.jsonl (relative to the project).
