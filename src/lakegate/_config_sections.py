@@ -98,6 +98,19 @@ class ExportPolicySettings(_Section):
         description="Environment variables a user may name as `to: env:NAME` (each holds a PostgreSQL URL).",
     )
 
+    allowed_dlt: list[str] = Field(
+        default_factory=list,
+        description="dlt destinations a user may name as `to: dlt:NAME` (dlt reads their credentials).",
+    )
+
+    @field_validator("allowed_dlt")
+    @classmethod
+    def _dlt_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"exports.allowed_dlt: {name!r} is not a dlt destination name")
+        return names
+
     @field_validator("allowed_env")
     @classmethod
     def _export_variables_only(cls, names: list[str]) -> list[str]:

@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     notifiers: dict[str, Any] = Field(default_factory=dict)
     # REST/SQL/S3 sources (validated by lakegate.sources.load_sources, naming source and field).
     sources: dict[str, Any] = Field(default_factory=dict)
-    # Where user-configured URLs (sources) may point: lakegate.notify's OutboundPolicy fields.
+    # Where user-configured URLs (sources, export targets) may point: lakegate.notify's OutboundPolicy fields.
     outbound: dict[str, Any] = Field(default_factory=dict)
     # What export targets given by users may name (env: variables); see lakegate.export.
     exports: ExportPolicySettings = ExportPolicySettings()

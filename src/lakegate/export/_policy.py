@@ -11,7 +11,9 @@ for TLS), so a second DNS answer cannot swap the target. The server's own creden
 such a host, and lakegate's own catalog database is never a target.
 
 ``env:NAME`` may only name a variable in ``exports.allowed_env``: the URL inside is the
-operator's, like a target declared in lakegate.yaml, and neither is limited here.
+operator's, like a target declared in lakegate.yaml, and neither is limited here. Likewise
+``dlt:NAME`` only a destination in ``exports.allowed_dlt`` (dlt reads the operator's
+credentials for it, and some destinations, such as duckdb, write files on the server).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
 REFUSED: Final = "refused_by_policy"
 INVALID: Final = "invalid_target"
 ENV_NOT_ALLOWED: Final = "env_not_allowed"
+DLT_NOT_ALLOWED: Final = "dlt_not_allowed"
 
 # libpq options a user's URL may carry: none reads a file on the server or picks a host.
 # Everything else (host/hostaddr in the query, service, passfile, sslkey, sslrootcert, ...) is
@@ -95,6 +98,7 @@ class TargetPolicy:
 
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
     allowed_env: frozenset[str] = frozenset()
+    allowed_dlt: frozenset[str] = frozenset()
     catalog: CatalogDatabase | None = None
 
 
@@ -106,7 +110,12 @@ def target_policy(config: Settings, *, catalog: CatalogDatabase | None = None) -
         outbound = OutboundPolicy(**config.outbound)
     except ValidationError as exc:
         raise ConfigError(f"outbound: {exc.errors()[0]['msg']}", detail={"field": "outbound"}) from exc
-    return TargetPolicy(outbound=outbound, allowed_env=frozenset(config.exports.allowed_env), catalog=catalog)
+    return TargetPolicy(
+        outbound=outbound,
+        allowed_env=frozenset(config.exports.allowed_env),
+        allowed_dlt=frozenset(config.exports.allowed_dlt),
+        catalog=catalog,
+    )
 
 
 def refusal(given: str, code: str, why: str) -> InputError:

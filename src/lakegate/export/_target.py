@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from lakegate.errors import ExportError, InputError, TransientExportError
 from lakegate.export._policy import (
+    DLT_NOT_ALLOWED,
     ENV_NOT_ALLOWED,
     INVALID,
     TargetPolicy,
@@ -84,55 +85,76 @@ def parse_target(to: str, policy: TargetPolicy | None = None) -> ExportTarget:
     with a reason code when refused) and its host when connecting. ``None``: the caller
     vouches for ``to`` (the operator's lakegate.yaml, a library call).
     """
-    text = to.strip()
-    if text.startswith("env:"):
-        name = text.removeprefix("env:")
-        if policy is not None and name not in policy.allowed_env:
-            raise refusal(
-                to,
-                ENV_NOT_ALLOWED,
-                f"{name or 'no name'} is not listed in exports.allowed_env; only variables the operator "
-                "lists there (each holding a warehouse URL) may be named",
-            )
-        value = os.environ.get(name, "").strip()
-        if not name or not value:
-            raise ExportError(f"--to {to}: the environment variable {name!r} is not set or empty")
-        if value.startswith(("env:", "dlt:")):
-            raise ExportError(f"--to {to}: the environment variable {name!r} must hold a PostgreSQL URL")
-        return _postgres(value, given=f"{to} (from the environment)")
-    if text.startswith("dlt:"):
-        name = text.removeprefix("dlt:")
-        if not _DLT_NAME.fullmatch(name):
-            raise ExportError(
-                f"--to {to}: {name!r} is not a dlt destination name (such as postgres, snowflake, bigquery)"
-            )
-        return ExportTarget(kind="dlt", destination=f"dlt:{name}", dlt_destination=name)
-    # A text that is no URL at all may be a libpq "key=value" string with a password: never echoed.
-    given = mask_url(text) if "://" in text else "(not a URL)"
     if policy is None:
-        return _postgres(text, given=given)
+        return _parse(to.strip(), None)
     try:
-        target = _postgres(text, given=given)
+        return _parse(to.strip(), policy)
     except ExportError as exc:  # a user's bad request: HTTP 422 before anything is queued
         raise InputError(exc.message, detail={"field": "to", "reason": INVALID}) from None
-    user_params(target.url or "", target.destination)  # refused here, before anything is queued
-    return ExportTarget(kind="postgres", destination=target.destination, url=target.url, policy=policy)
 
 
-def check_target(to: str, policy: TargetPolicy) -> ExportTarget:
-    """:func:`parse_target` for a user's ``to``, and its host resolved and checked (no connection).
+def check_target(to: str, policy: TargetPolicy) -> None:
+    """Refuse a user's ``to`` now (an :class:`InputError` with a reason code), without connecting.
 
-    For a request to be refused at once; the export checks again when it connects, and
-    connects only to the addresses it checked then.
+    A URL's host is resolved and checked; the export checks again when it connects, and
+    connects only to the addresses it checked then. An ``env:`` variable is only checked
+    against the allow-list: its value is the worker's, read by the run.
     """
-    target = parse_target(to, policy)
+    text = to.strip()
+    if text.startswith("env:"):
+        _allowed_env(text.removeprefix("env:"), to, policy)
+        return
+    target = parse_target(text, policy)
     if target.policy is not None:
         host, port, params = user_params(target.url or "", target.destination)
         try:
             checked_addresses(host, port, effective_dbname(params), policy, given=target.destination)
         except TransientExportError as exc:
             raise refusal(target.destination, "unreachable", f"cannot resolve {host}") from exc
-    return target
+
+
+def _parse(text: str, policy: TargetPolicy | None) -> ExportTarget:
+    if text.startswith("env:"):
+        name = text.removeprefix("env:")
+        if policy is not None:
+            _allowed_env(name, text, policy)
+        value = os.environ.get(name, "").strip()
+        if not name or not value:
+            raise ExportError(f"--to {text}: the environment variable {name!r} is not set or empty")
+        if value.startswith(("env:", "dlt:")):
+            raise ExportError(f"--to {text}: the environment variable {name!r} must hold a PostgreSQL URL")
+        # The operator's URL (like a declared target): not limited by the policy.
+        return _postgres(value, given=f"{text} (from the environment)")
+    if text.startswith("dlt:"):
+        name = text.removeprefix("dlt:")
+        if not _DLT_NAME.fullmatch(name):
+            raise ExportError(
+                f"--to {text}: {name!r} is not a dlt destination name (such as postgres, snowflake, bigquery)"
+            )
+        if policy is not None and name not in policy.allowed_dlt:
+            raise refusal(
+                text,
+                DLT_NOT_ALLOWED,
+                f"{name} is not listed in exports.allowed_dlt; only destinations the operator lists there "
+                "(with dlt credentials on the server) may be named",
+            )
+        return ExportTarget(kind="dlt", destination=f"dlt:{name}", dlt_destination=name)
+    # A text that is no URL at all may be a libpq "key=value" string with a password: never echoed.
+    target = _postgres(text, given=mask_url(text) if "://" in text else "(not a URL)")
+    if policy is None:
+        return target
+    user_params(target.url or "", target.destination)  # refused here, before anything is queued
+    return ExportTarget(kind="postgres", destination=target.destination, url=target.url, policy=policy)
+
+
+def _allowed_env(name: str, given: str, policy: TargetPolicy) -> None:
+    if name not in policy.allowed_env:
+        raise refusal(
+            given,
+            ENV_NOT_ALLOWED,
+            f"{name or 'no name'} is not listed in exports.allowed_env; only variables the operator "
+            "lists there (each holding a warehouse URL) may be named",
+        )
 
 
 def _postgres(url: str, *, given: str) -> ExportTarget:

@@ -131,9 +131,10 @@ def test_names_resolving_inside_are_refused_without_saying_where(name, answers, 
 
 def test_a_public_name_passes_and_nothing_connects(resolver):
     asked = resolver({"warehouse.example.com": [PUBLIC]})
-    target = check_target("postgresql://etl@warehouse.example.com:6432/dw?sslmode=require", DEFAULT)
+    check_target("postgresql://etl@warehouse.example.com:6432/dw?sslmode=require", DEFAULT)
+    target = parse_target("postgresql://etl@warehouse.example.com:6432/dw?sslmode=require", DEFAULT)
     assert (target.kind, target.policy) == ("postgres", DEFAULT)
-    assert asked == ["warehouse.example.com"]
+    assert asked == ["warehouse.example.com"]  # parse_target alone looks nothing up
 
 
 def test_an_unresolvable_name_is_refused_at_request_time(resolver, monkeypatch):
@@ -147,7 +148,7 @@ def test_an_unresolvable_name_is_refused_at_request_time(resolver, monkeypatch):
 
 def test_allowed_networks_open_only_what_they_name(resolver):
     resolver({})
-    assert check_target("postgresql://postgres@127.0.0.1:5432/dw", LOOPBACK_OK).policy is LOOPBACK_OK
+    check_target("postgresql://postgres@127.0.0.1:5432/dw", LOOPBACK_OK)
     for host in ("10.0.0.5", "169.254.169.254", "[::1]"):
         assert (
             refused(f"postgresql://postgres@{host}/dw", LOOPBACK_OK).detail["reason"] == "refused_by_policy"
@@ -156,7 +157,7 @@ def test_allowed_networks_open_only_what_they_name(resolver):
 
 def test_allow_private_still_refuses_metadata_and_link_local(resolver):
     resolver({})
-    assert check_target("postgresql://etl@10.1.2.3/dw", PRIVATE_OK).kind == "postgres"
+    check_target("postgresql://etl@10.1.2.3/dw", PRIVATE_OK)
     for host in ("169.254.169.254", "[fe80::1]", "[fd00:ec2::254]"):
         assert refused(f"postgresql://etl@{host}/dw", PRIVATE_OK).detail["reason"] == "refused_by_policy"
 
@@ -197,8 +198,24 @@ def test_env_targets_name_only_allowed_variables(monkeypatch, resolver):
         assert "exports.allowed_env" in error.message
         assert "catalog-pw" not in error.message
     # A listed variable is the operator's URL: its (private) host is theirs to choose.
-    target = check_target("env:LG_TEST_WAREHOUSE", policy)
+    target = parse_target("env:LG_TEST_WAREHOUSE", policy)
     assert (target.destination, target.policy) == ("postgresql://etl:***@10.0.0.9/dw", None)
+    # The request only checks the name: the value is the worker's environment, read by the run.
+    monkeypatch.delenv("LG_TEST_WAREHOUSE")
+    check_target("env:LG_TEST_WAREHOUSE", policy)
+    with pytest.raises(InputError, match="not set or empty"):
+        parse_target("env:LG_TEST_WAREHOUSE", policy)
+
+
+def test_dlt_targets_name_only_allowed_destinations():
+    policy = TargetPolicy(allowed_dlt=frozenset({"snowflake"}))
+    assert parse_target("dlt:snowflake", policy).dlt_destination == "snowflake"
+    for to in ("dlt:duckdb", "dlt:filesystem"):  # duckdb and filesystem write files on the server
+        error = refused(to, policy)
+        assert error.detail["reason"] == "dlt_not_allowed"
+        assert "exports.allowed_dlt" in error.message
+    assert refused("dlt:../../etc", policy).detail["reason"] == "invalid_target"
+    assert parse_target("dlt:duckdb").dlt_destination == "duckdb"  # the operator's own call: not limited
 
 
 def test_allowed_env_never_lists_lakegates_own_settings():
@@ -227,8 +244,8 @@ def test_the_catalog_database_is_never_a_target(resolver):
         ):
             error = refused(to, policy)
             assert "catalog" in error.message
-        assert check_target("postgresql://postgres@127.0.0.1:5432/warehouse", policy).kind == "postgres"
-        assert check_target("postgresql://postgres@127.0.0.1:5433/lakegate", policy).kind == "postgres"
+        check_target("postgresql://postgres@127.0.0.1:5432/warehouse", policy)  # another database
+        check_target("postgresql://postgres@127.0.0.1:5433/lakegate", policy)  # another server
 
 
 def test_a_second_dns_answer_is_checked_when_the_export_connects(resolver, monkeypatch):
@@ -241,7 +258,8 @@ def test_a_second_dns_answer_is_checked_when_the_export_connects(resolver, monke
         ],
     )
     to = "postgresql://postgres@rebind.example/dw"
-    target = check_target(to, LOOPBACK_OK)  # the request: 127.0.0.1, allowed
+    check_target(to, LOOPBACK_OK)  # the request: 127.0.0.1, allowed
+    target = parse_target(to, LOOPBACK_OK)
     from lakegate.export._pgconnect import connect
 
     with pytest.raises(InputError, match="refused_by_policy"):  # the run: metadata, refused before connecting

@@ -1,8 +1,8 @@
 """Export targets probed as an attacker would: SSRF, env: variables, passwords, remote replies.
 
-Refusals are asserted before any connection (``psycopg.connect`` and
-``socket.create_connection`` fail the test); names resolve through a stub; the only traffic
-goes to 127.0.0.1 (the local PostgreSQL and listeners started here).
+Refusals are asserted before any connection (an export's ``psycopg.connect`` fails the
+test); names resolve through a stub; the only traffic goes to 127.0.0.1 (the local
+PostgreSQL and listeners started here).
 """
 
 from __future__ import annotations
@@ -47,22 +47,29 @@ def orders(tmp_path) -> None:
 
 @pytest.fixture
 def no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    def forbidden(*args: object, **kwargs: object) -> None:
-        pytest.fail(f"a connection was attempted: {args} {kwargs}")
+    """An export's connection attempt fails the test; the catalog's own (Django on PostgreSQL) passes."""
+    real = psycopg.connect
 
-    monkeypatch.setattr(psycopg, "connect", forbidden)
-    monkeypatch.setattr(psycopg.Connection, "connect", forbidden)
-    monkeypatch.setattr(socket, "create_connection", forbidden)
+    def guarded(conninfo: str = "", **kwargs: object) -> psycopg.Connection:
+        if kwargs.get("application_name") == "lakegate-export" or "hostaddr" in kwargs:
+            pytest.fail(f"an export connection was attempted: {conninfo!r} {kwargs}")
+        return real(conninfo, **kwargs)
+
+    monkeypatch.setattr(psycopg, "connect", guarded)
 
 
 @pytest.fixture
 def resolver(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, list[list[str]]]], None]:
     """``resolver({"name": [first answer, second answer, ...]})``: a stub DNS; others fail the test."""
 
+    real = socket.getaddrinfo
+
     def install(answers: dict[str, list[list[str]]]) -> None:
         left = {name: iter(replies) for name, replies in answers.items()}
 
         def getaddrinfo(host: str, port: object, *args: object, **kwargs: object) -> list[tuple]:
+            if host not in left and _is_address(host):  # the catalog and queue servers: no DNS involved
+                return real(host, port, *args, **kwargs)
             if host not in left:
                 pytest.fail(f"unexpected DNS lookup of {host!r}")
             return [
@@ -79,6 +86,14 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, list[list[s
         monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
     return install
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -128,6 +143,7 @@ PROBES = [
     ("postgresql:///lakegate", "invalid_target"),
     ("env:LAKEGATE_DATABASE_URL", "env_not_allowed"),
     ("env:HOME", "env_not_allowed"),
+    ("dlt:duckdb", "dlt_not_allowed"),  # would write a file in the worker's folder
     (f"postgresql://etl:{SECRET}@public.example/dw", "invalid_target"),
     (f"postgresql://etl@public.example/dw?password={SECRET}", "invalid_target"),
     (f"host=public.example password={SECRET}", "invalid_target"),
@@ -236,6 +252,25 @@ def test_a_remote_reply_never_reaches_the_run(api, viewer, orders, loopback_allo
     for text in _everything_a_viewer_reads(api, viewer):
         assert "remote-reply-7f3a" not in text
     assert any("remote-reply-7f3a" in str(getattr(r, "reply", "")) for r in caplog.records)  # the operator's
+
+
+def test_the_catalog_database_is_never_an_export_target(api, orders, loopback_allowed, no_connection):
+    from django.db import connection
+
+    from lakegate_server.exports.services import export_policy
+
+    catalog = export_policy(config=project()).catalog
+    if connection.vendor != "postgresql":
+        assert catalog is None  # SQLite: no catalog server to reach
+        return
+    db = connection.settings_dict
+    assert catalog is not None
+    assert (catalog.port, catalog.name) == (int(db["PORT"] or 5432), db["NAME"])
+    url = f"postgresql://{db['USER'] or 'postgres'}@127.0.0.1:{catalog.port}/{db['NAME']}"
+    response = api("editor").post(EXPORT, {"to": url, "table": "jobs_run", "mode": "replace"})
+    assert response.status_code == 422
+    assert "catalog" in response.json()["error"]["message"]
+    assert not Run.objects.filter(kind="export").exists()
 
 
 def test_the_migration_masks_passwords_already_stored(orders):
