@@ -143,7 +143,10 @@ def user_params(url: str, given: str) -> tuple[str, int, dict[str, str]]:
     text = params.pop("port", "5432").strip()
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise refusal(given, INVALID, "the port must be one number from 1 to 65535")
-    unknown = sorted(set(params) - _OWN - USER_OPTIONS)
+    allowed = _OWN | USER_OPTIONS
+    if params.get("sslrootcert") == "system":  # the system's CAs (sslmode=verify-full), no file named
+        allowed |= {"sslrootcert"}
+    unknown = sorted(set(params) - allowed)
     if unknown:
         raise refusal(
             given,

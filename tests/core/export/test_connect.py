@@ -115,3 +115,14 @@ def test_real_server_refusals_have_their_codes():
         export_table(frame(), to=f"postgresql://x@127.0.0.1:{closed}/dw", table="t", policy=LOOPBACK_OK)
     assert unreachable.value.detail["reason"] == "unreachable"
     assert "Connection refused" not in unreachable.value.message
+
+
+def test_a_path_like_table_name_is_only_a_quoted_identifier(tmp_path, monkeypatch, query, schema):
+    """Export targets take no file path: a table named like one is a table, nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    parts = conninfo_to_dict(PG_URL)
+    url = f"postgresql://{parts['user']}@127.0.0.1:{parts.get('port', 5432)}/{parts['dbname']}"
+    result = export_table(frame(), to=url, table="../../etc/passwd", schema=schema, policy=LOOPBACK_OK)
+    assert result.table == f"{schema}.../../etc/passwd"
+    assert query(f'SELECT count(*) FROM "{schema}"."../../etc/passwd"') == [(2,)]
+    assert list(tmp_path.iterdir()) == []

@@ -129,6 +129,11 @@ def test_names_resolving_inside_are_refused_without_saying_where(name, answers, 
     assert asked == [name]
 
 
+def test_tls_with_the_systems_certificates_is_allowed(resolver):
+    resolver({"warehouse.example.com": [PUBLIC]})
+    check_target("postgresql://etl@warehouse.example.com/dw?sslmode=verify-full&sslrootcert=system", DEFAULT)
+
+
 def test_a_public_name_passes_and_nothing_connects(resolver):
     asked = resolver({"warehouse.example.com": [PUBLIC]})
     check_target("postgresql://etl@warehouse.example.com:6432/dw?sslmode=require", DEFAULT)
