@@ -8,13 +8,15 @@ to import them.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "DatasetSettings",
     "EmailSettings",
+    "ExportPolicySettings",
     "ExportSettings",
     "RunSettings",
     "StreamSettings",
@@ -82,6 +84,46 @@ class ExportSettings(_Section):
         if self.mode == "merge" and not self.key:
             raise ValueError("mode merge needs key: [column, ...]")
         return self
+
+
+class ExportPolicySettings(_Section):
+    """``exports:``: what export targets given by users (the API, ``lakegate export --to``) may name.
+
+    Targets declared under ``datasets.<name>.exports`` are the operator's and are not limited here;
+    where a user's PostgreSQL URL may connect is the ``outbound:`` policy.
+    """
+
+    allowed_env: list[str] = Field(
+        default_factory=list,
+        description="Environment variables a user may name as `to: env:NAME` (each holds a PostgreSQL URL).",
+    )
+
+    allowed_dlt: list[str] = Field(
+        default_factory=list,
+        description="dlt destinations a user may name as `to: dlt:NAME` (dlt reads their credentials).",
+    )
+
+    @field_validator("allowed_dlt")
+    @classmethod
+    def _dlt_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"exports.allowed_dlt: {name!r} is not a dlt destination name")
+        return names
+
+    @field_validator("allowed_env")
+    @classmethod
+    def _export_variables_only(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"exports.allowed_env: {name!r} is not an environment variable name")
+            # lakegate's own settings (the catalog's URL, the secret key) are never export targets.
+            if name.upper().startswith("LAKEGATE_") and not name.upper().startswith("LAKEGATE_EXPORT_"):
+                raise ValueError(
+                    f"exports.allowed_env: {name} is one of lakegate's own settings, not an export target "
+                    "(name the warehouse's variable, e.g. WAREHOUSE_URL or LAKEGATE_EXPORT_WAREHOUSE)"
+                )
+        return names
 
 
 class StreamSettings(_Section):

@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from lakegate._config_sections import (
     DatasetSettings,
     EmailSettings,
+    ExportPolicySettings,
     ExportSettings,
     RunSettings,
     StreamSettings,
@@ -40,6 +41,7 @@ __all__ = [
     "STATE_DIR",
     "DatasetSettings",
     "EmailSettings",
+    "ExportPolicySettings",
     "ExportSettings",
     "ProjectPaths",
     "RunSettings",
@@ -83,8 +85,10 @@ class Settings(BaseSettings):
     notifiers: dict[str, Any] = Field(default_factory=dict)
     # REST/SQL/S3 sources (validated by lakegate.sources.load_sources, naming source and field).
     sources: dict[str, Any] = Field(default_factory=dict)
-    # Where user-configured URLs (sources) may point: lakegate.notify's OutboundPolicy fields.
+    # Where user-configured URLs (sources, export targets) may point: lakegate.notify's OutboundPolicy fields.
     outbound: dict[str, Any] = Field(default_factory=dict)
+    # What export targets given by users may name (env: variables); see lakegate.export.
+    exports: ExportPolicySettings = ExportPolicySettings()
     streams: StreamSettings = StreamSettings()
     email: EmailSettings = EmailSettings()
     # Knowledge bases searchable through the API: name -> kb.jsonl (relative to the project).

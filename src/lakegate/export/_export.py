@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Final, get_args
 
 from lakegate.errors import ExportError
+from lakegate.export._policy import TargetPolicy
 from lakegate.export._postgres import ExportMode
 from lakegate.export._source import ExportSource, open_source
 from lakegate.export._target import parse_target
@@ -49,6 +50,7 @@ def export_table(
     progress: Callable[[int], None] | None = None,
     log: Callable[[str], None] | None = None,
     pipelines_dir: Path | None = None,
+    policy: TargetPolicy | None = None,
 ) -> ExportResult:
     """Export ``source`` into ``table`` at ``to``, streaming ``batch_rows`` rows at a time.
 
@@ -59,7 +61,11 @@ def export_table(
     key: the last one wins. ``progress`` gets the number of rows sent so far after each batch,
     ``log`` one line when the export starts and ends. Each mode runs in one transaction: a
     failed export changes nothing. Raises :class:`ExportError` (or :class:`InputError` for an
-    unreadable source).
+    unreadable source or a refused target).
+
+    ``policy``: ``to`` was given by a user (an API request, a command line), so it must pass
+    the :class:`TargetPolicy` (outbound addresses, allowed ``env:`` variables); ``None`` for
+    a target the caller vouches for (the operator's lakegate.yaml, a script's own).
     """
     started = time.perf_counter()
     if mode not in MODES:
@@ -68,7 +74,7 @@ def export_table(
     if mode == "merge" and not keys:
         raise ExportError(f"--mode merge into {table!r} needs --key: the column(s) that identify a row")
     schema, table = _split(table, schema)
-    target = parse_target(to)
+    target = parse_target(to, policy)
     stream = open_source(source, version=version, batch_rows=batch_rows)
     where = f"{schema}.{table}" if schema else table
     _say(log, f"exporting {stream.label} to {where} at {target.destination} ({mode})")
@@ -89,8 +95,7 @@ def export_table(
         from lakegate.export._postgres import export_postgres
 
         rows, created, used_schema, table = export_postgres(
-            target.url or "",
-            target.destination,
+            target,
             stream,
             table=table,
             schema=schema,

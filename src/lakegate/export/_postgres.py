@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg import sql
 
+    from lakegate.export._target import ExportTarget
+
 __all__ = ["ExportMode", "export_postgres"]
 
 ExportMode = Literal["append", "replace", "merge"]
@@ -47,8 +49,7 @@ logger = logging.getLogger("lakegate.export")
 
 
 def export_postgres(
-    url: str,
-    destination: str,
+    target: ExportTarget,
     stream: FrameStream,
     *,
     table: str,
@@ -60,8 +61,9 @@ def export_postgres(
     """Export ``stream`` into ``schema.table``; return (rows sent, table created, schema, table)."""
     import psycopg
 
-    password = password_of(url)
-    conn = connect(url, destination, password)
+    destination = target.destination
+    password = password_of(target.url or "")
+    conn = connect(target)
     where = f"{schema + '.' if schema else ''}{table}"
     internal: list[str] = []
     try:

@@ -197,7 +197,12 @@ def stream_compact_cmd(
 def export(
     dataset: Annotated[str, typer.Argument(help="Dataset to export (its latest accepted version).")],
     to: Annotated[
-        str, typer.Option("--to", help="postgresql://..., env:VAR holding it, or dlt:<destination>.")
+        str,
+        typer.Option(
+            "--to",
+            help="postgresql://... (its host must pass outbound: in lakegate.yaml), env:VAR listed in "
+            "exports.allowed_env, or dlt:<destination>.",
+        ),
     ],
     table: Annotated[str, typer.Option("--table", help="Target table.")],
     mode: Annotated[str, typer.Option(help="append, replace or merge.")] = "append",

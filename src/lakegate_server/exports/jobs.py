@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lakegate.config import Settings
 from lakegate.errors import InputError
-from lakegate_server.exports.services import dataset_export
+from lakegate_server.exports.services import dataset_export, dataset_export_declared, inline_secret_refusal
 from lakegate_server.jobs.context import JobContext, json_safe
 from lakegate_server.jobs.registry import JobSpec
 
@@ -26,7 +25,9 @@ class ExportParams(BaseModel):
         description="Index of an export declared under datasets.<name>.exports (its settings win).",
     )
     to: str = Field(
-        "", description="postgresql://..., env:VAR (keeps passwords out of run params) or dlt:<dest>."
+        "",
+        description="postgresql://user@host/db (no password: run parameters are readable by viewers), "
+        "env:NAME (a variable listed in exports.allowed_env) or dlt:<destination>.",
     )
     table: str = ""
     mode: Literal["append", "replace", "merge"] = "append"
@@ -34,46 +35,39 @@ class ExportParams(BaseModel):
     schema_: str | None = Field(None, alias="schema")
     scope: Literal["table", "batch"] = "table"
 
-
-def _declared(config: Settings, params: ExportParams) -> ExportParams:
-    """Fill the parameters of a declared export from lakegate.yaml (URLs never sit in run params)."""
-    if params.export is None:
-        if not params.to or not params.table:
-            raise InputError("an export needs `to` and `table` (or `export`: a declared export's index)")
-        return params
-    exports = config.dataset(params.dataset).exports
-    if params.export >= len(exports):
-        raise InputError(
-            f"datasets.{params.dataset}.exports has no entry {params.export}", detail={"field": "export"}
-        )
-    declared = exports[params.export]
-    return params.model_copy(
-        update={
-            "to": declared.to,
-            "table": declared.table,
-            "mode": declared.mode,
-            "key": declared.key,
-            "schema_": declared.db_schema,
-        }
-    )
+    @field_validator("to")
+    @classmethod
+    def _no_secret_stored(cls, to: str) -> str:
+        # Checked however the run is created (the export API, POST /runs): params are stored as given.
+        reason = inline_secret_refusal(to)
+        if reason is not None:
+            raise ValueError(reason)
+        return to
 
 
 def _export(ctx: JobContext, params: ExportParams) -> dict[str, Any]:
-    params = _declared(ctx.settings, params)
     ctx.log("export started", dataset=params.dataset, table=params.table, mode=params.mode)
-    record = dataset_export(
-        config=ctx.settings,
-        dataset=params.dataset,
-        number=params.version,
-        to=params.to,
-        table=params.table,
-        mode=params.mode,
-        key=params.key,
-        schema=params.schema_,
-        scope=params.scope,
-        created_by=f"run:{ctx.run_id}",
-        progress=lambda rows: ctx.checkpoint(),
-    )
+    common: dict[str, Any] = {
+        "config": ctx.settings,
+        "dataset": params.dataset,
+        "number": params.version,
+        "scope": params.scope,
+        "created_by": f"run:{ctx.run_id}",
+        "progress": lambda rows: ctx.checkpoint(),
+    }
+    if params.export is not None:  # the operator's target, from lakegate.yaml
+        record = dataset_export_declared(export=params.export, **common)
+    elif not params.to or not params.table:
+        raise InputError("an export needs `to` and `table` (or `export`: a declared export's index)")
+    else:  # a user's target: checked against the export policy again, now, before connecting
+        record = dataset_export(
+            to=params.to,
+            table=params.table,
+            mode=params.mode,
+            key=params.key,
+            schema=params.schema_,
+            **common,
+        )
     ctx.log("export finished", rows=record.rows, seconds=record.seconds)
     return json_safe(record.to_dict())
 

@@ -35,7 +35,7 @@ def test_append_creates_the_table_then_adds_rows(make_delta, query, schema):
     assert (second.rows, second.created) == (1, False)
     assert rows_of(query, schema) == [(1, "n1"), (2, "n2"), (3, "n3")]
     doc = first.to_dict()
-    assert json.loads(json.dumps(doc))["destination"] == "postgresql://postgres@127.0.0.1:5432/test"
+    assert json.loads(json.dumps(doc))["destination"] == PG_URL
 
 
 def test_schema_dot_table_names_the_schema(query, schema):

@@ -64,3 +64,25 @@ def test_mask_url_masks_password_parameters_and_keeps_the_rest():
     )
     assert mask_url("postgresql://a@h:1/db") == "postgresql://a@h:1/db"
     assert mask_url("postgresql://a:p%40ss@h/db") == "postgresql://a:***@h/db"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:pa#ss@h/db",  # '#' in the password: urllib would cut it at the fragment
+        "postgresql://u:pa/ss@h/db",  # '/' in the password: urllib would cut it at the path
+        "postgresql://u:p@ss@h/db",  # '@' in the password: libpq takes the first '@', urllib the last
+        "postgresql://u:pass@h/db?sslpassword=pass&sslmode=require",
+        "postgresql://h/db?pass%77ord=pass",  # an encoded parameter name
+    ],
+)
+def test_mask_url_never_shows_a_password_however_the_url_is_written(url):
+    masked = mask_url(url)
+    assert "pass" not in masked.replace("sslpassword", "").replace("password", "")
+    assert "ss@" not in masked
+
+
+def test_a_text_that_is_no_url_is_never_echoed():
+    with pytest.raises(ExportError, match="unsupported destination") as info:
+        parse_target("host=db password=topsecret dbname=x")
+    assert "topsecret" not in info.value.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +26,7 @@ from lakegate_server.streams.wal import stream_logs_close
 from tests.core.lake.s3server import KEY, SECRET, keys, moto_s3, new_bucket, storage_options
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+PG_URL = os.environ.get("LAKEGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 runner = CliRunner()
 
 
@@ -126,7 +127,8 @@ def pg_schema() -> Iterator[str]:
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
-def test_an_s3_version_exports_to_postgresql(bucket, dataset, csv_file, pg_schema):
+def test_an_s3_version_exports_to_postgresql(bucket, dataset, csv_file, pg_schema, configure):
+    configure(outbound={"allowed_networks": ["127.0.0.0/8"]})  # the warehouse is the local PostgreSQL
     ingest_file(
         config=project(), dataset=dataset, path=csv_file("a.csv", "id,amount\n1,10.5\n2,20\n"), actor="test"
     )

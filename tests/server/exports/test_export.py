@@ -15,7 +15,7 @@ from lakegate_server.datasets.services import version_commit
 from lakegate_server.exports.models import ExportRecord
 from lakegate_server.flow import ingest_file
 from lakegate_server.jobs.models import Run
-from tests.server.sources.conftest import PG_URL, pg_rows
+from tests.server.exports.conftest import PG_URL, pg_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 runner = CliRunner()
@@ -29,7 +29,7 @@ def _ingest(tmp_path, name, text, *, status="accepted"):
     return version
 
 
-def test_cli_export_append_replace_and_merge(tmp_path, pg_schema):
+def test_cli_export_append_replace_and_merge(tmp_path, pg_schema, loopback_allowed):
     _ingest(tmp_path, "orders", "id,amount,city\n1,10.5,Oslo\n2,20,Rome\n")
     target = ["--to", PG_URL, "--table", "orders", "--schema", pg_schema]
     first = runner.invoke(app, ["export", "orders", *target, "--json"])
@@ -56,7 +56,7 @@ def test_cli_export_append_replace_and_merge(tmp_path, pg_schema):
     assert ExportRecord.objects.count() == 3
 
 
-def test_only_accepted_versions_are_exported(tmp_path, pg_schema):
+def test_only_accepted_versions_are_exported(tmp_path, pg_schema, loopback_allowed):
     _ingest(tmp_path, "orders", "id,amount\n1,10\n", status="rejected")
     result = runner.invoke(app, ["export", "orders", "--to", PG_URL, "--table", "t", "--schema", pg_schema])
     assert result.exit_code == 1
@@ -96,7 +96,7 @@ def test_declared_export_runs_after_the_gate_accepts(
     assert pg_rows(f"select id, amount from {pg_schema}.orders order by id") == [(1, 10), (2, 20)]
 
 
-def test_export_api_queues_a_run(api, tmp_path, pg_schema, execute_queued):
+def test_export_api_queues_a_run(api, tmp_path, pg_schema, execute_queued, loopback_allowed):
     _ingest(tmp_path, "orders", "id,amount\n1,10\n")
     body = {"to": PG_URL, "table": "orders_api", "schema": pg_schema}
     assert api("viewer").post("/api/v1/datasets/orders/export", body).status_code == 403
