@@ -1,4 +1,4 @@
-"""``/healthz``: database, queue and disk status, no auth; 503 when one of them is down."""
+"""``/healthz``: database, queue, disk and storage status, no auth; 503 when one of them is down."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from lakegate import __version__
+from lakegate.storage import open_storage
 from lakegate_server.conf import project
 from lakegate_server.jobs.queue import backend_name, huey
 
@@ -37,6 +38,13 @@ def _disk() -> dict[str, Any]:
     return {"free_bytes": usage.free, "total_bytes": usage.total}
 
 
+def _storage() -> dict[str, Any]:
+    """The shared storage answers a listing (cheap; the start check also writes and deletes)."""
+    storage = open_storage(project())
+    storage.list_objects(".lakegate-check")
+    return {"backend": "s3" if storage.local_root is None else "local"}
+
+
 def _probe(check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     started = time.perf_counter()
     try:
@@ -48,7 +56,12 @@ def _probe(check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _probe(_database), "queue": _probe(_queue), "disk": _probe(_disk)}
+    checks = {
+        "database": _probe(_database),
+        "queue": _probe(_queue),
+        "disk": _probe(_disk),
+        "storage": _probe(_storage),
+    }
     ok = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if ok else "down", "version": __version__, "checks": checks}
     return JsonResponse(body, status=200 if ok else 503)

@@ -15,7 +15,8 @@ def test_it_reports_every_component(client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "queue", "disk"}
+    assert set(body["checks"]) == {"database", "queue", "disk", "storage"}
+    assert body["checks"]["storage"]["backend"] == "local"
     assert all(check["ok"] for check in body["checks"].values())
     assert body["checks"]["queue"]["pending"] == 0
     assert body["checks"]["disk"]["free_bytes"] > 0

@@ -12,11 +12,16 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakegate.errors import NotFoundError
 from lakegate.formats import safe_name
-from lakegate.storage import Area, Storage, join_key
+
+# The key helpers only: lakegate.storage's own package imports lakegate.lake (option defaults).
+from lakegate.storage._keys import Area, join_key
+
+if TYPE_CHECKING:
+    from lakegate.storage import Storage
 
 __all__ = ["QuarantineEntry", "drop_entry", "quarantine_file", "read_entry"]
 

@@ -28,9 +28,11 @@ def worker(
     verbose: VerboseOpt = False,
 ) -> None:
     """Execute queued runs. SIGTERM finishes the current runs, then exits."""
-    server_command("worker", verbose=verbose)
+    config = server_command("worker", verbose=verbose)
     from lakegate_server.jobs.worker import watch_parent, worker_run
+    from lakegate_server.startup import process_start
 
+    process_start(config, role="worker")
     if parent_pid:
         watch_parent(parent_pid)
     worker_run(concurrency=concurrency)
@@ -38,10 +40,12 @@ def worker(
 
 def scheduler(parent_pid: ParentPid = None, verbose: VerboseOpt = False) -> None:
     """Re-queue runs of dead workers, resend lost queue messages (one per deployment is enough)."""
-    server_command("scheduler", verbose=verbose)
+    config = server_command("scheduler", verbose=verbose)
     from lakegate_server.jobs.worker import watch_parent
     from lakegate_server.scheduler import scheduler_run
+    from lakegate_server.startup import process_start
 
+    process_start(config, role="scheduler")
     if parent_pid:
         watch_parent(parent_pid)
     scheduler_run()
@@ -56,8 +60,10 @@ def up(
 ) -> None:
     """Run the web server, workers and the scheduler together; Ctrl-C stops all of them cleanly."""
     settings = server_command("web", verbose=verbose)
+    from lakegate_server.startup import process_start
     from lakegate_server.supervisor import Supervisor, serve
 
+    process_start(settings, role="web")
     host = host or settings.web.host
     port = port if port is not None else settings.web.port
     module = [sys.executable, "-m", "lakegate_server.cli"]
