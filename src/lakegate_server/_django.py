@@ -35,20 +35,32 @@ def django_setup(*, migrate: bool = True) -> Settings:
 
 
 def _migrate_if_needed() -> None:
+    migrate_pending()
+
+
+def migrate_pending() -> list[str]:
+    """Apply pending migrations under a lock; return the ones this process applied.
+
+    `lakegate up` starts web, workers and scheduler at once, and a deployment starts several
+    hosts at once: each looks, the first to hold the lock (an advisory lock on PostgreSQL, a
+    file lock on SQLite) migrates, the others find nothing left to do.
+    """
     from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    def pending() -> bool:
+    def pending() -> list[str]:
         executor = MigrationExecutor(connection)
-        return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        return [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
 
     if not pending():
-        return
-    # `lakegate up` starts web, workers and scheduler at once; only one may migrate.
+        return []
     with _migration_lock():
-        if pending():
+        todo = pending()
+        if todo:
             call_command("migrate", interactive=False, verbosity=0)
+        return todo
 
 
 @contextmanager

@@ -48,6 +48,7 @@ add_commands(
         "worker": "Execute queued runs. SIGTERM finishes the current runs, then exits.",
         "scheduler": "Re-queue runs of dead workers, resend lost queue messages "
         "(one per deployment is enough).",
+        "migrate": "Apply pending database migrations (safe when several hosts start at once: one migrates).",
     },
 )
 add_commands(

@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
     app.command("up")(up)
     app.command("worker")(worker)
     app.command("scheduler")(scheduler)
+    app.command("migrate")(migrate)
 
 
 def worker(
@@ -49,6 +50,15 @@ def scheduler(parent_pid: ParentPid = None, verbose: VerboseOpt = False) -> None
     if parent_pid:
         watch_parent(parent_pid)
     scheduler_run()
+
+
+def migrate(verbose: VerboseOpt = False) -> None:
+    """Apply pending database migrations (safe when several hosts start at once: one migrates)."""
+    server_command("cli", verbose=verbose, migrate=False)
+    from lakegate_server._django import migrate_pending
+
+    applied = migrate_pending()
+    console.print(f"{len(applied)} migration(s) applied" if applied else "the database is up to date")
 
 
 def up(
