@@ -108,7 +108,9 @@ def test_the_image_roles_are_real_cli_commands():
 
     from lakegate_server.cli import app
 
-    commands = get_command(app).commands  # type: ignore[attr-defined]
+    group = get_command(app)  # the lazy root group: each command is built when asked for
+    context = group.context_class(group)
+    commands = {name: group.get_command(context, name) for name in group.list_commands(context)}
     for role in ("up", "worker", "scheduler", "init", "convert"):
         assert role in commands, role
     assert "--workers" in {opt for param in commands["up"].params for opt in param.opts}
