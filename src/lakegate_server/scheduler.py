@@ -4,6 +4,7 @@
 - the inbox (``inbox_claim``): files dropped into ``.lakegate/inbox/<dataset>/`` become
   ``ingest`` runs. A watchfiles thread wakes the loop as soon as a file lands; the loop
   also runs every ``runs.reap_interval_seconds``, so nothing depends on file events alone.
+  Then ``staging_sweep`` lists inbox links and stranded uploads in the quarantine.
 - cron triggers of pipelines (``pipelines_cron_fire``) and sources (``sources_cron_fire``):
   last fire times live in the database, so a restarted scheduler neither fires a slot twice
   nor skips one silently.
@@ -23,6 +24,7 @@ from django.db import close_old_connections
 
 from lakegate.errors import Transient
 from lakegate_server.datasets.inbox import inbox_claim
+from lakegate_server.datasets.sweep import staging_sweep
 from lakegate_server.jobs.services import runs_reap
 from lakegate_server.sources.services import sources_cron_fire
 from lakegate_server.sources.streams import streams_flush
@@ -89,7 +91,7 @@ def scheduler_run(*, stop: threading.Event | None = None, install_signals: bool 
     interval = settings.LAKEGATE.runs.reap_interval_seconds
     log.info("scheduler started", extra={"reap_interval_seconds": interval})
     while not stop.is_set():
-        for task in (runs_reap, inbox_claim, pipelines_cron_fire, sources_cron_fire):
+        for task in (runs_reap, inbox_claim, staging_sweep, pipelines_cron_fire, sources_cron_fire):
             try:
                 task()
             except Exception:  # keep going: one bad pass must not stop recovery for good
