@@ -58,7 +58,7 @@ def test_a_link_in_the_inbox_is_refused_with_a_reason_and_never_followed(outside
     assert inbox_claim(settle_seconds=2) == [], "the claim does not take a link"
     assert execute_queued() == []
     (record,) = staging_sweep()
-    assert not link.exists() and not link.is_symlink(), "the link is gone from the inbox"
+    assert not link.is_symlink(), "the link is gone from the inbox"
     assert outside.read_text() == SECRET, "what it pointed to is untouched"
     assert (record.dataset, record.code, record.source_name) == (
         "weather",
@@ -89,7 +89,8 @@ def test_a_fresh_or_hidden_link_waits_and_a_linked_folder_is_skipped(outside):
     linked_folder.symlink_to(outside.parent, target_is_directory=True)
     assert inbox_claim(settle_seconds=2) == []
     assert inbox_links_refuse(settle_seconds=2) == []
-    assert fresh.is_symlink() and hidden.is_symlink()
+    assert fresh.is_symlink()
+    assert hidden.is_symlink()
     assert outside.exists()
     fresh.unlink()
     hidden.unlink()
@@ -129,7 +130,8 @@ def test_a_file_no_run_took_and_an_empty_folder_are_swept():
     (record,) = uploads_sweep(older_than=0)
     assert (record.dataset, record.code, record.source_name) == ("", "upload_stranded", "lost.csv")
     assert "no ingest run took it" in record.reason
-    assert not orphan.exists() and not empty.exists()
+    assert not orphan.exists()
+    assert not empty.exists()
     assert QuarantinedFile.objects.count() == 1
 
 
