@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def _request():
     request = RequestFactory().post("/anything/")
     request.session = SessionStore()
-    request._messages = FallbackStorage(request)  # noqa: SLF001 - what MessageMiddleware sets
+    request._messages = FallbackStorage(request)
     return request
 
 
