@@ -76,6 +76,11 @@ class RevocationWatch:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
+    @property
+    def listening(self) -> bool:
+        """Whether changes announced on Redis reach this process (always, without Redis)."""
+        return self._listening
+
     def generation(self) -> Hashable:
         """A value that changes whenever a token changed; differs on every call while unsure."""
         try:
