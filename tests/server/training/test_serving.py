@@ -94,6 +94,19 @@ def test_it_predicts_with_the_champion(trained, client):
     assert abs(sum(probabilities.values()) - 1) < 1e-9
 
 
+def test_the_lean_route_and_the_django_route_answer_alike(trained, client):
+    """Both call predict_json: the same answers, the same refusals."""
+    from django.test import Client as DjangoClient
+
+    headers = bearer()
+    for body in ([RECORD, {**RECORD, "age": 70}], {**RECORD, "age": "forty"}, {"records": "no"}):
+        lean = client.post("/api/v1/models/churn/predict", json=body, headers=headers)
+        django = DjangoClient().post(
+            "/api/v1/models/churn/predict", body, content_type="application/json", headers=headers
+        )
+        assert (lean.status_code, lean.json()) == (django.status_code, django.json())
+
+
 def test_lists_of_records_and_big_batches(trained, client):
     headers = bearer()
     listed = client.post("/api/v1/models/churn/predict", json=[RECORD, RECORD], headers=headers)
