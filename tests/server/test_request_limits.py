@@ -180,26 +180,6 @@ def test_a_refused_upload_name_leaves_no_staged_file(api, settings):
     assert leftovers(settings) == before
 
 
-def test_a_body_that_stops_arriving_is_408(portal, app, settings):
-    settings.LAKEGATE = settings.LAKEGATE.model_copy(
-        update={"web": settings.LAKEGATE.web.model_copy(update={"body_timeout_seconds": 0.3})}
-    )
-
-    class Stalling(Counted):
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            yield b'[{"id": 1},'
-            await asyncio.sleep(30)
-            yield b"]"
-
-    response = send(
-        portal, app, "POST", "/api/v1/streams/events/records", content=Stalling(0), headers=bearer("editor")
-    )
-    error = assert_error(response, 408, "request_timeout")
-    assert "web.body_timeout_seconds" in error["message"]
-    response = send(portal, app, "POST", "/api/v1/runs", content=Stalling(0), headers=bearer("editor"))
-    assert_error(response, 408, "request_timeout")  # Django routes are guarded the same way
-
-
 def test_every_route_kind_has_its_limit(settings):
     lg = settings.LAKEGATE
     assert body_limit("/api/v1/models/churn/predict")[0] == 10 * MIB

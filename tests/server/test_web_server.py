@@ -82,23 +82,30 @@ def test_stalled_clients_are_cut_off_while_others_are_answered(project):
         answered = [client.get("/healthz") for _ in range(5)]
     served_in = time.monotonic() - began
     assert [r.status_code for r in answered] == [200] * 5
-    assert served_in < 1.0, f"others were answered while three clients stalled ({served_in:.2f} s)"
+    stalled = [silent, half_head, half_body]
+    waiting, _, _ = select.select(stalled, [], [], 0)
+    assert served_in < stall, f"others were answered while three clients stalled ({served_in:.2f} s)"
+    assert waiting == [], "... and the stalled ones were still waiting then"
 
-    for sock, code in (
-        (silent, b"request_timeout"),
-        (half_head, b"request_timeout"),
-        (half_body, b"request_timeout"),
-    ):
-        reply = read_all(sock, timeout=10)
-        assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
-        assert code in reply
+    for sock in stalled:
+        reply = read_all(sock, timeout=3 * stall)
         sock.close()
-    assert time.monotonic() - began < 5, "cut off after about a second, not left open"
+        assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+        assert b'"code":"request_timeout"' in reply
+    assert time.monotonic() - began < 3 * stall, "cut off after the timeout, not left open"
 
     bloated = connect(base)
     bloated.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: " + b"a" * 20_000 + b"\r\n\r\n")
     reply = read_all(bloated, timeout=10)
     bloated.close()
+    assert reply.startswith(b"HTTP/1.1 431"), reply[:200]
+    assert reply.count(b"HTTP/1.1") == 1, "the refused request reached no handler"
+    endless = connect(base)  # a head that never ends, sent in pieces
+    endless.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    for _ in range(4):
+        endless.sendall(b"X-Pad: " + b"b" * 4000 + b"\r\n")
+    reply = read_all(endless, timeout=10)
+    endless.close()
     assert reply.startswith(b"HTTP/1.1 431"), reply[:200]
     assert httpx.get(f"{base}/healthz").status_code == 200
 

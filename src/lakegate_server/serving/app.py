@@ -95,7 +95,7 @@ def _unauthorized() -> _RefusedError:
 
 
 async def _body(request: Request) -> bytes:
-    """The whole body; the guard in front has bounded its size and the wait for each chunk."""
+    """The whole body; the guard in front has bounded its size, the protocol the wait for it."""
     try:
         return await request.body()
     except ClientDisconnect as exc:  # the guard answered (413/408) or the client went away
@@ -278,8 +278,8 @@ def mount(fallback: ASGIApp, serving: ASGIApp | None = None) -> ASGIApp:
     """One ASGI app: the predict and stream routes go to Starlette, every other request to ``fallback``.
 
     :class:`~lakegate_server.serving.guard.RequestGuard` stands in front of both: request
-    bodies are bounded by size while they stream in, and a client that stops sending is
-    answered 408 instead of holding its request open.
+    bodies are bounded by size while they stream in (slow clients are timed by the HTTP
+    protocol, :mod:`lakegate_server.serving.server`).
     """
     predict_app = serving or build_app(server=True)
 

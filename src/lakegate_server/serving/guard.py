@@ -1,4 +1,4 @@
-"""The ASGI guard in front of every route: bodies bounded while they stream in, stalled clients cut off.
+"""The ASGI guard in front of every route: request bodies bounded while they stream in.
 
 Django's ASGI handler reads a whole request body (spooling it to disk past 5 MiB) before any
 view runs, and Starlette's ``request.body()`` reads it into memory, so a limit checked by a
@@ -8,17 +8,17 @@ counted as each chunk arrives:
 - a ``Content-Length`` over the route's limit is answered 413 at once, before a byte is read
   (a client that sent ``Expect: 100-continue`` never sends the body);
 - a body without one (chunked) is refused with 413 as soon as the count passes the limit;
-  the handler behind sees the client go away and drops what it had;
-- a client that sends nothing for ``web.body_timeout_seconds`` while its body is incomplete
-  is answered 408.
+  the handler behind sees the client go away and drops what it had.
 
-Refusals close the connection (``Connection: close``): the rest of the body is never read.
-Headers are bounded by the HTTP protocol class (:mod:`lakegate_server.serving.server`).
+A request with a ``Content-Length`` within the limit, or with no body, goes through untouched
+(the HTTP parser reads exactly the declared bytes): the predict route pays a pattern match and
+a look at its headers. Refusals close the connection (``Connection: close``): the rest of the body is
+never read. Slow clients (headers, and bodies that stop arriving) are timed by the HTTP
+protocol class (:mod:`lakegate_server.serving.server`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
@@ -58,13 +58,18 @@ def body_limit(path: str) -> tuple[int, str]:
     return limit, f"request body over web.max_request_bytes ({limit} bytes)"
 
 
-def _content_length(scope: Scope) -> int | str | None:
-    """The declared length, None when absent, or the raw header when it is not a number."""
+def _declared_length(scope: Scope) -> tuple[int | str | None, bool]:
+    """The declared ``Content-Length`` (None when absent, the raw text when not a number), and
+    whether a ``Transfer-Encoding`` came (a chunked body: its length is known only by counting)."""
+    length: int | str | None = None
+    chunked = False
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             text = value.decode("latin-1").strip()
-            return int(text) if text.isdigit() else text
-    return None
+            length = int(text) if text.isdigit() else text
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, chunked
 
 
 async def _answer(send: Callable[[Message], Awaitable[None]], status: int, code: str, message: str) -> None:
@@ -94,19 +99,23 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         limit, limit_text = body_limit(scope["path"])
-        declared = _content_length(scope)
+        declared, chunked = _declared_length(scope)
         if isinstance(declared, str):
             await _answer(send, 400, "bad_request", f"Content-Length {declared!r} is not a number")
             return
         if declared is not None and declared > limit:
             await _answer(send, 413, "payload_too_large", limit_text)
             return
+        if not chunked:
+            # The parser reads no more than the declared length, and nothing without one.
+            await self.app(scope, receive, send)
+            return
         guarded = _GuardedRequest(receive, send, limit, limit_text)
         await self.app(scope, guarded.receive, guarded.send)
 
 
 class _GuardedRequest:
-    """One request's ``receive`` and ``send``: body bytes counted, each wait for them timed."""
+    """One request's ``receive`` and ``send`` with its body bytes counted."""
 
     def __init__(self, receive: Any, send: Any, limit: int, limit_text: str) -> None:
         self._receive = receive
@@ -126,18 +135,10 @@ class _GuardedRequest:
         await self._send(message)
 
     async def receive(self) -> Message:
-        if self.complete:
-            # The body is in: what follows is the handler listening for a disconnect while it
-            # works, which may rightly take long.
-            return await self._receive()  # type: ignore[no-any-return]
-        timeout = settings.LAKEGATE.web.body_timeout_seconds
-        try:
-            async with asyncio.timeout(timeout):
-                message: Message = await self._receive()
-        except TimeoutError:
-            text = f"no request body received for {timeout:g} s (web.body_timeout_seconds)"
-            return await self._refuse(408, "request_timeout", text)
-        if message["type"] != "http.request":
+        if self.answered:
+            return {"type": "http.disconnect"}
+        message: Message = await self._receive()
+        if self.complete or message["type"] != "http.request":
             return message
         self.received += len(message.get("body", b""))
         if self.received > self.limit:
