@@ -10,19 +10,17 @@ from lakegate_server.accounts.revocation import RevocationWatch, tokens_changed
 from lakegate_server.accounts.services import token_create, token_revoke
 
 
-def test_the_generation_changes_when_the_marker_is_replaced_and_only_then(tmp_path):
+def test_the_generation_changes_when_the_shared_counter_does_and_only_then(tmp_path):
     marker = tmp_path / "tokens.changed"
     watch = RevocationWatch(marker=marker)
-    nothing_yet = watch.generation()
-    assert nothing_yet == watch.generation()
-    marker.write_text("1")
-    first = watch.generation()
-    assert first != nothing_yet
-    assert watch.generation() == first
-    replacement = tmp_path / "next"
-    replacement.write_text("1")  # same content: the new inode is what counts
-    replacement.replace(marker)
-    assert watch.generation() != first
+    assert marker.stat().st_size == 8, "made on first use"
+    before = watch.generation()
+    assert watch.generation() == before
+    with marker.open("r+b") as handle:  # what another process's tokens_changed() does
+        handle.write((1).to_bytes(8, "little"))
+    after = watch.generation()
+    assert after != before, "seen through the shared mapping, with no call of its own"
+    assert watch.generation() == after
 
 
 def test_without_a_redis_listener_every_call_is_a_new_generation(tmp_path):
@@ -46,8 +44,10 @@ def test_committed_token_changes_replace_the_marker_and_creations_do_not():
     assert watch.generation() != after_revoke
 
 
-def test_tokens_changed_leaves_no_temporary_files():
+def test_tokens_changed_counts_in_place():
+    marker = settings.LAKEGATE.paths.state / "tokens.changed"
     tokens_changed()
-    state = settings.LAKEGATE.paths.state
-    assert (state / "tokens.changed").is_file()
-    assert not list(state.glob(".tokens.changed.*"))
+    inode, first = marker.stat().st_ino, int.from_bytes(marker.read_bytes(), "little")
+    tokens_changed()
+    assert int.from_bytes(marker.read_bytes(), "little") == first + 1
+    assert marker.stat().st_ino == inode, "written in place: every mapping sees it"

@@ -36,6 +36,8 @@ STREAM_PATH: Final = re.compile(r"^/api/v1/streams/[^/]+/records/?$")
 # The API's upload route and the dashboard's upload form (tests check both against the URLconf).
 UPLOAD_PATHS: Final = re.compile(r"^/(api/v1/datasets/[^/]+/files|upload)/?$")
 
+_PREDICT_LIMIT: Final = f"request body over {MAX_BODY_BYTES} bytes"
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -43,9 +45,11 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 def body_limit(path: str) -> tuple[int, str]:
     """The largest body ``path`` takes, and how a refusal names that limit."""
-    lg = settings.LAKEGATE
     if PREDICT_PATH.match(path):
-        return MAX_BODY_BYTES, f"request body over {MAX_BODY_BYTES} bytes"
+        # First, and without reading settings: each ``settings.LAKEGATE`` costs microseconds
+        # (Django's lazy settings probe the pydantic model for ``_mask_wrapped``).
+        return MAX_BODY_BYTES, _PREDICT_LIMIT
+    lg = settings.LAKEGATE
     if STREAM_PATH.match(path):
         limit = lg.streams.max_body_bytes
         return limit, f"the body is over streams.max_body_bytes ({limit} bytes)"
