@@ -114,8 +114,14 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self._timer.cancel()
             self._timer = None
 
-    def _check(self) -> None:
+    def _check(self, confirmed: bool = False) -> None:
         self._timer = None
+        if not confirmed:
+            # Once more after the loop's next look at the sockets: a loop that stalled (a busy
+            # machine) runs due timers before it reads what arrived meanwhile, and a client
+            # whose bytes are waiting there is not slow.
+            self._timer = self.loop.call_later(0.001, self._check, True)
+            return
         if self._phase == _HEAD:
             self._refuse(
                 408, "request_timeout", f"the request headers did not arrive within {self.header_timeout:g} s"

@@ -7,6 +7,7 @@ must not show up anywhere lakegate keeps data.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 import pytest
@@ -39,6 +40,18 @@ def kept_text() -> str:
         for p in root.rglob("*")
         if p.is_file()
     )
+
+
+@pytest.fixture(autouse=True)
+def _empty_staging():
+    """The project folder is shared by the tests of one worker: start with nothing staged."""
+    for folder in (settings.LAKEGATE.paths.inbox, settings.LAKEGATE.paths.uploads):
+        folder.mkdir(parents=True, exist_ok=True)
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
 
 @pytest.fixture
