@@ -1,6 +1,7 @@
 """Online predict over HTTP: lakegate's route vs a bare Starlette floor vs ``mlflow models serve``.
 
     uv run python benchmarks/serving.py [--seconds 10] [--connections 16] [--rounds 3] [--no-mlflow]
+                                        [--baseline-src DIR]
 
 1. Builds a project under ``benchmarks/.data/serving/`` through the real ``lakegate`` command:
    ``init``, a churn pipeline (fill_nulls -> one_hot -> date_parts -> LightGBM, 100 trees,
@@ -13,6 +14,9 @@
      with a bearer token, through the Starlette route mounted in front of Django;
    - ``floor``: ``benchmarks/_serving_floor.py``, a bare Starlette endpoint calling the same
      ``Predictor.predict`` (no auth, no registry, no cache);
+   - ``baseline`` (with ``--baseline-src DIR``): the same as ``lakegate``, with another
+     checkout's ``src/`` first on ``PYTHONPATH`` (``git archive <commit> src | tar -x -C DIR``),
+     so a change is measured against the code before it in the same interleaved rounds;
    - ``mlflow``: ``mlflow models serve --env-manager local`` of the same LightGBM booster,
      installed with ``uv run --with mlflow`` (not in the lock) when that works; it is sent
      the already encoded 13-feature row (``dataframe_split``), i.e. less work than the others.
@@ -51,7 +55,10 @@ from serving_core import customers, pipeline  # noqa: E402 - the same model as t
 DATA = HERE / ".data" / "serving"
 RESULTS = HERE / "results" / "serving.json"
 LAKEGATE = [sys.executable, "-m", "lakegate_server.cli"]
-UVICORN = ["-m", "uvicorn", "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--lifespan", "off"]
+UVICORN = ["-m", "uvicorn", "--loop", "uvloop", "--no-access-log", "--lifespan", "off"]
+# `lakegate up` serves with httptools behind its header limits (lakegate_server.serving.server).
+LAKEGATE_HTTP = ["--http", "lakegate_server.serving.server:LimitedHttpProtocol"]
+PLAIN_HTTP = ["--http", "httptools"]
 RECORD = {
     "customer_id": 7,
     "age": 41,
@@ -249,22 +256,34 @@ class Servers:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
-def start_servers(servers: Servers, ready: dict[str, Any], *, mlflow: bool) -> str:
+def start_servers(
+    servers: Servers, ready: dict[str, Any], *, mlflow: bool, baseline_src: Path | None = None
+) -> str:
     """lakegate's route, the floor and (when it installs) MLflow; returns what MLflow did."""
     record = json.dumps(RECORD).encode()
     env = {**ready["env"], "OMP_NUM_THREADS": "1"}
     listen = ["--host", "127.0.0.1", "--port", "{port}"]
+    predict = {
+        "url": "http://127.0.0.1:{port}/api/v1/models/churn/predict",
+        "body": record,
+        "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {ready['token']}"},
+    }
     servers.start(
         "lakegate",
-        [sys.executable, *UVICORN, *listen, "lakegate_server.asgi:application"],
+        [sys.executable, *UVICORN, *LAKEGATE_HTTP, *listen, "lakegate_server.asgi:application"],
         env,
-        url="http://127.0.0.1:{port}/api/v1/models/churn/predict",
-        body=record,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {ready['token']}"},
+        **predict,
     )
+    if baseline_src is not None:
+        servers.start(
+            "baseline",
+            [sys.executable, *UVICORN, *PLAIN_HTTP, *listen, "lakegate_server.asgi:application"],
+            {**env, "PYTHONPATH": str(baseline_src.resolve())},
+            **predict,
+        )
     servers.start(
         "floor",
-        [sys.executable, *UVICORN, *listen, "--app-dir", str(HERE), "_serving_floor:app"],
+        [sys.executable, *UVICORN, *PLAIN_HTTP, *listen, "--app-dir", str(HERE), "_serving_floor:app"],
         {**env, "MODEL_DIR": str(ready["model_dir"]), "MODEL_SHA256": ready["sha256"]},
         url="http://127.0.0.1:{port}/predict",
         body=record,
@@ -324,6 +343,9 @@ def summarize(rounds: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], 
         "not_slower_than_peer": ours["rps"] >= peer["rps"] and ours["p99_ms"] <= peer["p99_ms"],
         "share_of_floor_rps": round(ours["rps"] / summary["floor"]["rps"], 3),
     }
+    if "baseline" in summary:
+        verdict["rps_vs_baseline"] = round(ours["rps"] / summary["baseline"]["rps"], 3)
+        verdict["p99_vs_baseline"] = round(ours["p99_ms"] / summary["baseline"]["p99_ms"], 3)
     for name, values in summary.items():
         print(
             f"{name:9s} median {values['rps']:9.1f} req/s  p50 {values['p50_ms']:.3f} ms  "
@@ -356,6 +378,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--trees", type=int, default=100)
     parser.add_argument("--no-mlflow", action="store_true")
+    parser.add_argument("--baseline-src", type=Path, default=None, help="Also serve another checkout's src/.")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -367,7 +390,7 @@ def main() -> int:
     print(f"champion churn v1: {ready['metrics']}", flush=True)
     servers = Servers()
     try:
-        mlflow_note = start_servers(servers, ready, mlflow=not args.no_mlflow)
+        mlflow_note = start_servers(servers, ready, mlflow=not args.no_mlflow, baseline_src=args.baseline_src)
         answers = {name: check(s["url"], s["body"], s["headers"]) for name, s in servers.info.items()}
         print(f"answers: {json.dumps(answers)}", flush=True)
         rounds = measure(servers, args)
@@ -392,6 +415,7 @@ def main() -> int:
             "server": "one uvicorn process, uvloop + httptools, OMP_NUM_THREADS=1, 127.0.0.1",
             "model": {"trees": args.trees, "features": 13, "metrics": ready["metrics"]},
             "mlflow": mlflow_note,
+            "baseline_src": str(args.baseline_src) if args.baseline_src else None,
         },
         "answers": answers,
         "results": summary,

@@ -68,6 +68,43 @@ class WebSettings(_Section):
     # /healthz reports the disk as down below this much free space in the project folder.
     min_free_disk_bytes: int = Field(100 * 1024**2, ge=0)
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"])
+    # Request limits, enforced in front of every route while the request streams in.
+    max_request_bytes: int = Field(
+        10 * 1024**2,
+        gt=0,
+        description="Largest body of a request other than an upload or a stream push (413).",
+    )
+    max_header_bytes: int = Field(64 * 1024, ge=4096, description="Largest request line + headers (431).")
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, le=600, description="A request's headers must arrive within this time (then 408)."
+    )
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="Longest wait for the next chunk of a request body (then 408)."
+    )
+    keep_alive_seconds: float = Field(
+        5.0, gt=0, le=600, description="An idle keep-alive connection is closed."
+    )
+    # Failed logins and bad API tokens: after this many within the window, 429 with Retry-After.
+    login_failure_limit: int = Field(
+        10, ge=1, description="Failed dashboard logins per client address, and per username, per window."
+    )
+    token_failure_limit: int = Field(30, ge=1, description="Bad API tokens per client address per window.")
+    failure_window_seconds: int = Field(
+        900, ge=1, le=86400, description="The window failures are counted in."
+    )
+    # The production profile: the site is reached over HTTPS (directly or through a proxy).
+    tls: bool = Field(
+        False,
+        description="Served over HTTPS: HSTS, HTTP->HTTPS redirect, secure cookies, a strong secret key.",
+    )
+    proxy_ips: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies in front of lakegate (addresses or CIDR ranges): their X-Forwarded-For "
+        "and X-Forwarded-Proto headers are trusted. Empty: no proxy, the headers are ignored.",
+    )
+    hsts_seconds: int = Field(31_536_000, ge=0, description="Strict-Transport-Security max-age (with tls).")
+    hsts_include_subdomains: bool = True
+    hsts_preload: bool = True
 
 
 class ExportSettings(_Section):

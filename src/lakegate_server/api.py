@@ -14,12 +14,13 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from lakegate import __version__
-from lakegate.errors import LakegateError, Transient
+from lakegate.errors import LakegateError
 from lakegate_server.accounts.api import router as tokens_router
 from lakegate_server.accounts.auth import TokenAuth
 from lakegate_server.datasets.api import quarantine_router, stats_router
 from lakegate_server.datasets.api import router as datasets_router
 from lakegate_server.exports.api import export_router
+from lakegate_server.http_errors import error_body, error_headers, status_code
 from lakegate_server.jobs.api import router as runs_router
 from lakegate_server.knowledge.api import router as kb_router
 from lakegate_server.ledger.api import router as ledger_router
@@ -29,7 +30,7 @@ from lakegate_server.sources.api import sources_router
 from lakegate_server.streams.api import streams_router
 from lakegate_server.training.api import models_router, pipelines_router
 
-__all__ = ["api", "error_body"]
+__all__ = ["api"]
 
 log = logging.getLogger("lakegate.api")
 
@@ -58,26 +59,6 @@ api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/streams", streams_router, tags=["streams"])
 api.add_router("/datasets", export_router, tags=["export"])
 
-# Retry-After on a 503 for an outage: the S3 client gives up on a lake in ~10 s, so half a
-# minute is a fair first wait.
-RETRY_AFTER_SECONDS = 30
-
-_STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    422: "validation_error",
-    429: "throttled",
-}
-
-
-def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "detail": detail}}
-
 
 def _respond(request: HttpRequest, status: int, code: str, message: str, detail: Any = None) -> HttpResponse:
     return api.create_response(request, error_body(code, message, detail), status=status)
@@ -86,8 +67,8 @@ def _respond(request: HttpRequest, status: int, code: str, message: str, detail:
 @api.exception_handler(LakegateError)
 def _lakegate_error(request: HttpRequest, exc: LakegateError) -> HttpResponse:
     response = _respond(request, exc.http_status, exc.code, exc.message, exc.detail)
-    if isinstance(exc, Transient) and exc.http_status == 503:  # an outage (the lake is down)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    for name, value in error_headers(exc).items():  # Retry-After on an outage (the lake is down)
+        response[name] = value
     return response
 
 
@@ -140,7 +121,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return _respond(
             request, 422, "invalid_json", f"request body is not valid JSON: {exc.__cause__}", None
         )
-    return _respond(request, exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(exc))
+    return _respond(request, exc.status_code, status_code(exc.status_code), str(exc))
 
 
 @api.exception_handler(Exception)

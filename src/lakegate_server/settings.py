@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from lakegate.config import load_settings
 from lakegate.errors import ConfigError
+from lakegate_server.accounts.secret_key import weak_secret_key
 
 try:
     LAKEGATE = load_settings()
@@ -23,13 +24,42 @@ except ConfigError as exc:
 PATHS = LAKEGATE.paths
 BASE_DIR = Path(__file__).resolve().parent
 
+WEB = LAKEGATE.web
+
 if not LAKEGATE.secret_key:
     raise ImproperlyConfigured(
         f"no secret key: set LAKEGATE_SECRET_KEY or run `lakegate init --force {LAKEGATE.project_dir}`"
     )
 SECRET_KEY = LAKEGATE.secret_key
 DEBUG = LAKEGATE.debug
-ALLOWED_HOSTS = list(LAKEGATE.web.allowed_hosts)
+ALLOWED_HOSTS = list(WEB.allowed_hosts)
+
+# The production profile (web.tls): HTTPS only, and nothing that is fine on a laptop.
+if WEB.tls:
+    problem = weak_secret_key(SECRET_KEY)
+    if problem:
+        raise ImproperlyConfigured(
+            f"web.tls is on but the secret key {problem}; set LAKEGATE_SECRET_KEY to a long random value "
+            '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+        )
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "web.tls is on (the production profile): turn debug off (LAKEGATE_DEBUG=false)"
+        )
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = WEB.hsts_seconds
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = WEB.hsts_include_subdomains
+    SECURE_HSTS_PRELOAD = WEB.hsts_preload
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # /healthz answers over plain HTTP too: load balancers probe the port directly.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if WEB.proxy_ips:
+    # The web server takes X-Forwarded-Proto (and the client address) only from web.proxy_ips;
+    # the proxy must set the header on every request it forwards.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -62,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lakegate_server.accounts.middleware.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -133,7 +164,7 @@ WHITENOISE_USE_FINDERS = True
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
 FILE_UPLOAD_TEMP_DIR = PATHS.state / "tmp"
 FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEB.max_request_bytes
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -83,17 +83,11 @@ class Supervisor:
 def serve(*, host: str, port: int) -> None:
     """Serve the ASGI app until SIGINT/SIGTERM (uvicorn handles both gracefully)."""
     import uvicorn
+    from django.conf import settings
 
-    config = uvicorn.Config(
-        "lakegate_server.asgi:application",
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-    )
+    from lakegate_server.serving.server import uvicorn_config
+
+    config = uvicorn_config(host=host, port=port, web=settings.LAKEGATE.web)
     # uvicorn restores the previous handlers after its graceful shutdown and re-raises the
     # signal; with these no-op handlers in place, `up` goes on to stop its children and
     # exits 0 instead of dying from the re-raised signal.

@@ -41,3 +41,21 @@ class ApiToken(models.Model):
 
     def allows(self, role: str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+class FailureCount(models.Model):
+    """Failed logins or bad tokens counted under one key (``login-ip:1.2.3.4``, ``login-user:ann``).
+
+    In the database, not in process memory: every web process counts into the same rows, on
+    SQLite and PostgreSQL alike, and a row is updated under a row lock (exact counts, whatever
+    the concurrency). See ``accounts.throttle``.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

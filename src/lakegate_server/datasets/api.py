@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -110,15 +111,19 @@ def datasets_upload(
 ) -> Status[RunOut]:
     token = authorize(request, Role.EDITOR)
     staged, original = receive_upload(request, config=project())
-    run = dataset_upload_queue(
-        name=name,
-        staged=staged,
-        original_name=original,
-        mode=mode,
-        evolve=evolve,
-        sheet=sheet,
-        created_by=f"token:{token.name}",
-    )
+    try:
+        run = dataset_upload_queue(
+            name=name,
+            staged=staged,
+            original_name=original,
+            mode=mode,
+            evolve=evolve,
+            sheet=sheet,
+            created_by=f"token:{token.name}",
+        )
+    except BaseException:
+        shutil.rmtree(staged.parent, ignore_errors=True)  # no run took the file: nothing left behind
+        raise
     return Status(202, RunOut.model_validate(run.to_dict()))
 
 

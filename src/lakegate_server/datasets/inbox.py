@@ -3,6 +3,10 @@
 A file is taken once it has not changed for ``settle_seconds`` (write big files under a
 name starting with ``.`` or ending in ``.part``/``.tmp``, then rename). Taking a file is an
 atomic rename into ``.lakegate/uploads/``, so two schedulers never ingest it twice.
+
+Symbolic links are never followed: the claim skips them (and dataset folders that are links);
+:func:`~lakegate_server.datasets.sweep.staging_sweep` lists them in the quarantine as refused,
+along with staged files no run will take.
 """
 
 from __future__ import annotations
@@ -45,11 +49,18 @@ def inbox_claim(*, config: Settings, settle_seconds: float = 2.0) -> list[Run]:
     runs: list[Run] = []
     if not inbox.is_dir():
         return runs
-    for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in sorted(p for p in inbox.iterdir() if not p.name.startswith(".")):
+        if folder.is_symlink():
+            log.warning("inbox folder is a symbolic link; not followed", extra={"folder": folder.name})
+            continue
+        if not folder.is_dir():
+            continue
         if not re.match(NAME_RE, folder.name):
             log.warning("inbox folder is not a valid dataset name; skipped", extra={"folder": folder.name})
             continue
         for path in sorted(folder.iterdir()):
+            if path.is_symlink():
+                continue  # never followed; staging_sweep lists it in the quarantine as refused
             if not _ready(path, now, settle_seconds):
                 continue
             target = stage_upload_dir(config) / path.name
@@ -57,6 +68,10 @@ def inbox_claim(*, config: Settings, settle_seconds: float = 2.0) -> list[Run]:
                 path.rename(target)  # the claim: only one process can move it
             except FileNotFoundError:
                 target.parent.rmdir()
+                continue
+            if target.is_symlink():
+                # Swapped for a link between the look and the claim: no run reads it, and
+                # staging_sweep refuses it like any link.
                 continue
             runs.append(
                 run_create(

@@ -1,7 +1,13 @@
 """Receive a multipart upload into ``.lakegate/uploads/`` with a hard size limit.
 
-Django has no default cap on file size, so an upload handler counts bytes as they stream
-in and stops the request past ``web.max_upload_bytes`` (413), before the disk fills up.
+Two fences, both before the disk fills up:
+
+- in front of Django, the ASGI guard (``lakegate_server.serving.guard``) answers 413 to a
+  ``Content-Length`` over ``web.max_upload_bytes`` (plus a little multipart framing) before
+  reading anything, and to a chunked body as soon as it passes that size;
+- here, an upload handler first in Django's chain counts the file's own bytes as the parser
+  hands them on and stops the upload (``StopUpload``) at the first byte over the limit: the
+  temporary file holds at most the limit, and Django closes and deletes it.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler
-from django.http import HttpRequest
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest, QueryDict
+from django.utils.datastructures import MultiValueDict
 
 from lakegate.config import Settings
 from lakegate.errors import InputError, PayloadTooLargeError
@@ -20,6 +27,10 @@ from lakegate.formats import safe_name
 from lakegate_server.datasets.inbox import stage_upload_dir
 
 __all__ = ["receive_upload"]
+
+# Boundary lines and part headers around the file: a Content-Length over the limit by more
+# than this cannot hold a file within it.
+MULTIPART_SLACK = 64 * 1024
 
 
 class _SizeLimit(FileUploadHandler):
@@ -29,11 +40,7 @@ class _SizeLimit(FileUploadHandler):
         super().__init__(request)
         self.limit = limit
         self.seen = 0
-
-    def _refuse(self) -> PayloadTooLargeError:
-        return PayloadTooLargeError(
-            f"upload is larger than web.max_upload_bytes={self.limit}", detail={"limit": self.limit}
-        )
+        self.refused = False
 
     def handle_raw_input(
         self,
@@ -42,14 +49,19 @@ class _SizeLimit(FileUploadHandler):
         content_length: int,
         boundary: Any,
         encoding: Any = None,
-    ) -> None:
-        if content_length and content_length > self.limit:
-            raise self._refuse()
+    ) -> tuple[QueryDict, MultiValueDict[str, UploadedFile]] | None:
+        if content_length and content_length > self.limit + MULTIPART_SLACK:
+            self.refused = True
+            return QueryDict(), MultiValueDict()  # parsed as empty: not a byte of the body is read
+        return None
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.seen += len(raw_data)
         if self.seen > self.limit:
-            raise self._refuse()
+            self.refused = True
+            # connection_reset: do not read the rest of the body; Django closes (deletes) the
+            # temporary file the next handler opened.
+            raise StopUpload(connection_reset=True)
         return raw_data
 
     def file_complete(self, file_size: int) -> None:
@@ -58,8 +70,14 @@ class _SizeLimit(FileUploadHandler):
 
 def receive_upload(request: HttpRequest, *, config: Settings, field: str = "file") -> tuple[Path, str]:
     """Save the multipart file ``field`` under ``.lakegate/uploads/<id>/``; return (path, name)."""
-    request.upload_handlers.insert(0, _SizeLimit(request, config.web.max_upload_bytes))
+    limit = config.web.max_upload_bytes
+    guard = _SizeLimit(request, limit)
+    request.upload_handlers.insert(0, guard)
     upload: UploadedFile | None = request.FILES.get(field)
+    if guard.refused:
+        raise PayloadTooLargeError(
+            f"upload is larger than web.max_upload_bytes={limit}", detail={"limit": limit}
+        )
     if upload is None:
         raise InputError(f"send the file as the multipart form field {field!r}", detail={"field": field})
     original = Path(upload.name or "upload").name

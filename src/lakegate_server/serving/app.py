@@ -1,4 +1,5 @@
-"""``POST /api/v1/models/{name}/predict``: a lean Starlette app in front of Django.
+"""``POST /api/v1/models/{name}/predict`` and ``POST /api/v1/streams/{dataset}/records``:
+a lean Starlette app in front of Django.
 
 Django + Ninja cost ~2.8 ms per request before any work; this route answers a single
 record in tens of microseconds of Python (see ARCHITECTURE.md, "Hot paths"): the token
@@ -7,8 +8,13 @@ through the model's stored steps into one numpy row and the booster with one thr
 
 Request body: one record (a JSON object), a list of records, or ``{"records": [...]}``.
 Response: ``{"model", "version", "predictions": [...], "probabilities": [...]}`` (the
-last for classifiers). Errors use the API's one schema, ``{"error": {"code", "message",
-"detail"}}``; a field the training schema does not accept is a 422 naming it.
+last for classifiers), built by :func:`~lakegate_server.serving.predict.predict_json`, the
+same function the Ninja route calls. Errors use the API's one schema,
+``{"error": {"code", "message", "detail"}}``; a field the training schema does not accept
+is a 422 naming it.
+
+Bodies reach these handlers already bounded: :func:`mount` puts
+:class:`~lakegate_server.serving.guard.RequestGuard` in front of every route.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import re
 import threading
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 
@@ -31,26 +37,26 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from lakegate.errors import InputError, LakegateError
+from lakegate.errors import LakegateError
 from lakegate_server.accounts.models import ROLE_RANK, Role
-from lakegate_server.conf import project
-from lakegate_server.serving.cache import Caller, Champion, ChampionCache, TokenCache
-from lakegate_server.serving.payload import MAX_BODY_BYTES, predict_records
+from lakegate_server.accounts.throttle import throttle_fail, throttled, token_keys
+from lakegate_server.http_errors import error_headers, error_json, status_code
+from lakegate_server.serving.cache import Caller, ChampionCache, TokenCache, db_call
+from lakegate_server.serving.guard import PREDICT_PATH, STREAM_PATH, RequestGuard
+from lakegate_server.serving.predict import MODEL_NAME, Champion, predict_json
 
 __all__ = ["PREDICT_PATH", "STREAM_PATH", "build_app", "mount"]
 
 log = logging.getLogger("lakegate.serving")
 
-PREDICT_PATH: Final = re.compile(r"^/api/v1/models/[^/]+/predict/?$")
-STREAM_PATH: Final = re.compile(r"^/api/v1/streams/[^/]+/records/?$")
-MODEL_NAME: Final = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # pipeline names
-# Up to this many records are predicted on the event loop (tens of microseconds each, less
-# than a hop to a thread); bigger batches go to a worker thread so the loop stays free.
-INLINE_RECORDS: Final = 64
+# Bodies up to this size (a few dozen records) are predicted on the event loop (tens of
+# microseconds a record, less than a hop to a thread); bigger ones go to a worker thread so
+# the loop stays free.
+INLINE_BYTES: Final = 16 * 1024
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -61,8 +67,11 @@ _JSON = "application/json"
 def error(
     status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None
 ) -> Response:
-    body = orjson.dumps({"error": {"code": code, "message": message, "detail": detail}})
-    return Response(body, status_code=status, media_type=_JSON, headers=headers)
+    return Response(error_json(code, message, detail), status_code=status, media_type=_JSON, headers=headers)
+
+
+def _domain_error(exc: LakegateError) -> Response:
+    return error(exc.http_status, exc.code, exc.message, exc.detail, error_headers(exc) or None)
 
 
 class _RefusedError(Exception):
@@ -85,8 +94,12 @@ def _unauthorized() -> _RefusedError:
     )
 
 
-def _too_large(what: str) -> _RefusedError:
-    return _RefusedError(413, "payload_too_large", what)
+async def _body(request: Request) -> bytes:
+    """The whole body; the guard in front has bounded its size, the protocol the wait for it."""
+    try:
+        return await request.body()
+    except ClientDisconnect as exc:  # the guard answered (413/408) or the client went away
+        raise _RefusedError(400, "bad_request", "the request body was not received") from exc
 
 
 class _Endpoint:
@@ -95,6 +108,7 @@ class _Endpoint:
     def __init__(self, tokens: TokenCache) -> None:
         self.tokens = tokens
         self._hosts: dict[str, bool] = {}
+        self._blocked: dict[str, float] = {}  # client address -> monotonic time its block ends
 
     def _check_host(self, host: str) -> None:
         """Django's ALLOWED_HOSTS applies here too (DNS rebinding), with the answer memoised."""
@@ -113,7 +127,7 @@ class _Endpoint:
             raise _unauthorized()
         caller = await self.tokens.authenticate(raw.strip())
         if caller is None:
-            raise _unauthorized()
+            raise await self._refuse_bad_token(request)
         if ROLE_RANK[caller.role] < ROLE_RANK[role]:
             raise _RefusedError(
                 403,
@@ -121,6 +135,23 @@ class _Endpoint:
                 f"this needs the {role.value} role; the token {caller.name!r} is {caller.role}",
             )
         return caller
+
+    async def _refuse_bad_token(self, request: Request) -> _RefusedError:
+        """401, or 429 once this address sent too many bad tokens (counted in the database)."""
+        address = request.client.host if request.client else "unknown"
+        now = time.monotonic()
+        until = self._blocked.get(address, 0.0)
+        if until > now:  # known blocked here: no database write per refused request
+            wait = int(until - now) + 1
+        else:
+            wait = await db_call(throttle_fail, token_keys(address=address))
+            if wait is None:
+                return _unauthorized()
+            if len(self._blocked) > 10_000:
+                self._blocked = {a: t for a, t in self._blocked.items() if t > now}
+            self._blocked[address] = now + wait
+        refusal = throttled(wait, "bad API tokens from this address")
+        return _RefusedError(429, refusal.code, refusal.message, refusal.detail, error_headers(refusal))
 
 
 class StreamEndpoint(_Endpoint):
@@ -136,11 +167,7 @@ class StreamEndpoint(_Endpoint):
         try:
             self._check_host(request.headers.get("host", ""))
             await self._authenticate(request, Role.EDITOR)
-            limit = project().streams.max_body_bytes
-            length = request.headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > limit:
-                raise _too_large(f"the body is over streams.max_body_bytes ({limit} bytes)")
-            body = await request.body()
+            body = await _body(request)
             dataset = request.path_params["dataset"]
             accepted = await anyio.to_thread.run_sync(
                 lambda: stream_append(
@@ -150,7 +177,7 @@ class StreamEndpoint(_Endpoint):
         except _RefusedError as refused:
             return refused.response
         except LakegateError as exc:
-            return error(exc.http_status, exc.code, exc.message, exc.detail)
+            return _domain_error(exc)
         return Response(orjson.dumps({"dataset": dataset, "accepted": accepted}), 202, media_type=_JSON)
 
 
@@ -161,61 +188,44 @@ class PredictEndpoint(_Endpoint):
         super().__init__(tokens)
         self.champions = champions
 
-    @staticmethod
-    async def _payload(request: Request) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            raise _too_large(f"request body over {MAX_BODY_BYTES} bytes")
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            raise _too_large(f"request body over {MAX_BODY_BYTES} bytes")
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise _RefusedError(422, "invalid_json", f"request body is not valid JSON: {exc}") from exc
-
-    async def _champion(self, name: str) -> Champion:
+    async def _loader(self, name: str) -> Callable[[str], Champion | None]:
+        """The champion from the cache (loaded off the event loop), as ``predict_json`` takes it."""
         if not MODEL_NAME.match(name):
-            raise _RefusedError(404, "not_found", f"no model named {name!r}", {"model": name})
+            return lambda _name: None  # predict_json answers 404 for such a name first
         try:
             champion = await self.champions.get(name)
         except LakegateError as exc:
             log.error("champion not loaded", extra={"model": name, "error": exc.message})
-            raise _RefusedError(
-                503, "model_unavailable", f"model {name!r} could not be loaded: {exc.message}"
-            ) from exc
-        if champion is None:
-            raise _RefusedError(404, "not_found", f"model {name!r} has no champion to serve", {"model": name})
-        return champion
+            failure = exc
+
+            def fail(_name: str) -> Champion | None:
+                raise failure
+
+            return fail
+        return lambda _name: champion
 
     async def handle(self, request: Request) -> Response:
         try:
             self._check_host(request.headers.get("host", ""))
             await self._authenticate(request)
-            records = predict_records(await self._payload(request))
+            body = await _body(request)
             name = request.path_params["name"]
-            champion = await self._champion(name)
-            predictor = champion.predictor
-            if isinstance(records, dict) or len(records) <= INLINE_RECORDS:
-                result = predictor.predict(records)  # microseconds: cheaper than a thread hop
+            load = await self._loader(name)
+            if len(body) <= INLINE_BYTES:
+                answer = predict_json(name=name, body=body, load=load)  # cheaper than a thread hop
             else:
-                result = await anyio.to_thread.run_sync(predictor.predict, records)
+                answer = await anyio.to_thread.run_sync(lambda: predict_json(name=name, body=body, load=load))
         except _RefusedError as refused:
             return refused.response
         except LakegateError as exc:  # InputError (422) names each bad field in detail
-            return error(
-                exc.http_status if isinstance(exc, InputError) else 400, exc.code, exc.message, exc.detail
-            )
-        out: dict[str, Any] = {"model": name, "version": champion.version}
-        out.update(result.to_dict())
-        return Response(orjson.dumps(out, option=orjson.OPT_SERIALIZE_NUMPY), media_type=_JSON)
+            return _domain_error(exc)
+        return Response(orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY), media_type=_JSON)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    codes = {404: "not_found", 405: "method_not_allowed"}
     detail = exc.detail if isinstance(exc, HTTPException) else "internal server error"
-    return error(status, codes.get(status, "error"), str(detail))
+    return error(status, status_code(status), str(detail))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -238,13 +248,18 @@ def build_app(
     tokens = tokens or TokenCache()
     endpoint = PredictEndpoint(tokens, champions)
     streams = StreamEndpoint(tokens)
-    app = Starlette(
-        routes=[
-            Route("/api/v1/models/{name}/predict", endpoint.handle, methods=["POST"]),
-            Route("/api/v1/streams/{dataset}/records", streams.handle, methods=["POST"]),
-        ],
-        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
-    )
+    # Both spellings of each path are answered here (PREDICT_PATH and STREAM_PATH accept a
+    # trailing slash): no redirect that a POST client would have to follow.
+    routes = [
+        Route(path, handler, methods=["POST"])
+        for base, handler in (
+            ("/api/v1/models/{name}/predict", endpoint.handle),
+            ("/api/v1/streams/{dataset}/records", streams.handle),
+        )
+        for path in (base, f"{base}/")
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _unexpected})
+    app.router.redirect_slashes = False
     app.state.endpoint = endpoint
     return app
 
@@ -260,7 +275,12 @@ def _import_model_libraries() -> None:
 
 
 def mount(fallback: ASGIApp, serving: ASGIApp | None = None) -> ASGIApp:
-    """One ASGI app: the predict and stream routes go to Starlette, every other request to ``fallback``."""
+    """One ASGI app: the predict and stream routes go to Starlette, every other request to ``fallback``.
+
+    :class:`~lakegate_server.serving.guard.RequestGuard` stands in front of both: request
+    bodies are bounded by size while they stream in (slow clients are timed by the HTTP
+    protocol, :mod:`lakegate_server.serving.server`).
+    """
     predict_app = serving or build_app(server=True)
 
     async def application(scope: Scope, receive: Any, send: Any) -> None:
@@ -271,4 +291,4 @@ def mount(fallback: ASGIApp, serving: ASGIApp | None = None) -> ASGIApp:
         else:
             await fallback(scope, receive, send)
 
-    return application
+    return RequestGuard(application)

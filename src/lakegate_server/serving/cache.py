@@ -1,8 +1,12 @@
 """What the online route keeps in memory so that a request touches no database.
 
-- :class:`TokenCache`: bearer token -> caller, checked with the ``accounts`` hash and kept
-  for ``ttl`` seconds (30 by default). **A revoked token keeps working in a web process
-  for up to that long**; restart the web server to cut it off at once.
+- :class:`TokenCache`: bearer token -> caller, checked with the ``accounts`` hash. Every
+  request first reads the token table's generation
+  (:class:`~lakegate_server.accounts.revocation.RevocationWatch`: one ``stat`` call); when a
+  token was revoked, deleted or changed anywhere, the cache is dropped and the next request
+  of each token is checked against the database: **a revoked token is refused at once**.
+  Entries are re-checked in the background after ``ttl`` x ``refresh_after`` seconds anyway
+  (this also records ``last_used_at``).
 - :class:`ChampionCache`: model name -> loaded champion (sha256 verified on load). A
   background task reads every model's ``generation`` (one small query) once a second and
   reloads the models whose champion changed, so a promotion or rollback is served within
@@ -18,7 +22,7 @@ import gc
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,20 +30,20 @@ import anyio.to_thread
 from django.db import close_old_connections
 
 from lakegate.errors import LakegateError
-from lakegate.models import Predictor, load_model
+from lakegate_server.accounts.revocation import RevocationWatch, revocation_watch
 from lakegate_server.accounts.selectors import token_authenticate
 from lakegate_server.accounts.services import token_touch
-from lakegate_server.conf import project
-from lakegate_server.training.selectors import champion_generations, champion_ref
+from lakegate_server.serving.predict import Champion, load_champion
+from lakegate_server.training.selectors import champion_generations
 
-__all__ = ["Caller", "Champion", "ChampionCache", "TokenCache"]
+__all__ = ["Caller", "ChampionCache", "TokenCache", "db_call"]
 
 log = logging.getLogger("lakegate.serving")
 T = TypeVar("T")
 _MAX_NAMES = 10_000
 
 
-async def _db(func: Callable[..., T], *args: Any) -> T:
+async def db_call(func: Callable[..., T], *args: Any) -> T:
     """Run ``func`` in a worker thread and close its connection after (no leak per thread)."""
 
     def call() -> T:
@@ -68,21 +72,38 @@ def _lookup_token(raw: str) -> Caller | None:
 class TokenCache:
     """Bearer tokens seen recently. Keys are SHA-256 digests: no secret is kept in memory.
 
-    An entry lives ``ttl`` seconds. A request that finds it past ``refresh_after`` x ttl
-    still gets the cached answer and starts one background re-check, so steady traffic never
-    waits for the database; a revoked token is dropped by that re-check or, at the latest,
-    when the entry expires. Concurrent misses for one token share one lookup.
+    Every request compares the token table's generation with the one the entries were read
+    at; a change (a revocation anywhere) drops them all. An entry lives ``ttl`` seconds
+    besides: a request that finds it past ``refresh_after`` x ttl still gets the cached
+    answer and starts one background re-check, so steady traffic never waits for the
+    database. Concurrent misses for one token share one lookup.
     """
 
-    def __init__(self, *, ttl: float = 30.0, refresh_after: float = 0.8, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        ttl: float = 30.0,
+        refresh_after: float = 0.8,
+        max_entries: int = 10_000,
+        revocations: RevocationWatch | None = None,
+    ) -> None:
         self.ttl = ttl
         self.refresh_after = refresh_after
         self.max_entries = max_entries
+        self.revocations = revocations or revocation_watch()
+        self._generation: Hashable = self.revocations.generation()
         self._entries: dict[str, tuple[float, float, Caller]] = {}  # key -> (expires, refresh at, caller)
         self._pending: dict[str, asyncio.Future[Caller | None]] = {}
         self._tasks: set[asyncio.Task[Caller | None]] = set()
 
     async def authenticate(self, raw: str) -> Caller | None:
+        generation = self.revocations.generation()
+        if generation != self._generation:
+            # A token changed somewhere: nothing cached before is trusted. A lookup already
+            # on its way may have read the old row; it must not refill the cache either.
+            self._generation = generation
+            self._entries.clear()
+            self._pending.clear()
         key = hashlib.sha256(raw.encode()).hexdigest()
         hit = self._entries.get(key)
         now = time.monotonic()
@@ -100,8 +121,9 @@ class TokenCache:
             return await asyncio.shield(pending)
         future: asyncio.Future[Caller | None] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
+        generation = self._generation
         try:
-            caller = await _db(_lookup_token, raw)
+            caller = await db_call(_lookup_token, raw)
         except asyncio.CancelledError:
             future.cancel()
             raise
@@ -110,8 +132,10 @@ class TokenCache:
             future.exception()  # retrieved: no "never retrieved" warning when nobody waited
             raise
         finally:
-            self._pending.pop(key, None)
-        self._store(key, caller)
+            if self._pending.get(key) is future:
+                del self._pending[key]
+        if generation == self._generation:
+            self._store(key, caller)
         future.set_result(caller)
         return caller
 
@@ -128,25 +152,6 @@ class TokenCache:
 
     def clear(self) -> None:
         self._entries.clear()
-
-
-@dataclass(frozen=True)
-class Champion:
-    name: str
-    version: int
-    generation: int
-    sha256: str
-    predictor: Predictor
-
-
-def _load_champion(name: str) -> Champion | None:
-    ref = champion_ref(config=project(), name=name)
-    if ref is None:
-        return None
-    predictor = load_model(ref.path, ref.sha256)
-    return Champion(
-        name=name, version=ref.version, generation=ref.generation, sha256=ref.sha256, predictor=predictor
-    )
 
 
 def settle_heap() -> None:
@@ -191,7 +196,7 @@ class ChampionCache:
         async with lock:  # one load per model, however many requests wait for it
             entry = self._entries.get(name)
             if entry is None:
-                entry = await _db(_load_champion, name)
+                entry = await db_call(load_champion, name)
                 if entry is None:
                     self._missing[name] = time.monotonic() + self.missing_seconds
                     return None
@@ -228,14 +233,14 @@ class ChampionCache:
         """Reload every cached model whose generation changed; return their names."""
         if not self._entries:
             return []
-        generations = await _db(champion_generations)
+        generations = await db_call(champion_generations)
         changed = []
         for name, entry in list(self._entries.items()):
             generation = generations.get(name)
             if generation == entry.generation or self._failed.get(name) == generation:
                 continue
             try:
-                fresh = await _db(_load_champion, name)
+                fresh = await db_call(load_champion, name)
             except LakegateError as exc:
                 # Keep answering with the model loaded before; responses name their version.
                 self._failed[name] = generation if generation is not None else -1

@@ -3,25 +3,24 @@
 ``POST /models/{name}/predict`` is served by a lean Starlette app in front of Django
 (``lakegate_server.serving``), so online predictions skip the Django stack. The Ninja route
 here documents it in OpenAPI (the Starlette route shadows it under ``lakegate up``) and
-answers the same way when Django is reached directly, loading the champion per request.
+answers the same way when Django is reached directly: both call
+:func:`~lakegate_server.serving.predict.predict_json`, this one loading the champion per
+request.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-import orjson
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 
-from lakegate.errors import NotFoundError, PayloadTooLargeError
+from lakegate.errors import NotFoundError
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
 from lakegate_server.conf import project
 from lakegate_server.jobs.schemas import RunOut
-from lakegate_server.serving.payload import MAX_BODY_BYTES, MAX_RECORDS, predict_records
-from lakegate_server.training.predictions import model_load
+from lakegate_server.serving.predict import MAX_BODY_BYTES, MAX_RECORDS, load_champion, predict_json
 from lakegate_server.training.promotion import model_promote, model_rollback
 from lakegate_server.training.schemas import (
     AuditOut,
@@ -185,26 +184,15 @@ def models_rollback(request: HttpRequest, name: str, number: int, payload: Stage
     summary="Predict with the model's champion (one record or a list)",
     description=(
         "Served by a lean route in front of Django: tokens and champions are cached in memory, "
-        "a promotion or rollback is served within about a second, and a revoked token may keep "
-        "working for up to 30 seconds."
+        "a promotion or rollback is served within about a second, and a revoked token is "
+        "refused at once (every request checks whether any token changed)."
     ),
     openapi_extra=_PREDICT_BODY,
 )
 def models_predict(request: HttpRequest, name: str) -> dict[str, Any]:
     authorize(request, Role.VIEWER)
-    records = predict_records(_json_body(request))
-    version, predictor = model_load(config=project(), name=name)
-    return {"model": name, "version": version.number, **predictor.predict(records).to_dict()}
-
-
-def _json_body(request: HttpRequest) -> Any:
-    body = request.read(MAX_BODY_BYTES + 1)  # the stream, not request.body: no 2.5 MB form-data cap
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLargeError(f"request body over {MAX_BODY_BYTES} bytes")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise HttpError(400, "invalid JSON") from exc  # the API answers 422 invalid_json naming why
+    # The stream, not request.body: no 2.5 MB form-data cap; one byte more tells "too large".
+    return predict_json(name=name, body=request.read(MAX_BODY_BYTES + 1), load=load_champion)
 
 
 @models_router.get("/{name}/audit", response=AuditOut, summary="Every stage change, newest first")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
-from django.http import Http404
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 
 from lakegate import __version__
+from lakegate.errors import LakegateError, NotFoundError
 from lakegate_server.accounts.models import Role
 from lakegate_server.dashboard.access import HtmxHttpRequest, allows
 
@@ -60,3 +65,37 @@ def int_param(request: HtmxHttpRequest, name: str, default: int | None = None) -
 def form_errors(form: Any) -> str:
     """A form's errors on one line, for a message after a redirect."""
     return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def lakegate_errors(
+    *, back: str | Callable[..., str] | None = None, prefix: str = ""
+) -> Callable[[View], View]:
+    """The one translation of domain errors for dashboard views.
+
+    ``NotFoundError`` (the URL names nothing) -> 404. Any other ``LakegateError`` -> the
+    message (after ``prefix``) on the next page and a redirect to ``back``: a URL name, or a
+    function of the view's arguments returning a URL. Without ``back`` it propagates.
+    Put it innermost, under ``login_required`` and the method check: a permission refusal
+    is not a domain error.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except NotFoundError as exc:
+                raise Http404(exc.message) from exc
+            except LakegateError as exc:
+                if back is None:
+                    raise
+                messages.error(request, f"{prefix}: {exc.message}" if prefix else exc.message)
+                target = back(*args, **kwargs) if callable(back) else back
+                return redirect(target)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

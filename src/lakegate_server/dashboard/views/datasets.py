@@ -6,7 +6,7 @@ import shutil
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect
@@ -20,7 +20,13 @@ from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
 from lakegate_server.dashboard.forms import DiffForm, UploadForm
 from lakegate_server.dashboard.selectors import column_rows, version_diff
-from lakegate_server.dashboard.views._common import acting_user, form_errors, int_param, render_page
+from lakegate_server.dashboard.views._common import (
+    acting_user,
+    form_errors,
+    int_param,
+    lakegate_errors,
+    render_page,
+)
 from lakegate_server.dashboard.views.quality import version_gate_context
 from lakegate_server.datasets.selectors import dataset_get, dataset_list, dataset_versions, version_get
 from lakegate_server.datasets.services import dataset_upload_queue
@@ -37,15 +43,13 @@ def dataset_index(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@lakegate_errors()
 def dataset_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
     role = authorize(request, Role.VIEWER)
     number = int_param(request, "version")
-    try:
-        dataset = dataset_get(name=name)
-        versions = list(dataset_versions(name=name))
-        version = version_get(name=name, number=number) if versions else None
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
+    dataset = dataset_get(name=name)
+    versions = list(dataset_versions(name=name))
+    version = version_get(name=name, number=number) if versions else None
     latest = versions[0].number if versions else 0
     context = {
         "dataset": dataset,
@@ -70,12 +74,10 @@ def dataset_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@lakegate_errors()
 def dataset_diff(request: HtmxHttpRequest, name: str) -> HttpResponse:
     role = authorize(request, Role.VIEWER)
-    try:
-        dataset = dataset_get(name=name)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
+    dataset = dataset_get(name=name)
     versions = list(dataset_versions(name=name))
     latest = versions[0].number if versions else 0
     form = DiffForm(request.GET or {"a": max(latest - 1, 1), "b": latest})
@@ -123,6 +125,7 @@ def dataset_upload(request: HtmxHttpRequest) -> HttpResponseBase:
             created_by=acting_user(request),
         )
     except LakegateError as exc:
+        shutil.rmtree(staged.parent, ignore_errors=True)  # no run took the file: nothing left behind
         messages.error(request, f"Upload refused: {exc.message}")
         return _upload_back(data["dataset"])
     messages.success(request, f"{original} uploaded; run {run.pk} ingests it into {data['dataset']}.")

@@ -12,14 +12,20 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from lakegate.errors import ConfigError, LakegateError, NotFoundError
+from lakegate.errors import ConfigError
 from lakegate_server.accounts.models import Role
 from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
-from lakegate_server.dashboard.views._common import acting_user, form_errors, int_param, render_page
+from lakegate_server.dashboard.views._common import (
+    acting_user,
+    form_errors,
+    int_param,
+    lakegate_errors,
+    render_page,
+)
 from lakegate_server.dashboard.views.lineage import lineage_context
 from lakegate_server.ledger.selectors import decisions_list
-from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage
+from lakegate_server.training.models import ModelVersion, Stage
 from lakegate_server.training.promotion import model_promote, model_rollback
 from lakegate_server.training.selectors import (
     model_audit,
@@ -36,13 +42,6 @@ from lakegate_server.training.services import pipeline_run_create
 
 class StageChangeForm(forms.Form):
     reason = forms.CharField(max_length=2000, help_text="Kept in the audit log with your name.")
-
-
-def _model_or_404(name: str) -> RegisteredModel:
-    try:
-        return model_get(name=name)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
 
 
 @login_required
@@ -72,9 +71,10 @@ def _former_champions(audit: list[Any]) -> set[int]:
 
 @login_required
 @require_GET
+@lakegate_errors()
 def model_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
     role = authorize(request, Role.VIEWER)
-    model = _model_or_404(name)
+    model = model_get(name=name)
     versions = list(model_versions(name=name).select_related("run"))
     version = _selected(versions, int_param(request, "version"))
     audit = model_audit(name=name)
@@ -102,12 +102,10 @@ def model_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@lakegate_errors()
 def model_card(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse:
     authorize(request, Role.VIEWER)
-    try:
-        version = model_version_get(name=name, number=number)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
+    version = model_version_get(name=name, number=number)
     card = version_card_html(project(), version)
     if card is None:
         raise Http404("no model card")
@@ -116,55 +114,49 @@ def model_card(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse
     return response
 
 
+def _version_url(name: str, number: int) -> str:
+    return f"{reverse('dashboard:model', kwargs={'name': name})}?version={number}"
+
+
 def _stage_change(request: HtmxHttpRequest, name: str, number: int, *, rollback: bool) -> HttpResponse:
     authorize(request, Role.EDITOR)
-    _model_or_404(name)
+    model_get(name=name)
     form = StageChangeForm(request.POST)
-    back = f"{reverse('dashboard:model', kwargs={'name': name})}?version={number}"
     if not form.is_valid():
         messages.error(request, f"Not changed: {form_errors(form)}")
-        return redirect(back)
+        return redirect(_version_url(name, number))
     change = model_rollback if rollback else model_promote
-    try:
-        change(
-            config=project(),
-            name=name,
-            number=number,
-            reason=form.cleaned_data["reason"],
-            actor=acting_user(request),
-        )
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
-    except LakegateError as exc:
-        messages.error(request, f"Not changed: {exc.message}")
-        return redirect(back)
+    change(
+        config=project(),
+        name=name,
+        number=number,
+        reason=form.cleaned_data["reason"],
+        actor=acting_user(request),
+    )
     verb = "restored as" if rollback else "promoted to"
     messages.success(request, f"{name} v{number} {verb} champion; serving picks it up within a second.")
-    return redirect(back)
+    return redirect(_version_url(name, number))
 
 
 @login_required
 @require_POST
+@lakegate_errors(back=_version_url, prefix="Not changed")
 def model_promote_view(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse:
     return _stage_change(request, name, number, rollback=False)
 
 
 @login_required
 @require_POST
+@lakegate_errors(back=_version_url, prefix="Not changed")
 def model_rollback_view(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse:
     return _stage_change(request, name, number, rollback=True)
 
 
 @login_required
 @require_POST
+@lakegate_errors(back="dashboard:models", prefix="Not started")
 def pipeline_run_view(request: HtmxHttpRequest, name: str) -> HttpResponse:
     authorize(request, Role.EDITOR)
-    try:
-        run = pipeline_run_create(config=project(), name=name, created_by=acting_user(request))
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
-    except LakegateError as exc:
-        messages.error(request, f"Not started: {exc.message}")
-        return redirect("dashboard:models")
+    run = pipeline_run_create(config=project(), name=name, created_by=acting_user(request))
     messages.success(request, f"Training {name}: run {run.pk}.")
     return redirect("dashboard:run", run_id=run.pk)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from lakegate.errors import LakegateError, NotFoundError
 from lakegate_server.accounts.models import Role
 from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
@@ -24,14 +23,13 @@ from lakegate_server.dashboard.quality_selectors import (
     report_of,
     report_summary,
 )
-from lakegate_server.dashboard.views._common import acting_user, form_errors, render_page
+from lakegate_server.dashboard.views._common import acting_user, form_errors, lakegate_errors, render_page
 from lakegate_server.dashboard.views.lineage import lineage_context
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.datasets.selectors import dataset_versions, version_get
 from lakegate_server.flow import version_approve
 from lakegate_server.jobs.services import run_create
 from lakegate_server.ledger.selectors import decisions_list
-from lakegate_server.quality.models import CheckReport
 
 # The report page is lakegate's own HTML (inline CSS and SVG, no scripts, no URLs); the policy
 # makes that a guarantee: nothing may load or run, and only dashboard pages may frame it.
@@ -39,20 +37,6 @@ REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'self'; sandbox"
 )
-
-
-def _report_or_404(report_id: int) -> CheckReport:
-    try:
-        return report_get(report_id=report_id)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
-
-
-def _version_or_404(name: str, number: int) -> DatasetVersion:
-    try:
-        return version_get(name=name, number=number)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
 
 
 def _version_url(name: str, number: int) -> str:
@@ -91,9 +75,10 @@ def quality_index(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@lakegate_errors()
 def report_detail(request: HtmxHttpRequest, report_id: int) -> HttpResponse:
     role = authorize(request, Role.VIEWER)
-    report = _report_or_404(report_id)
+    report = report_get(report_id=report_id)
     context = {"gate": report_summary(report), "version": report.version, "dataset": report.version.dataset}
     return render_page(request, "dashboard/quality_report.html", context, role=role, section="quality")
 
@@ -101,10 +86,11 @@ def report_detail(request: HtmxHttpRequest, report_id: int) -> HttpResponse:
 @xframe_options_sameorigin
 @login_required
 @require_GET
+@lakegate_errors()
 def report_html_view(request: HtmxHttpRequest, report_id: int) -> HttpResponse:
     """The report's own HTML page, for the dashboard's iframe or a tab of its own."""
     authorize(request, Role.VIEWER)
-    report = _report_or_404(report_id)
+    report = report_get(report_id=report_id)
     response = HttpResponse(report_html(report), content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = REPORT_CSP
     response["Referrer-Policy"] = "no-referrer"
@@ -113,9 +99,10 @@ def report_html_view(request: HtmxHttpRequest, report_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@lakegate_errors(back=_version_url, prefix="Re-check refused")
 def version_check_view(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse:
     authorize(request, Role.EDITOR)
-    _version_or_404(name, number)
+    version_get(name=name, number=number)
     others = [v.number for v in dataset_versions(name=name) if v.number != number]
     form = CheckForm(request.POST, others=others)
     if not form.is_valid():
@@ -131,23 +118,20 @@ def version_check_view(request: HtmxHttpRequest, name: str, number: int) -> Http
 
 @login_required
 @require_POST
+@lakegate_errors(back=_version_url, prefix="Not approved")
 def version_approve_view(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse:
     authorize(request, Role.EDITOR)
-    _version_or_404(name, number)
+    version_get(name=name, number=number)
     form = ApproveForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Not approved: {form_errors(form)}")
         return redirect(_version_url(name, number))
-    try:
-        version = version_approve(
-            config=project(),
-            dataset=name,
-            number=number,
-            reason=form.cleaned_data["reason"],
-            actor=acting_user(request),
-        )
-    except LakegateError as exc:
-        messages.error(request, f"Not approved: {exc.message}")
-    else:
-        messages.success(request, f"{name} version {number} approved: it is {version.status} now.")
+    version = version_approve(
+        config=project(),
+        dataset=name,
+        number=number,
+        reason=form.cleaned_data["reason"],
+        actor=acting_user(request),
+    )
+    messages.success(request, f"{name} version {number} approved: it is {version.status} now.")
     return redirect(_version_url(name, number))

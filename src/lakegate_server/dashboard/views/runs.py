@@ -5,18 +5,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from lakegate.errors import LakegateError, NotFoundError
 from lakegate_server.accounts.models import Role
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
 from lakegate_server.dashboard.forms import RunFilterForm, SelfcheckForm
 from lakegate_server.dashboard.selectors import run_log_tail
-from lakegate_server.dashboard.views._common import acting_user, form_errors, int_param, render_page
+from lakegate_server.dashboard.views._common import (
+    acting_user,
+    form_errors,
+    int_param,
+    lakegate_errors,
+    render_page,
+)
 from lakegate_server.jobs.models import Run, RunStatus
 from lakegate_server.jobs.selectors import run_get, run_list
 from lakegate_server.jobs.services import run_cancel, run_create
@@ -24,13 +30,6 @@ from lakegate_server.jobs.services import run_cancel, run_create
 # The worker writes a run's last log line ("attempt succeeded") just after it records the
 # outcome, so the live log keeps polling this long after a run finished before it stops.
 LOG_GRACE = timedelta(seconds=3)
-
-
-def _run_or_404(run_id: int) -> Run:
-    try:
-        return run_get(run_id=run_id)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
 
 
 @login_required
@@ -55,21 +54,23 @@ def run_index(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@lakegate_errors()
 def run_detail(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     role = authorize(request, Role.VIEWER)
-    run = _run_or_404(run_id)
+    run = run_get(run_id=run_id)
     context = {"run": run, "tail": run_log_tail(run_id=run.pk), "polling": _still_tailing(run)}
     return render_page(request, "dashboard/run_detail.html", context, role=role, section="runs")
 
 
 @login_required
 @require_GET
+@lakegate_errors()
 def run_log(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     """The live log: new lines after ``after`` plus the run's facts; stops polling once finished."""
     role = authorize(request, Role.VIEWER)
     if not request.htmx:
         return redirect("dashboard:run", run_id=run_id)
-    run = _run_or_404(run_id)  # read before the log: a finished run's lines are all written
+    run = run_get(run_id=run_id)  # read before the log: a finished run's lines are all written
     tail = run_log_tail(run_id=run.pk, after=int_param(request, "after", 0) or 0)
     polling = _still_tailing(run)
     context = {"run": run, "tail": tail, "polling": polling, "oob": True}
@@ -85,19 +86,18 @@ def _still_tailing(run: Run) -> bool:
     return run.finished_at is not None and timezone.now() - run.finished_at < LOG_GRACE
 
 
+def _run_url(run_id: int) -> str:
+    return reverse("dashboard:run", kwargs={"run_id": run_id})
+
+
 @login_required
 @require_POST
+@lakegate_errors(back=_run_url)
 def run_cancel_view(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     authorize(request, Role.EDITOR)
-    try:
-        run_cancel(run_id=run_id, by=acting_user(request))
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
-    except LakegateError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Run {run_id} cancelled.")
-    return redirect("dashboard:run", run_id=run_id)
+    run_cancel(run_id=run_id, by=acting_user(request))
+    messages.success(request, f"Run {run_id} cancelled.")
+    return redirect(_run_url(run_id))
 
 
 @login_required

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from lakegate.errors import LakegateError, NotFoundError
+from lakegate.errors import LakegateError
 from lakegate_server.accounts.models import Role
 from lakegate_server.accounts.selectors import token_list
 from lakegate_server.accounts.services import token_create, token_revoke
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
 from lakegate_server.dashboard.forms import TokenCreateForm
-from lakegate_server.dashboard.views._common import render_page
+from lakegate_server.dashboard.views._common import lakegate_errors, render_page
 
 
 @never_cache  # the response that shows a new secret must not be kept anywhere
@@ -46,11 +46,9 @@ def token_index(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@lakegate_errors()
 def token_revoke_view(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     authorize(request, Role.ADMIN)
-    try:
-        token = token_revoke(token_id=token_id)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
+    token = token_revoke(token_id=token_id)
     messages.success(request, f"Token {token.name!r} revoked; requests with it now get 401.")
     return redirect("dashboard:tokens")
