@@ -221,6 +221,13 @@ def quarantine_retry(*, config: Settings, entry_id: str, evolve: bool = False, a
     scratch = scratch_dir(config, "retry-")
     try:
         record, kept = quarantine_entry(config=config, entry_id=entry_id, scratch=scratch)
+        if record.code == "symlink_refused":
+            # The entry keeps a note naming the link, never what it pointed to: nothing to ingest.
+            raise ConflictError(
+                f"{record.source_name}: stands for a symbolic link lakegate never follows; "
+                "copy the file itself into the inbox instead",
+                detail={"quarantine_id": record.id, "reason_code": record.code},
+            )
         try:
             committed = version_commit(
                 config=config,
