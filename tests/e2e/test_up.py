@@ -48,9 +48,12 @@ def test_up_serves_runs_selfcheck_and_stops_cleanly(project):
 
     children = psutil.Process(up.pid).children(recursive=True)
     assert len(children) == 2  # one worker, one scheduler
+    state = project.root / ".lakegate" / "logs"
+    # Each process logs its start line once it is up; on a loaded machine the scheduler may
+    # still be importing when the run finishes.
+    wait_for((state / "scheduler.jsonl").exists, timeout=60, what="the scheduler's start line")
     up.send_signal(signal.SIGTERM)
     assert up.wait(timeout=30) == 0, project.output("up")
     _gone, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, f"children left running: {alive}"
-    state = project.root / ".lakegate" / "logs"
     assert {"web.jsonl", "worker.jsonl", "scheduler.jsonl"} <= {p.name for p in state.iterdir()}

@@ -91,7 +91,8 @@ def load_sheet(book: Any, name: str, path: Path, **options: Any) -> SheetLoad:
                 raise
             forced[column] = _united(combination)
             if forced[column] == "string" and combination:
-                mixed[column] = f"cells of several types ({combination})"
+                kinds = sorted({kind.strip() for kind in combination.strip("{}").split(",")} - {""})
+                mixed[column] = f"cells of several types ({{{', '.join(kinds)}}})"
             continue
         columns = {info.index: info.name for info in sheet.selected_columns}
         errors, lost = _cell_errors(cell_errors, columns)

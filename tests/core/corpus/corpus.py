@@ -184,6 +184,8 @@ class Outcome:
     crash: str | None = None
     seconds: float = 0.0
     peak_rss: int = 0
+    """How far the process RSS rose above its level before the conversion (the file's own cost:
+    the test process is long-lived, and what earlier tests left allocated is not this file's)."""
     hung: bool = False
 
 
@@ -197,6 +199,7 @@ def convert_watched(path: Path, out: Path) -> Outcome:
 
     outcome = Outcome(path)
     process = psutil.Process()
+    baseline = process.memory_info().rss
 
     def run() -> None:
         try:
@@ -218,7 +221,7 @@ def convert_watched(path: Path, out: Path) -> Outcome:
     worker = threading.Thread(target=run, daemon=True, name="corpus-convert")
     worker.start()
     while worker.is_alive():
-        outcome.peak_rss = max(outcome.peak_rss, process.memory_info().rss)
+        outcome.peak_rss = max(outcome.peak_rss, process.memory_info().rss - baseline)
         worker.join(0.05)
         if time.perf_counter() - started > TIMEOUT_SECONDS:
             outcome.hung = True

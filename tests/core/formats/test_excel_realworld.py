@@ -99,7 +99,7 @@ def test_a_column_of_numbers_and_text_keeps_the_text(tmp_path, convert_one):
     assert frames["mix__S"]["amount"].to_list() == ["1.5", "n/a", "2"]
     assert frames["mix__S"]["code"].to_list() == ["A1", "7", "B2"]
     assert "mix__S: column 'amount': values of several types; read as text" in result.warnings
-    assert "mix__S: column 'code': cells of several types ({String, Float}); read as text" in result.warnings
+    assert "mix__S: column 'code': cells of several types ({Float, String}); read as text" in result.warnings
 
 
 def test_whole_and_fractional_numbers_in_an_xls_are_one_float_column(tmp_path, convert_one):

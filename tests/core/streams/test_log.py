@@ -157,7 +157,7 @@ def test_concurrent_appends_share_fsyncs_and_lose_nothing(tmp_path, monkeypatch)
 
 
 WRITER = """
-import sys, orjson
+import sys, time, orjson
 from pathlib import Path
 from lakegate.streams import StreamLog, parse_records
 root, name, appends = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
@@ -166,6 +166,8 @@ for n in range(appends):
     body = orjson.dumps([{"id": f"{name}-{n}-{i}"} for i in range(20)])
     log.append(parse_records(body, content_type="application/json"))
     print(n, flush=True)
+    if len(sys.argv) > 7:
+        time.sleep(float(sys.argv[7]))  # leave the sealer room between appends, however loaded
 if sys.argv[6] == "close":
     log.close()
 """
@@ -174,7 +176,7 @@ if sys.argv[6] == "close":
 def test_two_processes_append_while_a_sealer_races_them(tmp_path):
     writers = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(tmp_path), name, "300", "1000", "0", "close"],
+            [sys.executable, "-c", WRITER, str(tmp_path), name, "300", "1000", "0", "close", "0.002"],
             stdout=subprocess.DEVNULL,
         )
         for name in ("w1", "w2")
