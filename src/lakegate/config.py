@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     # The same object_store keys and client defaults as lake_storage_options, for an s3://
     # storage; credentials normally come from the standard AWS_* environment variables.
     storage_options: dict[str, str] = Field(default_factory=dict)
+    # What a decimal GB of storage costs a month, in your currency, for the savings report's
+    # cost line (`lakegate stats`, GET /api/v1/stats, the dashboard). 0.023 is S3 Standard's
+    # first-tier list price in USD.
+    price_per_gb_month: float = Field(default=0.023, ge=0)
 
     @field_validator("lake", "storage")
     @classmethod

@@ -8,9 +8,17 @@ import polars and their parsers only when a file of their format is read.
 from lakegate.formats._archive import ArchiveLimits
 from lakegate.formats._base import Reader, ReadOptions, Reread, Table, safe_name
 from lakegate.formats._infer import KINDS, Kind
-from lakegate.formats._registry import EXTENSIONS, READERS, is_multi_table, read_tables, reader_for
+from lakegate.formats._registry import (
+    ARCHIVE_EXTENSIONS,
+    EXTENSIONS,
+    READERS,
+    is_multi_table,
+    read_tables,
+    reader_for,
+)
 
 __all__ = [
+    "ARCHIVE_EXTENSIONS",
     "EXTENSIONS",
     "KINDS",
     "READERS",

@@ -254,11 +254,11 @@ def quarantine_retry_(
 
 
 def stats(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
-    """Savings: files ingested, rows, bytes in / out / saved, per dataset and per day."""
-    server_command("cli", verbose=verbose)
+    """Savings: files ingested, rows, bytes in / out / saved, per dataset, per format and per day."""
+    config = server_command("cli", verbose=verbose)
     from lakegate_server.datasets.selectors import savings_stats
 
-    data = savings_stats()
+    data = savings_stats(price_per_gb_month=config.price_per_gb_month)
     if json_output:
         print_json(data)
         return
@@ -271,3 +271,25 @@ def stats(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     )
     if not data["datasets"]:
         raise fail("no datasets yet; try `lakegate ingest FILE --dataset NAME`", code=0)
+    for key, title in (("datasets", "dataset"), ("formats", "format")):
+        table = Table(title=f"per {title}", title_justify="left")
+        for column in (title, "files", "rows", "in", "stored", "saved", "ratio"):
+            table.add_column(column, justify="left" if column == title else "right")
+        for row in data[key]:
+            table.add_row(
+                row["dataset" if key == "datasets" else "format"],
+                f"{row['files']:,}",
+                f"{row['rows']:,}",
+                _size(row["bytes_in"]),
+                _size(row["bytes_out"]),
+                _size(row["bytes_saved"]),
+                f"{row['ratio']}x",
+            )
+        console.print(table)
+    cost = data["cost"]
+    console.print(
+        f"at {cost['price_per_gb_month']} per GB-month: raw files {cost['raw_per_month']:.2f}, "
+        f"lake {cost['stored_per_month']:.2f}, saved {cost['saved_per_month']:.2f} a month "
+        "(set price_per_gb_month in lakegate.yaml)",
+        highlight=False,
+    )

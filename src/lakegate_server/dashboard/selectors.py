@@ -87,11 +87,14 @@ def savings_per_day(
     return [(day, {"saved": saved.get(day.isoformat(), 0.0)}) for day in window]
 
 
-def home_overview(*, days: int = 14) -> dict[str, Any]:
-    """Totals for the home page, runs by status, and per-day series for its two charts."""
-    stats = savings_stats()
+def home_overview(*, price_per_gb_month: float, days: int = 14) -> dict[str, Any]:
+    """Totals for the home page, savings per format and their cost, runs by status, and
+    per-day series for its two charts."""
+    stats = savings_stats(price_per_gb_month=price_per_gb_month)
     return {
         "total": stats["total"],
+        "formats": stats["formats"],
+        "cost": stats["cost"],
         "runs_by_status": runs_by_status(),
         "runs_total": Run.objects.count(),
         "saved_per_day": savings_per_day(days=stats["days"], count=days),

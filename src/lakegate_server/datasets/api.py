@@ -149,4 +149,4 @@ def quarantine_retry_endpoint(request: HttpRequest, entry_id: str, evolve: bool 
 )
 def stats_index(request: HttpRequest) -> StatsOut:
     authorize(request, Role.VIEWER)
-    return StatsOut(**savings_stats())
+    return StatsOut(**savings_stats(price_per_gb_month=project().price_per_gb_month))

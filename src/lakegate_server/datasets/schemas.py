@@ -100,6 +100,17 @@ class DatasetSavingsOut(SavingsTotals):
     dataset: str
 
 
+class FormatSavingsOut(SavingsTotals):
+    format: str
+
+
+class SavingsCostOut(Schema):
+    price_per_gb_month: float
+    raw_per_month: float
+    stored_per_month: float
+    saved_per_month: float
+
+
 class DaySavingsOut(Schema):
     date: date
     files: int
@@ -112,4 +123,6 @@ class DaySavingsOut(Schema):
 class StatsOut(Schema):
     total: SavingsTotalOut
     datasets: list[DatasetSavingsOut]
+    formats: list[FormatSavingsOut]
     days: list[DaySavingsOut]
+    cost: SavingsCostOut

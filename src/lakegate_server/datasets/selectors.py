@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, Final
 
 from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from lakegate.config import Settings
 from lakegate.errors import NotFoundError
+from lakegate.formats import ARCHIVE_EXTENSIONS, EXTENSIONS
 from lakegate.lake import export_version
 from lakegate_server.datasets.models import Dataset, DatasetVersion, QuarantinedFile, VersionStatus
 
@@ -18,6 +19,7 @@ __all__ = [
     "dataset_get",
     "dataset_list",
     "dataset_versions",
+    "file_format",
     "quarantine_list",
     "savings_stats",
     "version_accepted",
@@ -104,8 +106,63 @@ def _totals(versions: QuerySet[DatasetVersion]) -> dict[str, Any]:
     }
 
 
-def savings_stats() -> dict[str, Any]:
-    """Files ingested, rows, bytes in/out/saved and ratio: in total, per dataset, per day."""
+GB: Final = 10**9
+"""Storage is billed per decimal gigabyte (as S3, GCS and Azure bill it)."""
+
+
+def file_format(source_name: str) -> str:
+    """The format a version's file came in, for the savings breakdown: its extension
+    (``csv``, ``xlsx``, ``csv.gz``, ...), ``stream`` for a stream batch, ``dataset`` for
+    batch predictions written from another version, ``other`` for anything else."""
+    if source_name.startswith("stream:"):
+        return "stream"
+    name = PurePosixPath(source_name.replace("\\", "/")).name.lower()
+    suffix = PurePosixPath(name).suffix
+    if suffix in ARCHIVE_EXTENSIONS:
+        inner = PurePosixPath(name[: -len(suffix)]).suffix
+        return f"{inner[1:]}{suffix}" if inner in EXTENSIONS else suffix[1:]
+    if suffix in EXTENSIONS:
+        return suffix[1:]
+    return "dataset" if "@" in source_name else "other"
+
+
+def _per_format(versions: QuerySet[DatasetVersion]) -> list[dict[str, Any]]:
+    """Totals per file format, largest input first (one query; grouped per version, not row)."""
+    groups: dict[str, dict[str, int]] = {}
+    for source_name, rows, bytes_in, bytes_out in versions.values_list(
+        "source_name", "rows", "bytes_in", "bytes_out"
+    ).iterator():
+        group = groups.setdefault(
+            file_format(source_name), {"files": 0, "rows": 0, "bytes_in": 0, "bytes_out": 0}
+        )
+        group["files"] += 1
+        group["rows"] += rows
+        group["bytes_in"] += bytes_in
+        group["bytes_out"] += bytes_out
+    return [
+        {
+            "format": name,
+            **group,
+            "bytes_saved": group["bytes_in"] - group["bytes_out"],
+            "ratio": round(group["bytes_in"] / group["bytes_out"], 3) if group["bytes_out"] else 0.0,
+        }
+        for name, group in sorted(groups.items(), key=lambda item: (-item[1]["bytes_in"], item[0]))
+    ]
+
+
+def _cost(bytes_in: int, bytes_out: int, price_per_gb_month: float) -> dict[str, float]:
+    """What the raw files would cost a month, what the lake costs, and the difference."""
+    return {
+        "price_per_gb_month": price_per_gb_month,
+        "raw_per_month": round(bytes_in / GB * price_per_gb_month, 4),
+        "stored_per_month": round(bytes_out / GB * price_per_gb_month, 4),
+        "saved_per_month": round((bytes_in - bytes_out) / GB * price_per_gb_month, 4),
+    }
+
+
+def savings_stats(*, price_per_gb_month: float) -> dict[str, Any]:
+    """Files ingested, rows, bytes in/out/saved and ratio: in total, per dataset, per file
+    format, per day; and a cost line at ``price_per_gb_month`` per decimal GB."""
     versions = DatasetVersion.objects.all()
     per_dataset = [
         {"dataset": name, **_totals(versions.filter(dataset__name=name))}
@@ -125,13 +182,16 @@ def savings_stats() -> dict[str, Any]:
         .annotate(files=Count("id"), rows=Sum("rows"), bytes_in=Sum("bytes_in"), bytes_out=Sum("bytes_out"))
         .order_by("day")
     ]
+    totals = _totals(versions)
     return {
         "total": {
-            **_totals(versions),
+            **totals,
             "datasets": Dataset.objects.count(),
             "quarantined": QuarantinedFile.objects.filter(resolved_at__isnull=True).count(),
             "last_ingest": versions.aggregate(last=Max("created_at"))["last"],
         },
         "datasets": per_dataset,
+        "formats": _per_format(versions),
         "days": per_day,
+        "cost": _cost(totals["bytes_in"], totals["bytes_out"], price_per_gb_month),
     }

@@ -33,6 +33,9 @@ def test_home_shows_totals_runs_by_status_and_two_charts(browse, lake):
     today = timezone.localdate()
     assert f"<title>{today:%b} {today.day}: 1 queued</title>" in page
     assert "Bytes saved per day" in page
+    assert "Storage saved per file format" in page
+    assert '<tr><th scope="row">csv</th><td class="num">2</td><td class="num">6</td>' in page
+    assert "per GB-month" in page
     assert "Recent runs" in page
 
 

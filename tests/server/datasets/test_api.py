@@ -131,3 +131,6 @@ def test_stats_report_savings(api, tmp_path):
     assert body["total"]["files"] == 1
     assert body["total"]["bytes_in"] == version.bytes_in == len(WEATHER)
     assert body["datasets"][0]["dataset"] == "weather"
+    [csv] = body["formats"]
+    assert (csv["format"], csv["files"], csv["bytes_in"]) == ("csv", 1, len(WEATHER))
+    assert body["cost"]["raw_per_month"] == round(len(WEATHER) / 10**9 * 0.023, 4)

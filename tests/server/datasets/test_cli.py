@@ -47,6 +47,12 @@ def test_ingest_history_show_export_stats(csv_file, tmp_path):
 
     stats = json.loads(invoke("stats", "--json").stdout)
     assert stats["total"]["files"] == 2
+    assert [(row["format"], row["files"]) for row in stats["formats"]] == [("csv", 2)]
+    assert stats["cost"]["price_per_gb_month"] == 0.023
+    human = invoke("stats")
+    assert human.exit_code == 0, human.output
+    assert "per format" in human.stdout
+    assert "per GB-month" in human.stdout
 
 
 def test_a_bad_file_exits_1_names_it_and_can_be_retried(csv_file):

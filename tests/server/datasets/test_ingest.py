@@ -12,7 +12,7 @@ from lakegate.errors import ConflictError, InputError, NotFoundError
 from lakegate.lake import restore_to, write_batch
 from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion, QuarantinedFile
-from lakegate_server.datasets.selectors import dataset_export, savings_stats, version_get
+from lakegate_server.datasets.selectors import dataset_export, file_format, savings_stats, version_get
 from lakegate_server.datasets.services import QuarantinedError
 from lakegate_server.flow import ingest_file, quarantine_retry
 
@@ -167,13 +167,43 @@ def test_savings_stats_add_up(csv_file):
     b = ingest_file(
         config=project(), dataset="sales", path=csv_file("s.csv", "sku,qty\nA,1\nB,2\n"), actor="test"
     ).version
-    stats = savings_stats()
+    c = ingest_file(
+        config=project(), dataset="sales", path=csv_file("s2.json", '[{"sku": "C", "qty": 3}]'), actor="test"
+    ).version
+    stats = savings_stats(price_per_gb_month=0.5)
     total = stats["total"]
-    assert (total["files"], total["rows"], total["datasets"]) == (2, 5, 2)
-    assert total["bytes_in"] == a.bytes_in + b.bytes_in
+    assert (total["files"], total["rows"], total["datasets"]) == (3, 6, 2)
+    assert total["bytes_in"] == a.bytes_in + b.bytes_in + c.bytes_in
     assert total["bytes_saved"] == total["bytes_in"] - total["bytes_out"]
     assert [d["dataset"] for d in stats["datasets"]] == ["sales", "weather"]
-    assert stats["days"][0]["files"] == 2
+    assert stats["days"][0]["files"] == 3
+    formats = {row["format"]: row for row in stats["formats"]}
+    assert set(formats) == {"csv", "json"}
+    assert (formats["csv"]["files"], formats["csv"]["rows"]) == (2, 5)
+    assert formats["json"]["bytes_in"] == c.bytes_in
+    assert formats["json"]["bytes_out"] == c.bytes_out
+    assert sum(row["bytes_in"] for row in stats["formats"]) == total["bytes_in"]
+    cost = stats["cost"]
+    assert cost["price_per_gb_month"] == 0.5
+    assert cost["raw_per_month"] == round(total["bytes_in"] / 10**9 * 0.5, 4)
+    assert cost["saved_per_month"] == round(total["bytes_saved"] / 10**9 * 0.5, 4)
+
+
+@pytest.mark.parametrize(
+    ("source_name", "expected"),
+    [
+        ("weather.CSV", "csv"),
+        ("dir/book.xlsx", "xlsx"),
+        ("batch.csv.gz", "csv.gz"),
+        ("bundle.zip", "zip"),
+        ("stream:42", "stream"),
+        ("customers@3", "dataset"),
+        ("README", "other"),
+        ("notes.docx", "other"),
+    ],
+)
+def test_each_source_name_has_one_file_format(source_name, expected):
+    assert file_format(source_name) == expected
 
 
 def test_type_overrides_from_lakegate_yaml_apply(csv_file, settings):

@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from lakegate_server.accounts.models import Role
+from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
 from lakegate_server.dashboard.charts import per_day_chart
 from lakegate_server.dashboard.quality_selectors import checks_overview
@@ -18,7 +19,7 @@ from lakegate_server.jobs.models import RunStatus
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
     role = authorize(request, Role.VIEWER)
-    overview = home_overview()
+    overview = home_overview(price_per_gb_month=project().price_per_gb_month)
     saved_chart = per_day_chart(
         overview["saved_per_day"],
         title="Bytes saved per day",
