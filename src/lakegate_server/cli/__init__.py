@@ -24,7 +24,8 @@ add_commands(
     commands={
         "ingest": "Ingest files into a dataset: one new version each, duplicates skipped, "
         "bad files quarantined.",
-        "stats": "Savings: files ingested, rows, bytes in / out / saved, per dataset and per day.",
+        "stats": "Savings: files ingested, rows, bytes in / out / saved, per dataset, "
+        "per format and per day.",
     },
     groups={
         "datasets": "Datasets in the lake: list, show, history, export.",
