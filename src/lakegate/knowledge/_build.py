@@ -22,6 +22,7 @@ import numpy.typing as npt
 from lakegate.errors import InputError, NotFoundError
 from lakegate.knowledge._categories import Category
 from lakegate.knowledge._chunk import ChunkOptions
+from lakegate.knowledge._drift import corpus_drift
 from lakegate.knowledge._embed import Embedder, get_embedder
 from lakegate.knowledge._incremental import categorize_records, embed_records, load_previous
 from lakegate.knowledge._read import read_all
@@ -64,6 +65,9 @@ class BuildReport:
     categories: list[Category] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    drift: dict[str, Any] | None = None
+    """How this build differs from the last one (``lakegate.knowledge._drift``); None for a
+    first build or one with nothing changed."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +90,7 @@ class BuildReport:
             "categories": [c.to_dict() for c in self.categories],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "outputs": self.outputs,
+            "drift": self.drift,
         }
 
 
@@ -165,6 +170,22 @@ def build_kb(
     notify("categorize", 1, 1)
     timings["categorize"], mark = time.perf_counter() - mark, time.perf_counter()
 
+    drift = None
+    if previous is not None and changed:
+        old_records = [r for chunks in previous.records.values() for r in chunks]
+        reusable = embedder.reuses_vectors and all(r["id"] in previous.rows for r in old_records)
+        drift = corpus_drift(
+            previous_texts=[r["text"] for r in old_records],
+            previous_vectors=previous.vectors[[previous.rows[r["id"]] for r in old_records]]
+            if reusable
+            else None,
+            embedder=embedder,
+            vectors=vectors,
+            category_of=[r["category"] for r in records],
+            categories=found,
+        )
+        timings["drift"], mark = time.perf_counter() - mark, time.perf_counter()
+
     notify("write", 0, 1)
     manifest = {
         "format": MANIFEST_FORMAT,
@@ -199,6 +220,7 @@ def build_kb(
         skipped=sorted([*scan.skipped, *done.skipped], key=lambda s: s.path),
         categories=found,
         timings=timings,
+        drift=drift,
         outputs={
             "jsonl": str(paths.jsonl),
             "embeddings": str(paths.embeddings),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lakegate_server.dashboard.views import datasets, home, ledger, quarantine, runs, tokens
+from lakegate_server.dashboard.views import datasets, home, knowledge, ledger, quarantine, runs, tokens
 from lakegate_server.dashboard.views import models as model_views
 from lakegate_server.dashboard.views import quality as quality_views
 
@@ -24,6 +24,9 @@ urlpatterns = [
     path("runs/<int:run_id>/", runs.run_detail, name="run"),
     path("runs/<int:run_id>/log/", runs.run_log, name="run_log"),
     path("runs/<int:run_id>/cancel/", runs.run_cancel_view, name="run_cancel"),
+    path("kb/", knowledge.kb_index, name="kb"),
+    path("kb/build/", knowledge.kb_build_view, name="kb_build"),
+    path("kb/<str:name>/", knowledge.kb_detail, name="kb_detail"),
     path("quarantine/", quarantine.quarantine_index, name="quarantine"),
     path("quarantine/<str:entry_id>/retry/", quarantine.quarantine_retry_view, name="quarantine_retry"),
     path("models/", model_views.model_index, name="models"),

@@ -26,6 +26,7 @@ JOBS: dict[str, str] = {
     "check": "lakegate_server.quality.jobs:CHECK",
     "export": "lakegate_server.exports.jobs:EXPORT",
     "ingest": "lakegate_server.datasets.jobs:INGEST",
+    "kb_build": "lakegate_server.knowledge.jobs:KB_BUILD",
     "notify": "lakegate_server.training.jobs:NOTIFY",
     "predict": "lakegate_server.training.jobs:PREDICT",
     "selfcheck": "lakegate_server.jobs.builtin:SELFCHECK",

@@ -9,21 +9,33 @@ from typing import Any
 from lakegate.config import Settings
 from lakegate.errors import NotFoundError
 from lakegate.knowledge import KBPaths, KnowledgeBase
+from lakegate_server.knowledge.models import KnowledgeBuild
 
-__all__ = ["kb_list", "kb_search"]
+__all__ = ["kb_builds", "kb_facets", "kb_list", "kb_search", "kb_search_within"]
 
 _lock = threading.Lock()
 _open: dict[Path, tuple[float, KnowledgeBase]] = {}
 
 
+def _bases(config: Settings) -> dict[str, Path]:
+    """Every knowledge base: those in ``knowledge_bases:``, then those the service built."""
+    bases = {
+        name: path for name in config.knowledge_bases if (path := config.knowledge_base(name)) is not None
+    }
+    for name, output in KnowledgeBuild.objects.order_by("name", "-id").values_list("name", "output"):
+        bases.setdefault(name, Path(output))
+    return bases
+
+
 def _base(config: Settings, name: str | None) -> tuple[str, Path]:
-    bases = config.knowledge_bases
+    bases = _bases(config)
     if not bases:
         raise NotFoundError(
-            "no knowledge base is configured; add one under knowledge_bases: in lakegate.yaml"
+            "no knowledge base yet; add one under knowledge_bases: in lakegate.yaml or build one "
+            "(POST /api/v1/kb)"
         )
     chosen = name or next(iter(bases))
-    path = config.knowledge_base(chosen)
+    path = bases.get(chosen)
     if path is None:
         raise NotFoundError(f"no knowledge base named {chosen!r}; known: {', '.join(bases)}")
     return chosen, path
@@ -41,7 +53,35 @@ def _opened(path: Path) -> KnowledgeBase:
 
 
 def kb_list(*, config: Settings) -> list[dict[str, Any]]:
-    return [{"name": name, "path": str(config.knowledge_base(name))} for name in config.knowledge_bases]
+    return [{"name": name, "path": str(path)} for name, path in _bases(config).items()]
+
+
+def kb_builds(*, name: str | None = None, limit: int = 20) -> list[KnowledgeBuild]:
+    """The latest builds the service ran, newest first (of knowledge base ``name`` if given)."""
+    builds = KnowledgeBuild.objects.all()
+    if name is not None:
+        builds = builds.filter(name=name)
+    return list(builds[:limit])
+
+
+def kb_facets(*, config: Settings, name: str) -> dict[str, Any]:
+    """Knowledge base ``name``'s categories (label, terms, chunks) and folders (files each)."""
+    chosen, path = _base(config, name)
+    if not KBPaths.of(path).manifest.is_file():
+        raise NotFoundError(f"knowledge base {chosen!r} is not built yet")
+    base = _opened(path)
+    folders: dict[str, int] = {}
+    for file in base.manifest.get("files", {}):
+        parts = Path(file).parts
+        top = parts[0] if len(parts) > 1 else "."
+        folders[top] = folders.get(top, 0) + 1
+    return {
+        "name": chosen,
+        "chunks": len(base),
+        "built_at": base.manifest.get("built_at"),
+        "categories": [category.to_dict() for category in base.categories],
+        "folders": [{"folder": folder, "files": files} for folder, files in sorted(folders.items())],
+    }
 
 
 def kb_search(
@@ -51,3 +91,22 @@ def kb_search(
     chosen, path = _base(config, name)
     hits = _opened(path).search(q, k=k)
     return chosen, [{"rank": h.rank, "score": round(h.score, 6), **h.record} for h in hits]
+
+
+def kb_search_within(
+    *,
+    config: Settings,
+    q: str,
+    name: str,
+    k: int = 10,
+    category: int | None = None,
+    folder: str | None = None,
+) -> tuple[str, list[dict[str, Any]]]:
+    """``kb_search`` narrowed to one category and/or one top folder (the dashboard's facets):
+    the best ``k`` hits among the 100 closest chunks."""
+    chosen, hits = kb_search(config=config, q=q, k=100 if category is not None or folder else k, name=name)
+    if category is not None:
+        hits = [hit for hit in hits if hit.get("category") == category]
+    if folder:
+        hits = [hit for hit in hits if (hit.get("subfolders") or ["."])[0] == folder]
+    return chosen, [{**hit, "rank": rank} for rank, hit in enumerate(hits[:k], start=1)]

@@ -57,6 +57,14 @@ def pct(value: Any) -> str:
 
 
 @register.filter
+def share(value: Any) -> str:
+    """A fraction (0.375) as a percentage (37.5 %)."""
+    if not isinstance(value, int | float):
+        return EMPTY
+    return f"{float(value) * 100:.1f} %"
+
+
+@register.filter
 def ratio(value: Any) -> str:
     if not value:
         return EMPTY
