@@ -71,6 +71,12 @@ add_commands(
     },
 )
 add_commands(
+    "lakegate_server.cli.dags",
+    commands={
+        "export-dag": "Write PIPELINE as an Airflow DAG or Dagster assets that run it through lakegate."
+    },
+)
+add_commands(
     "lakegate_server.cli.training",
     commands={
         "run": "Train PIPELINE on its accepted data now (a worker runs it; --wait follows it).",
