@@ -217,9 +217,10 @@ def export(
 ) -> None:
     """Export a checked dataset version to a warehouse table (PostgreSQL COPY, or a dlt destination)."""
     config = server_command("cli", verbose=verbose)
-    from lakegate_server.exports.services import dataset_export
+    from lakegate_server.exports.services import Mode, dataset_export
 
-    if mode not in {"append", "replace", "merge"}:
+    modes: dict[str, Mode] = {"append": "append", "replace": "replace", "merge": "merge"}
+    if mode not in modes:
         raise fail(f"--mode {mode!r}: use append, replace or merge")
     with Progress(
         TextColumn("exporting {task.fields[dataset]}"),
@@ -236,7 +237,7 @@ def export(
             dataset=dataset,
             to=to,
             table=table,
-            mode=mode,  # type: ignore[arg-type]
+            mode=modes[mode],
             key=key or None,
             schema=schema,
             number=version,

@@ -126,7 +126,7 @@ class ModelVersion(models.Model):
         }
 
 
-class _AppendOnlyQuerySet(models.QuerySet["StageChange"]):
+class _StageChangeQuerySet(models.QuerySet["StageChange"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("the stage audit log is append-only")
 
@@ -158,7 +158,7 @@ class StageChange(models.Model):
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = _AppendOnlyQuerySet.as_manager()
+    objects = _StageChangeQuerySet.as_manager()
 
     class Meta:
         ordering: ClassVar = ["-created_at", "-id"]
