@@ -20,6 +20,7 @@ from typing import Any, ClassVar, NoReturn
 from django.db import models
 
 from lakegate_server.datasets.models import DatasetVersion
+from lakegate_server.ledger.shapes import DecisionDetail
 
 
 class Action(models.TextChoices):
@@ -64,7 +65,9 @@ class Decision(models.Model):
     replaces = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
-    detail = models.JSONField(default=dict, blank=True, help_text="Report id, override, impact, ...")
+    detail: models.JSONField[DecisionDetail, DecisionDetail] = models.JSONField(
+        default=dict, blank=True, help_text="Report id, override, impact, ..."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = _DecisionQuerySet.as_manager()
