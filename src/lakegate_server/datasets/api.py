@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import asdict
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -57,7 +58,7 @@ _MULTIPART = {
 @router.get("", response=DatasetListOut, summary="List datasets")
 def datasets_list(request: HttpRequest) -> DatasetListOut:
     authorize(request, Role.VIEWER)
-    return DatasetListOut(items=[DatasetOut(**row) for row in dataset_list()])
+    return DatasetListOut(items=[DatasetOut(**asdict(row)) for row in dataset_list()])
 
 
 @router.get("/{name}", response=DatasetDetailOut, by_alias=True, summary="One dataset and its latest version")
@@ -66,10 +67,10 @@ def datasets_show(request: HttpRequest, name: str) -> dict[str, Any]:
     # pydantic's Model.schema() if ninja read it back from a schema instance.
     authorize(request, Role.VIEWER)
     dataset = dataset_get(name=name)
-    row = next(r for r in dataset_list() if r["name"] == dataset.name)
+    row = next(r for r in dataset_list() if r.name == dataset.name)
     latest = dataset_versions(name=name).first()
     return {
-        **row,
+        **asdict(row),
         "schema": latest.table_schema if latest else {},
         "latest": latest.summary() if latest else None,
     }

@@ -1,4 +1,5 @@
-"""The shapes of the dataset catalog's JSON fields (``models.JSONField[Shape, Shape]`` in models.py).
+"""The shapes of the dataset catalog's JSON fields (``models.JSONField[Shape, Shape]`` in models.py)
+and of the rows its selectors return (frozen dataclasses, read by attribute).
 
 Plain types only (no Ninja, no Django): models import this module, and the lean serving
 front must not pull the API stack in. ``JSON_FIELDS`` lists every JSON field of the app with
@@ -8,6 +9,8 @@ not listed, and validates stored rows against these shapes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from pydantic import ConfigDict, with_config
@@ -20,6 +23,7 @@ __all__ = [
     "Categories",
     "ColumnStats",
     "ColumnTypes",
+    "DatasetRow",
     "Histogram",
     "TopValue",
     "VersionStats",
@@ -75,6 +79,19 @@ class ColumnStats(TypedDict, total=False):
 
 # Column name -> its statistics (``DatasetVersion.stats``).
 VersionStats = dict[str, ColumnStats]
+
+
+@dataclass(frozen=True)
+class DatasetRow:
+    """One dataset with its latest version's numbers (``selectors.dataset_list``)."""
+
+    name: str
+    versions: int
+    latest_version: int | None
+    rows: int
+    columns: int
+    updated_at: datetime
+    created_at: datetime
 
 
 JSON_FIELDS: Final[dict[str, object]] = {

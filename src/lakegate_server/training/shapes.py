@@ -1,4 +1,5 @@
-"""The shapes of the registry's JSON fields (``models.JSONField[Shape, Shape]`` in models.py).
+"""The shapes of the registry's JSON fields (``models.JSONField[Shape, Shape]`` in models.py)
+and of the rows its selectors return (frozen dataclasses, read by attribute).
 
 Plain types only (models import this module). ``JSON_FIELDS`` lists every JSON field of the
 app with the type a stored value must validate as (``tests/server/test_json_shapes.py``).
@@ -6,6 +7,8 @@ app with the type a stored value must validate as (``tests/server/test_json_shap
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, NotRequired
 
 from pydantic import ConfigDict, with_config
@@ -23,8 +26,10 @@ __all__ = [
     "LineageEntry",
     "Metrics",
     "ModelParams",
+    "ModelRow",
     "NothingCompared",
     "Notified",
+    "PipelineRow",
     "PromotionMetrics",
     "RegistrationDecision",
     "Robustness",
@@ -139,6 +144,41 @@ class NothingCompared(TypedDict):
 
 # ``StageChange.compared``: the services always write a Compared.
 StageComparison = Compared | NothingCompared
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One registered model with its champion and latest version (``selectors.model_list``)."""
+
+    name: str
+    versions: int
+    latest_version: int | None
+    champion_version: int | None
+    champion_metrics: Metrics
+    task: str
+    algorithm: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PipelineRow:
+    """One pipeline of lakegate.yaml with its champion and newest run (``selectors.pipeline_list``)."""
+
+    name: str
+    description: str
+    inputs: list[str]
+    task: str
+    algorithm: str
+    target: str | None
+    metrics: list[str]
+    promotion: dict[str, Any]  # the pipeline's ``promotion:`` as JSON (rule, floor, ...)
+    triggers: list[dict[str, Any]]  # each ``triggers:`` entry as JSON (one key: its kind)
+    notifications: list[str]
+    predict_on: str | None
+    config_hash: str
+    champion_version: int | None
+    last_run: int | None
+    last_run_status: str | None
 
 
 JSON_FIELDS: Final[dict[str, object]] = {
