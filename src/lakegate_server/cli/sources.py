@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import threading
+from dataclasses import asdict
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -38,19 +39,19 @@ def source_list_cmd(json_output: JsonOpt = False, verbose: VerboseOpt = False) -
 
     rows = source_list(config=config)
     if json_output:
-        print_json({"items": rows})
+        print_json({"items": [asdict(row) for row in rows]})
         return
     table = Table("source", "kind", "dataset", "schedule", "last run", "status", "state")
     for row in rows:
-        last = row["last_run_at"].isoformat(timespec="seconds") if row["last_run_at"] else "never"
+        last = row.last_run_at.isoformat(timespec="seconds") if row.last_run_at else "never"
         table.add_row(
-            row["name"],
-            row["kind"],
-            row["dataset"],
-            row["schedule"] or "-",
+            row.name,
+            row.kind,
+            row.dataset,
+            row.schedule or "-",
             last,
-            row["last_status"] or "-",
-            ", ".join(f"{k}={v}" for k, v in row["state"].items() if isinstance(v, str | int | float))[:60]
+            row.last_status or "-",
+            ", ".join(f"{k}={v}" for k, v in row.state.items() if isinstance(v, str | int | float))[:60]
             or "-",
         )
     console.print(table)
