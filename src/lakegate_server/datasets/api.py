@@ -32,6 +32,7 @@ from lakegate_server.datasets.selectors import (
     version_get,
 )
 from lakegate_server.datasets.services import dataset_upload_queue
+from lakegate_server.datasets.shapes import VersionSummary
 from lakegate_server.datasets.uploads import receive_upload
 from lakegate_server.flow import quarantine_retry
 from lakegate_server.jobs.schemas import RunOut
@@ -85,7 +86,7 @@ def datasets_versions(request: HttpRequest, name: str) -> dict[str, Any]:
 
 
 @router.get("/{name}/versions/{int:number}", response=VersionOut, by_alias=True, summary="One version")
-def datasets_version(request: HttpRequest, name: str, number: int) -> dict[str, Any]:
+def datasets_version(request: HttpRequest, name: str, number: int) -> VersionSummary:
     authorize(request, Role.VIEWER)
     return version_get(name=name, number=number).summary()
 
@@ -138,7 +139,7 @@ def quarantine_index(request: HttpRequest, resolved: bool = False) -> Quarantine
 @quarantine_router.post(
     "/{entry_id}/retry", response=VersionOut, by_alias=True, summary="Ingest a quarantined file again"
 )
-def quarantine_retry_endpoint(request: HttpRequest, entry_id: str, evolve: bool = False) -> dict[str, Any]:
+def quarantine_retry_endpoint(request: HttpRequest, entry_id: str, evolve: bool = False) -> VersionSummary:
     token = authorize(request, Role.EDITOR)
     return quarantine_retry(
         config=project(), entry_id=entry_id, evolve=evolve, actor=f"token:{token.name}"

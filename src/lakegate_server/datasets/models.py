@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from django.core.validators import RegexValidator
 from django.db import models
 
-from lakegate_server.datasets.shapes import ColumnTypes, VersionStats
+from lakegate_server.datasets.shapes import ColumnTypes, VersionStats, VersionSummary
 
 NAME_RE = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 name_validator = RegexValidator(
@@ -93,7 +93,7 @@ class DatasetVersion(models.Model):
             self.compacted_delta_version if self.compacted_delta_version is not None else self.delta_version
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> VersionSummary:
         return {
             "dataset": self.dataset.name,
             "version": self.number,

@@ -27,6 +27,7 @@ __all__ = [
     "Histogram",
     "TopValue",
     "VersionStats",
+    "VersionSummary",
 ]
 
 # Stored values may hold only the keys declared here (the shapes test refuses others).
@@ -92,6 +93,34 @@ class DatasetRow:
     columns: int
     updated_at: datetime
     created_at: datetime
+
+
+class VersionSummary(TypedDict):
+    """One dataset version as the API, the CLI and the flow report it (``DatasetVersion.summary``)."""
+
+    dataset: str
+    version: int
+    delta_version: int
+    mode: str
+    source: str
+    sha256: str
+    rows: int
+    total_rows: int
+    bytes_in: int
+    bytes_out: int
+    ratio: float
+    schema: ColumnTypes
+    added_columns: list[str]
+    widened_columns: ColumnTypes
+    warnings: list[str]
+    seconds: float
+    created_by: str
+    created_at: datetime
+    status: str
+    verdict: str
+    approved_by: str
+    approved_reason: str
+    approved_at: datetime | None
 
 
 JSON_FIELDS: Final[dict[str, object]] = {

@@ -22,6 +22,7 @@ from lakegate_server.training.shapes import (
     LineageEntry,
     Metrics,
     ModelParams,
+    ModelVersionSummary,
     Notified,
     PromotionMetrics,
     RegistrationDecision,
@@ -106,7 +107,7 @@ class ModelVersion(models.Model):
     def primary_metric(self) -> str | None:
         return next(iter(self.metrics), None)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ModelVersionSummary:
         return {
             "name": self.model.name,
             "version": self.number,

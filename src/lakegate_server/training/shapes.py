@@ -27,6 +27,7 @@ __all__ = [
     "Metrics",
     "ModelParams",
     "ModelRow",
+    "ModelVersionSummary",
     "NothingCompared",
     "Notified",
     "PipelineRow",
@@ -179,6 +180,23 @@ class PipelineRow:
     champion_version: int | None
     last_run: int | None
     last_run_status: str | None
+
+
+class ModelVersionSummary(TypedDict):
+    """One model version in lists (``ModelVersion.summary``); ``to_dict`` adds the full record."""
+
+    name: str
+    version: int
+    stage: str
+    task: str
+    algorithm: str
+    metrics: Metrics
+    robustness: dict[str, float]  # the robustness summary: perturbation kind -> worst drop
+    sha256: str
+    config_hash: str
+    run: int | None
+    created_by: str
+    created_at: datetime
 
 
 JSON_FIELDS: Final[dict[str, object]] = {
