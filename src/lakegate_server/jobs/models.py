@@ -8,11 +8,11 @@ cancelled) can never overwrite the outcome of the attempt that replaced it.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.db import models
 
-from lakegate_server.jobs.shapes import LogEntry, RunParams, RunResult
+from lakegate_server.jobs.shapes import LogEntry, RunDict, RunParams, RunResult
 
 
 class RunStatus(models.TextChoices):
@@ -63,7 +63,7 @@ class Run(models.Model):
     def is_finished(self) -> bool:
         return self.status in FINISHED
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> RunDict:
         return {
             "id": self.pk,
             "kind": self.kind,

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, NoReturn
 from django.db import models
 
 from lakegate_server.datasets.models import DatasetVersion
-from lakegate_server.ledger.shapes import DecisionDetail
+from lakegate_server.ledger.shapes import DecisionDetail, DecisionDict, DecisionSubject
 
 
 class Action(models.TextChoices):
@@ -106,9 +106,9 @@ class Decision(models.Model):
         kind, name, number = self._subject()
         return f"{kind} {name} v{number}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DecisionDict:
         kind, name, number = self._subject()
-        subject = {"kind": kind, "name": name, "version": number}
+        subject: DecisionSubject = {"kind": kind, "name": name, "version": number}
         return {
             "id": self.pk,
             "action": self.action,

@@ -6,6 +6,7 @@ app with the type a stored value must validate as (``tests/server/test_json_shap
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final
 
 from pydantic import ConfigDict, with_config
@@ -13,7 +14,7 @@ from pydantic import ConfigDict, with_config
 # typing_extensions' TypedDict: pydantic validates these on Python 3.11 (the shapes test).
 from typing_extensions import TypedDict
 
-__all__ = ["JSON_FIELDS", "BlockedInput", "DecisionDetail"]
+__all__ = ["JSON_FIELDS", "BlockedInput", "DecisionDetail", "DecisionDict", "DecisionSubject"]
 
 # Stored values may hold only the keys declared here (the shapes test refuses others).
 _CLOSED = ConfigDict(extra="forbid")
@@ -42,6 +43,27 @@ class DecisionDetail(TypedDict, total=False):
     quarantine_id: int  # a verdict on a file that was quarantined
     reason_code: str
     stage_change: int  # a model decision backfilled from the stage audit log
+
+
+class DecisionSubject(TypedDict):
+    kind: str  # dataset or model
+    name: str
+    version: int
+
+
+class DecisionDict(TypedDict):
+    """A decision as the API, the CLI and the dashboard show it (``Decision.to_dict``)."""
+
+    id: int
+    action: str
+    subject: DecisionSubject
+    outcome: str
+    verdict: str
+    actor: str
+    reason: str
+    replaces: int | None
+    detail: DecisionDetail
+    created_at: datetime
 
 
 JSON_FIELDS: Final[dict[str, object]] = {
