@@ -29,7 +29,7 @@ PROJECT_DIR = Path(tempfile.mkdtemp(prefix=f"lakegate-test-{_WORKER}-"))
 init_project(PROJECT_DIR)
 atexit.register(shutil.rmtree, PROJECT_DIR, ignore_errors=True)
 # Tests that retry a run drain the queue in-process right away: retry transient failures at
-# once, as before back-off existed. The back-off has its own tests (tests/server/test_retry_backoff.py).
+# once, as before back-off existed. The back-off has its own tests (tests/server/jobs/test_retry_backoff.py).
 _config = PROJECT_DIR / "lakegate.yaml"
 _text, _found = re.subn(r"(?m)^  retry_delay_seconds: .*$", "  retry_delay_seconds: 0", _config.read_text())
 assert _found == 1, "the lakegate init template lost runs.retry_delay_seconds"

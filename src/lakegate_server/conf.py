@@ -9,8 +9,6 @@ dashboard view or the scheduler asks :func:`project` once, here. Tests override
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.conf import settings
 
 from lakegate.config import Settings
@@ -20,4 +18,4 @@ __all__ = ["project"]
 
 def project() -> Settings:
     """This process's lakegate settings (loaded once by ``lakegate_server.settings``)."""
-    return cast("Settings", settings.LAKEGATE)
+    return settings.LAKEGATE  # typed through django-stubs: settings.py declares it a Settings

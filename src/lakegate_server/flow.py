@@ -105,7 +105,7 @@ class IngestResult:
     report: CheckReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = self.version.summary()
+        data: dict[str, Any] = {**self.version.summary()}
         data["duplicate"] = self.duplicate
         if self.report is not None:
             data["check"] = {"status": self.report.status, "report_id": self.report.pk}

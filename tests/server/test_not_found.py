@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.test_api_auth import assert_error
-from tests.server.test_request_limits import app, bearer, portal, send  # noqa: F401 - fixtures
+from tests.server.accounts.test_api_auth import assert_error
+from tests.server.serving.test_request_limits import app, bearer, portal, send  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

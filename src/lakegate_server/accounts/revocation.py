@@ -106,29 +106,29 @@ class RevocationWatch:
         """A value that changes whenever a token changed; differs on every call while unsure."""
         local = self._counter[:_SIZE]  # a read of shared memory: this runs on every lean request
         if self.redis_url is not None:
-            self._ensure_listener()
+            self._ensure_listener(self.redis_url)
             if not self._listening:
                 return (local, "unsure", next(self._unsure))
         return (local, self._remote)
 
-    def _ensure_listener(self) -> None:
+    def _ensure_listener(self, redis_url: str) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._listen, name="token-revocations", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._listen, args=(redis_url,), name="token-revocations", daemon=True
+                )
                 self._thread.start()
 
-    def _listen(self) -> None:
+    def _listen(self, redis_url: str) -> None:
         import redis
 
         wait = 0.1
         channel = _channel()
         while True:
             try:
-                client: Any = redis.Redis.from_url(
-                    self.redis_url, socket_keepalive=True, health_check_interval=15
-                )
+                client: Any = redis.Redis.from_url(redis_url, socket_keepalive=True, health_check_interval=15)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(channel)
                 self._remote += 1  # changes made while nobody listened: drop what is cached

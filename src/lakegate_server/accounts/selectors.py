@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, PermissionsMixin
 from django.db.models import QuerySet
 
 from lakegate_server.accounts.models import ROLE_RANK, ApiToken, Role, hash_secret
@@ -32,9 +32,10 @@ def token_list(*, include_revoked: bool = False) -> QuerySet[ApiToken]:
 
 def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
     """The dashboard role of ``user``: admin for superusers, else its highest role group."""
-    if not user.is_authenticated or not user.is_active:
+    # PermissionsMixin: a user with groups and is_superuser (Django's User; never AnonymousUser).
+    if not isinstance(user, PermissionsMixin) or not user.is_authenticated or not user.is_active:
         return None
-    if getattr(user, "is_superuser", False):
+    if user.is_superuser:
         return Role.ADMIN
-    names = set(user.groups.values_list("name", flat=True)) & set(ROLE_RANK)  # type: ignore[union-attr]
+    names = set(user.groups.values_list("name", flat=True)) & set(ROLE_RANK)
     return Role(max(names, key=ROLE_RANK.__getitem__)) if names else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -123,16 +124,16 @@ def list_(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> None:
 
     rows = dataset_list()
     if json_output:
-        print_json({"items": rows})
+        print_json({"items": [asdict(row) for row in rows]})
         return
     table = Table("dataset", "versions", "rows", "columns", "updated")
     for row in rows:
         table.add_row(
-            row["name"],
-            str(row["versions"]),
-            f"{row['rows']:,}",
-            str(row["columns"]),
-            row["updated_at"].strftime("%Y-%m-%d %H:%M"),
+            row.name,
+            str(row.versions),
+            f"{row.rows:,}",
+            str(row.columns),
+            row.updated_at.strftime("%Y-%m-%d %H:%M"),
         )
     console.print(table)
 

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import threading
+from dataclasses import asdict
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -38,19 +39,19 @@ def source_list_cmd(json_output: JsonOpt = False, verbose: VerboseOpt = False) -
 
     rows = source_list(config=config)
     if json_output:
-        print_json({"items": rows})
+        print_json({"items": [asdict(row) for row in rows]})
         return
     table = Table("source", "kind", "dataset", "schedule", "last run", "status", "state")
     for row in rows:
-        last = row["last_run_at"].isoformat(timespec="seconds") if row["last_run_at"] else "never"
+        last = row.last_run_at.isoformat(timespec="seconds") if row.last_run_at else "never"
         table.add_row(
-            row["name"],
-            row["kind"],
-            row["dataset"],
-            row["schedule"] or "-",
+            row.name,
+            row.kind,
+            row.dataset,
+            row.schedule or "-",
             last,
-            row["last_status"] or "-",
-            ", ".join(f"{k}={v}" for k, v in row["state"].items() if isinstance(v, str | int | float))[:60]
+            row.last_status or "-",
+            ", ".join(f"{k}={v}" for k, v in row.state.items() if isinstance(v, str | int | float))[:60]
             or "-",
         )
     console.print(table)
@@ -217,9 +218,10 @@ def export(
 ) -> None:
     """Export a checked dataset version to a warehouse table (PostgreSQL COPY, or a dlt destination)."""
     config = server_command("cli", verbose=verbose)
-    from lakegate_server.exports.services import dataset_export
+    from lakegate_server.exports.services import Mode, dataset_export
 
-    if mode not in {"append", "replace", "merge"}:
+    modes: dict[str, Mode] = {"append": "append", "replace": "replace", "merge": "merge"}
+    if mode not in modes:
         raise fail(f"--mode {mode!r}: use append, replace or merge")
     with Progress(
         TextColumn("exporting {task.fields[dataset]}"),
@@ -236,7 +238,7 @@ def export(
             dataset=dataset,
             to=to,
             table=table,
-            mode=mode,  # type: ignore[arg-type]
+            mode=modes[mode],
             key=key or None,
             schema=schema,
             number=version,

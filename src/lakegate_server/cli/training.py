@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -62,20 +63,20 @@ def pipelines_list(json_output: JsonOpt = False, verbose: VerboseOpt = False) ->
 
     rows = pipeline_list(config=settings)
     if json_output:
-        print_json({"env": settings.env, "items": rows})
+        print_json({"env": settings.env, "items": [asdict(row) for row in rows]})
         return
     if not rows:
         console.print(f"no pipelines in {settings.paths.config_file} (env {settings.env})")
         return
     table = Table("pipeline", "inputs", "model", "triggers", "champion", "last run")
     for row in rows:
-        triggers = ", ".join(next(iter(t)) if len(t) == 1 else "cron" for t in row["triggers"])
-        last = f"{row['last_run']} {row['last_run_status']}" if row["last_run"] else ""
-        champion = f"v{row['champion_version']}" if row["champion_version"] else ""
+        triggers = ", ".join(next(iter(t)) if len(t) == 1 else "cron" for t in row.triggers)
+        last = f"{row.last_run} {row.last_run_status}" if row.last_run else ""
+        champion = f"v{row.champion_version}" if row.champion_version else ""
         table.add_row(
-            row["name"],
-            ", ".join(row["inputs"]),
-            f"{row['task']} {row['algorithm'].rpartition('.')[2]}",
+            row.name,
+            ", ".join(row.inputs),
+            f"{row.task} {row.algorithm.rpartition('.')[2]}",
             triggers,
             champion,
             last,
@@ -126,17 +127,17 @@ def models_list(json_output: JsonOpt = False, verbose: VerboseOpt = False) -> No
 
     rows = model_list()
     if json_output:
-        print_json({"items": rows})
+        print_json({"items": [asdict(row) for row in rows]})
         return
     table = Table("model", "versions", "champion", "champion metrics", "algorithm", "updated")
     for row in rows:
         table.add_row(
-            row["name"],
-            str(row["versions"]),
-            f"v{row['champion_version']}" if row["champion_version"] else "-",
-            _metrics(row["champion_metrics"]),
-            row["algorithm"].rpartition(".")[2],
-            row["updated_at"].strftime("%Y-%m-%d %H:%M"),
+            row.name,
+            str(row.versions),
+            f"v{row.champion_version}" if row.champion_version else "-",
+            _metrics(row.champion_metrics),
+            row.algorithm.rpartition(".")[2],
+            row.updated_at.strftime("%Y-%m-%d %H:%M"),
         )
     console.print(table)
 

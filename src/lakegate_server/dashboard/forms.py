@@ -66,7 +66,9 @@ class CheckForm(forms.Form):
     def __init__(self, *args: Any, others: Sequence[int] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", "the default reference"), *((n, f"version {n}") for n in others)]
-        self.fields["reference"].choices = choices  # type: ignore[attr-defined]
+        reference = self.fields["reference"]
+        assert isinstance(reference, forms.ChoiceField)  # declared above as a TypedChoiceField
+        reference.choices = choices
 
 
 class ApproveForm(forms.Form):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from lakegate_server.dashboard.charts import BarChart, histogram
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.datasets.selectors import savings_stats, version_get
+from lakegate_server.datasets.shapes import ColumnStats, TopValue
 from lakegate_server.jobs.models import Run, RunStatus
 from lakegate_server.jobs.selectors import run_list, run_log_read
 
@@ -109,16 +110,16 @@ class ColumnRow:
 
     name: str
     type: str
-    stats: Mapping[str, Any]
+    stats: ColumnStats
     histogram: BarChart | None
 
     @property
     def kind(self) -> str:
-        return str(self.stats.get("kind", ""))
+        return self.stats.get("kind", "")
 
     @property
-    def top(self) -> list[dict[str, Any]]:
-        return list(self.stats.get("top", []))[:3]
+    def top(self) -> list[TopValue]:
+        return self.stats.get("top", [])[:3]
 
     @property
     def true_pct(self) -> float | None:
@@ -132,9 +133,10 @@ def column_rows(version: DatasetVersion) -> list[ColumnRow]:
     names = list(version.table_schema) + [c for c in version.stats if c not in version.table_schema]
     rows = []
     for name in names:
-        stats = version.stats.get(name, {})
-        sketch = stats.get("histogram") or {}
-        chart = histogram(sketch.get("edges", []), sketch.get("counts", []), title=f"Distribution of {name}")
+        stats: ColumnStats = version.stats.get(name) or {}
+        sketch = stats.get("histogram")
+        edges, counts = (sketch["edges"], sketch["counts"]) if sketch else ([], [])
+        chart = histogram(edges, counts, title=f"Distribution of {name}")
         rows.append(
             ColumnRow(
                 name=name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import asdict
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -31,6 +32,7 @@ from lakegate_server.datasets.selectors import (
     version_get,
 )
 from lakegate_server.datasets.services import dataset_upload_queue
+from lakegate_server.datasets.shapes import VersionSummary
 from lakegate_server.datasets.uploads import receive_upload
 from lakegate_server.flow import quarantine_retry
 from lakegate_server.jobs.schemas import RunOut
@@ -57,7 +59,7 @@ _MULTIPART = {
 @router.get("", response=DatasetListOut, summary="List datasets")
 def datasets_list(request: HttpRequest) -> DatasetListOut:
     authorize(request, Role.VIEWER)
-    return DatasetListOut(items=[DatasetOut(**row) for row in dataset_list()])
+    return DatasetListOut(items=[DatasetOut(**asdict(row)) for row in dataset_list()])
 
 
 @router.get("/{name}", response=DatasetDetailOut, by_alias=True, summary="One dataset and its latest version")
@@ -66,10 +68,10 @@ def datasets_show(request: HttpRequest, name: str) -> dict[str, Any]:
     # pydantic's Model.schema() if ninja read it back from a schema instance.
     authorize(request, Role.VIEWER)
     dataset = dataset_get(name=name)
-    row = next(r for r in dataset_list() if r["name"] == dataset.name)
+    row = next(r for r in dataset_list() if r.name == dataset.name)
     latest = dataset_versions(name=name).first()
     return {
-        **row,
+        **asdict(row),
         "schema": latest.table_schema if latest else {},
         "latest": latest.summary() if latest else None,
     }
@@ -84,7 +86,7 @@ def datasets_versions(request: HttpRequest, name: str) -> dict[str, Any]:
 
 
 @router.get("/{name}/versions/{int:number}", response=VersionOut, by_alias=True, summary="One version")
-def datasets_version(request: HttpRequest, name: str, number: int) -> dict[str, Any]:
+def datasets_version(request: HttpRequest, name: str, number: int) -> VersionSummary:
     authorize(request, Role.VIEWER)
     return version_get(name=name, number=number).summary()
 
@@ -137,7 +139,7 @@ def quarantine_index(request: HttpRequest, resolved: bool = False) -> Quarantine
 @quarantine_router.post(
     "/{entry_id}/retry", response=VersionOut, by_alias=True, summary="Ingest a quarantined file again"
 )
-def quarantine_retry_endpoint(request: HttpRequest, entry_id: str, evolve: bool = False) -> dict[str, Any]:
+def quarantine_retry_endpoint(request: HttpRequest, entry_id: str, evolve: bool = False) -> VersionSummary:
     token = authorize(request, Role.EDITOR)
     return quarantine_retry(
         config=project(), entry_id=entry_id, evolve=evolve, actor=f"token:{token.name}"

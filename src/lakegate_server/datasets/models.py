@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 from django.core.validators import RegexValidator
 from django.db import models
 
+from lakegate_server.datasets.shapes import ColumnTypes, VersionStats, VersionSummary
+
 NAME_RE = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 name_validator = RegexValidator(
     NAME_RE, "use 1-100 lower-case letters, digits, '_' or '-', starting with a letter or digit"
@@ -50,12 +52,19 @@ class DatasetVersion(models.Model):
     total_rows = models.BigIntegerField(help_text="Rows in the dataset as of this version.")
     bytes_in = models.BigIntegerField()
     bytes_out = models.BigIntegerField()
-    schema = models.JSONField(default=dict, help_text="Column -> type of this batch.")
-    table_schema = models.JSONField(default=dict, help_text="Column -> type family of the table after it.")
-    stats = models.JSONField(default=dict, help_text="Per-column statistics and sketches of this batch.")
-    added_columns = models.JSONField(default=list)
-    widened_columns = models.JSONField(default=dict)
-    warnings = models.JSONField(default=list)
+    # JSON fields: their shapes are in shapes.py.
+    schema: models.JSONField[ColumnTypes, ColumnTypes] = models.JSONField(
+        default=dict, help_text="Column -> type of this batch."
+    )
+    table_schema: models.JSONField[ColumnTypes, ColumnTypes] = models.JSONField(
+        default=dict, help_text="Column -> type family of the table after it."
+    )
+    stats: models.JSONField[VersionStats, VersionStats] = models.JSONField(
+        default=dict, help_text="Per-column statistics and sketches of this batch."
+    )
+    added_columns: models.JSONField[list[str], list[str]] = models.JSONField(default=list)
+    widened_columns: models.JSONField[ColumnTypes, ColumnTypes] = models.JSONField(default=dict)
+    warnings: models.JSONField[list[str], list[str]] = models.JSONField(default=list)
     seconds = models.FloatField(default=0.0)
     created_by = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -84,7 +93,7 @@ class DatasetVersion(models.Model):
             self.compacted_delta_version if self.compacted_delta_version is not None else self.delta_version
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> VersionSummary:
         return {
             "dataset": self.dataset.name,
             "version": self.number,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -59,7 +60,7 @@ class VersionStatsOut(Schema):
     dataset: str
     version: int
     rows: int
-    columns: dict[str, dict[str, Any]]
+    columns: Mapping[str, Mapping[str, Any]]  # column -> its statistics (datasets.shapes.ColumnStats)
 
 
 class QuarantinedOut(Schema):

@@ -13,6 +13,7 @@ from lakegate.errors import NotFoundError
 from lakegate.formats import ARCHIVE_EXTENSIONS, EXTENSIONS
 from lakegate.lake import export_version
 from lakegate_server.datasets.models import Dataset, DatasetVersion, QuarantinedFile, VersionStatus
+from lakegate_server.datasets.shapes import DatasetRow
 
 __all__ = [
     "dataset_export",
@@ -27,21 +28,21 @@ __all__ = [
 ]
 
 
-def dataset_list() -> list[dict[str, Any]]:
+def dataset_list() -> list[DatasetRow]:
     """Every dataset with its latest version's numbers."""
     rows = []
     for dataset in Dataset.objects.annotate(version_count=Count("versions")).order_by("name"):
         latest = dataset.versions.order_by("-number").first()
         rows.append(
-            {
-                "name": dataset.name,
-                "versions": dataset.version_count,
-                "latest_version": latest.number if latest else None,
-                "rows": latest.total_rows if latest else 0,
-                "columns": len(latest.table_schema) if latest else 0,
-                "updated_at": latest.created_at if latest else dataset.created_at,
-                "created_at": dataset.created_at,
-            }
+            DatasetRow(
+                name=dataset.name,
+                versions=dataset.version_count,
+                latest_version=latest.number if latest else None,
+                rows=latest.total_rows if latest else 0,
+                columns=len(latest.table_schema) if latest else 0,
+                updated_at=latest.created_at if latest else dataset.created_at,
+                created_at=dataset.created_at,
+            )
         )
     return rows
 

@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 def cron_next_slot(cron: str, after: dt.datetime, *, timezone: str = "UTC") -> dt.datetime:
     """The first slot strictly after ``after`` (aware, UTC); ``cron`` read in ``timezone``."""
-    from croniter import croniter  # type: ignore[import-untyped]
+    from croniter import croniter  # type: ignore[import-untyped]  # croniter ships no type hints
 
     local = after.astimezone(zoneinfo.ZoneInfo(timezone))
     slot: dt.datetime = croniter(cron, local).get_next(dt.datetime)

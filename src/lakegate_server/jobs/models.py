@@ -8,9 +8,11 @@ cancelled) can never overwrite the outcome of the attempt that replaced it.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.db import models
+
+from lakegate_server.jobs.shapes import LogEntry, RunDict, RunParams, RunResult
 
 
 class RunStatus(models.TextChoices):
@@ -26,7 +28,7 @@ FINISHED = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED
 
 class Run(models.Model):
     kind = models.CharField(max_length=100)
-    params = models.JSONField(default=dict, blank=True)
+    params: models.JSONField[RunParams, RunParams] = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=3)
@@ -44,7 +46,7 @@ class Run(models.Model):
     lease_token = models.CharField(max_length=32, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    result = models.JSONField(null=True, blank=True)
+    result: models.JSONField[RunResult | None, RunResult | None] = models.JSONField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:
@@ -61,7 +63,7 @@ class Run(models.Model):
     def is_finished(self) -> bool:
         return self.status in FINISHED
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> RunDict:
         return {
             "id": self.pk,
             "kind": self.kind,
@@ -90,7 +92,7 @@ class RunLogLine(models.Model):
     """
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="log_lines")
-    entry = models.JSONField()
+    entry: models.JSONField[LogEntry, LogEntry] = models.JSONField()
 
     class Meta:
         ordering: ClassVar = ["id"]

@@ -29,4 +29,4 @@ def ledger_index(
 ) -> LedgerOut:
     authorize(request, Role.VIEWER)
     decisions = decisions_list(dataset=dataset, model=model, version=version, limit=limit)
-    return LedgerOut(items=[DecisionOut(**d.to_dict()) for d in decisions])
+    return LedgerOut(items=[DecisionOut.model_validate(d.to_dict()) for d in decisions])

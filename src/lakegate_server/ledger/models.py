@@ -20,6 +20,7 @@ from typing import Any, ClassVar, NoReturn
 from django.db import models
 
 from lakegate_server.datasets.models import DatasetVersion
+from lakegate_server.ledger.shapes import DecisionDetail, DecisionDict, DecisionSubject
 
 
 class Action(models.TextChoices):
@@ -36,7 +37,7 @@ DATA_ACTIONS = frozenset({Action.VERDICT, Action.APPROVE, Action.REJECT, Action.
 MODEL_ACTIONS = frozenset({Action.PROMOTE, Action.ROLLBACK, Action.ARCHIVE})
 
 
-class _AppendOnlyQuerySet(models.QuerySet["Decision"]):
+class _DecisionQuerySet(models.QuerySet["Decision"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("the decision ledger is append-only")
 
@@ -64,10 +65,12 @@ class Decision(models.Model):
     replaces = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
-    detail = models.JSONField(default=dict, blank=True, help_text="Report id, override, impact, ...")
+    detail: models.JSONField[DecisionDetail, DecisionDetail] = models.JSONField(
+        default=dict, blank=True, help_text="Report id, override, impact, ..."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = _AppendOnlyQuerySet.as_manager()
+    objects = _DecisionQuerySet.as_manager()
 
     class Meta:
         ordering: ClassVar = ["-id"]
@@ -90,25 +93,22 @@ class Decision(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("the decision ledger is append-only")
 
+    def _subject(self) -> tuple[str, str, int]:
+        """(kind, name, version number) of the one subject (``decision_has_one_subject``)."""
+        if self.dataset_version is not None:
+            return "dataset", self.dataset_version.dataset.name, self.dataset_version.number
+        if self.model_version is None:
+            raise TypeError(f"decision {self.pk} has no subject")  # the check constraint forbids it
+        return "model", self.model_version.model.name, self.model_version.number
+
     @property
     def subject_label(self) -> str:
-        if self.dataset_version_id is not None:
-            return f"dataset {self.dataset_version.dataset.name} v{self.dataset_version.number}"
-        return f"model {self.model_version.model.name} v{self.model_version.number}"
+        kind, name, number = self._subject()
+        return f"{kind} {name} v{number}"
 
-    def to_dict(self) -> dict[str, Any]:
-        if self.dataset_version_id is not None:
-            subject = {
-                "kind": "dataset",
-                "name": self.dataset_version.dataset.name,
-                "version": self.dataset_version.number,
-            }
-        else:
-            subject = {
-                "kind": "model",
-                "name": self.model_version.model.name,
-                "version": self.model_version.number,
-            }
+    def to_dict(self) -> DecisionDict:
+        kind, name, number = self._subject()
+        subject: DecisionSubject = {"kind": kind, "name": name, "version": number}
         return {
             "id": self.pk,
             "action": self.action,

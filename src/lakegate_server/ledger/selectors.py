@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -35,7 +36,11 @@ def decisions_list(
 
 
 def latest_decision(
-    *, dataset_version: DatasetVersion | None = None, model_version: object = None
+    # model_version: a training.ModelVersion. The ledger sits below training (import-linter
+    # layers), so it cannot import the class to name it.
+    *,
+    dataset_version: DatasetVersion | None = None,
+    model_version: Any = None,
 ) -> Decision | None:
     """The newest decision about one subject (what a new decision replaces)."""
     decisions = Decision.objects.order_by("-id")

@@ -8,6 +8,7 @@ from lakegate.errors import InputError
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.ledger.models import Action, Decision
 from lakegate_server.ledger.selectors import latest_decision
+from lakegate_server.ledger.shapes import DecisionDetail
 
 __all__ = ["decision_record", "reason_required"]
 
@@ -29,7 +30,7 @@ def decision_record(
     dataset_version: DatasetVersion | None = None,
     model_version: Any = None,
     verdict: str = "",
-    detail: dict[str, Any] | None = None,
+    detail: DecisionDetail | None = None,
 ) -> Decision:
     """Append a decision about one subject; it replaces the subject's newest decision.
 

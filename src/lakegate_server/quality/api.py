@@ -11,6 +11,7 @@ from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
 from lakegate_server.conf import project
 from lakegate_server.datasets.selectors import version_get
+from lakegate_server.datasets.shapes import VersionSummary
 from lakegate_server.flow import version_approve, version_reject, version_revoke
 from lakegate_server.jobs.schemas import RunOut
 from lakegate_server.jobs.services import run_create
@@ -63,7 +64,7 @@ def versions_report(
 @router.post(
     "/{name}/versions/{int:number}/approve", response=dict[str, Any], summary="Accept a version (override)"
 )
-def versions_approve(request: HttpRequest, name: str, number: int, payload: ApproveIn) -> dict[str, Any]:
+def versions_approve(request: HttpRequest, name: str, number: int, payload: ApproveIn) -> VersionSummary:
     token = authorize(request, Role.EDITOR)
     return version_approve(
         config=project(), dataset=name, number=number, reason=payload.reason, actor=f"token:{token.name}"

@@ -7,13 +7,16 @@ from typing import ClassVar
 from django.db import models
 
 from lakegate_server.datasets.models import DatasetVersion
+from lakegate_server.quality.shapes import CheckReportJson
 
 
 class CheckReport(models.Model):
     version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="reports")
     status = models.CharField(max_length=10, help_text="pass, warn or fail")
-    reference_versions = models.JSONField(default=list)
-    report = models.JSONField(help_text="lakegate.checks report (see report.schema.json)")
+    reference_versions: models.JSONField[list[int], list[int]] = models.JSONField(default=list)
+    report: models.JSONField[CheckReportJson, CheckReportJson] = models.JSONField(
+        help_text="lakegate.checks report (see report.schema.json)"
+    )
     html_path = models.CharField(max_length=500, blank=True)
     seconds = models.FloatField(default=0.0)
     created_by = models.CharField(max_length=100, blank=True)

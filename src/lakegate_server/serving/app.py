@@ -141,6 +141,7 @@ class _Endpoint:
         address = request.client.host if request.client else "unknown"
         now = time.monotonic()
         until = self._blocked.get(address, 0.0)
+        wait: int | None
         if until > now:  # known blocked here: no database write per refused request
             wait = int(until - now) + 1
         else:

@@ -54,6 +54,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._last_data = 0.0
         self._refused = False
 
+    # uvicorn's HttpToolsProtocol narrows asyncio.Protocol's BaseTransport to Transport (with
+    # its own ignore); this override keeps uvicorn's signature.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._start_head()  # a client that connects and sends nothing is timed too

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.http import HttpRequest
 from ninja import Router, Status
 
@@ -21,7 +23,7 @@ sources_router = Router()
 @sources_router.get("", response=SourceListOut, summary="List declared sources and where each stands")
 def sources_list(request: HttpRequest) -> SourceListOut:
     authorize(request, Role.VIEWER)
-    return SourceListOut(items=[SourceOut(**row) for row in source_list(config=project())])
+    return SourceListOut(items=[SourceOut(**asdict(row)) for row in source_list(config=project())])
 
 
 @sources_router.post("/{name}/run", response={202: RunOut}, summary="Fetch what is new in a source (a run)")

@@ -12,11 +12,14 @@ from typing import Any, ClassVar
 from django.db import models
 
 from lakegate_server.datasets.models import DatasetVersion
+from lakegate_server.sources.shapes import SourceState
 
 
 class Source(models.Model):
     name = models.CharField(max_length=100, unique=True)
-    state = models.JSONField(default=dict, help_text="Opaque resume state of the source (cursor, objects).")
+    state: models.JSONField[SourceState, SourceState] = models.JSONField(
+        default=dict, help_text="Opaque resume state of the source (cursor, objects)."
+    )
     last_fired_at = models.DateTimeField(null=True, blank=True, help_text="The last cron slot started.")
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_status = models.CharField(max_length=20, blank=True)
@@ -37,7 +40,9 @@ class SourceFetch(models.Model):
     label = models.CharField(max_length=500)
     rows = models.BigIntegerField(null=True, blank=True)
     bytes = models.BigIntegerField(default=0)
-    state = models.JSONField(default=dict, help_text="The source's state after this batch.")
+    state: models.JSONField[SourceState, SourceState] = models.JSONField(
+        default=dict, help_text="The source's state after this batch."
+    )
     version = models.ForeignKey(DatasetVersion, null=True, blank=True, on_delete=models.SET_NULL)
     outcome = models.CharField(max_length=20, help_text="new, duplicate or quarantined")
     quarantine_id = models.CharField(max_length=40, blank=True)

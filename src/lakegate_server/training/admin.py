@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from lakegate_server.training.models import (
     ModelVersion,
@@ -29,13 +30,13 @@ class StageChangeAdmin(admin.ModelAdmin):
     list_filter = ("model", "action")
 
     # Written only by the services that change stages: no adding, editing or deleting here.
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: StageChange | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: StageChange | None = None) -> bool:
         return False
 
 

@@ -10,6 +10,7 @@ request.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Final
 
 from django.http import HttpRequest, HttpResponse
@@ -92,7 +93,7 @@ class ModelPredictOut(Schema):
 @pipelines_router.get("", response=PipelineListOut, summary="Pipelines of lakegate.yaml (this environment)")
 def pipelines_index(request: HttpRequest) -> PipelineListOut:
     authorize(request, Role.VIEWER)
-    return PipelineListOut(items=[PipelineOut(**row) for row in pipeline_list(config=project())])
+    return PipelineListOut(items=[PipelineOut(**asdict(row)) for row in pipeline_list(config=project())])
 
 
 @pipelines_router.post("/{name}/runs", response={201: RunOut}, summary="Train a pipeline now")
@@ -105,15 +106,19 @@ def pipelines_run(request: HttpRequest, name: str) -> Status[RunOut]:
 @models_router.get("", response=ModelListOut, summary="Registered models with their champions")
 def models_index(request: HttpRequest) -> ModelListOut:
     authorize(request, Role.VIEWER)
-    return ModelListOut(items=[ModelOut(**row) for row in model_list()])
+    return ModelListOut(items=[ModelOut(**asdict(row)) for row in model_list()])
 
 
 @models_router.get("/{name}", response=ModelDetailOut, summary="One model and its versions, newest first")
 def models_show(request: HttpRequest, name: str) -> dict[str, Any]:
     authorize(request, Role.VIEWER)
     model = model_get(name=name)
-    row = next(r for r in model_list() if r["name"] == model.name)
-    return {**row, "generation": model.generation, "items": [v.summary() for v in model_versions(name=name)]}
+    row = next(r for r in model_list() if r.name == model.name)
+    return {
+        **asdict(row),
+        "generation": model.generation,
+        "items": [v.summary() for v in model_versions(name=name)],
+    }
 
 
 @models_router.get("/{name}/versions/{int:number}", response=ModelVersionOut, summary="One model version")

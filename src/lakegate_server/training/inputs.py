@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lakegate.config import Settings
 from lakegate.errors import PipelineError
 from lakegate.lake import as_location, batch_frame
 from lakegate.pipelines import PipelineInput, PipelineSpec
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
+from lakegate_server.training.shapes import GateVerdict, LineageEntry
 
 if TYPE_CHECKING:
     import polars as pl
@@ -38,13 +39,13 @@ class InputLineage:
     def latest(self) -> DatasetVersion:
         return self.versions[-1]
 
-    def gate(self) -> list[dict[str, Any]]:
+    def gate(self) -> list[GateVerdict]:
         return [
             {"dataset": self.dataset, "version": v.number, "status": v.status, "verdict": v.verdict}
             for v in self.versions
         ]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> LineageEntry:
         return {
             "dataset": self.dataset,
             "versions": [v.number for v in self.versions],

@@ -132,9 +132,9 @@ def _train(ctx: JobContext, spec: PipelineSpec, params: TrainParams) -> dict[str
         created_by=f"run:{ctx.run_id}",
     )
     version = registration.version
-    if registration.created:
+    if registration.created and registration.decision is not None:  # a new version has its decision
         verb = "promoted to champion" if registration.promoted else "kept as a candidate"
-        ctx.log(f"registered v{version.number}, {verb}", reason=registration.decision.reason)  # type: ignore[union-attr]
+        ctx.log(f"registered v{version.number}, {verb}", reason=registration.decision.reason)
     elif version.run_id == ctx.run_id:
         ctx.log(f"v{version.number} was already registered by this run (retry)")
     else:

@@ -15,6 +15,20 @@ from django.db import models
 
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.jobs.models import Run
+from lakegate_server.training.shapes import (
+    CodeVersion,
+    GateVerdict,
+    InputColumn,
+    LineageEntry,
+    Metrics,
+    ModelParams,
+    ModelVersionSummary,
+    Notified,
+    PromotionMetrics,
+    RegistrationDecision,
+    Robustness,
+    StageComparison,
+)
 
 
 class Stage(models.TextChoices):
@@ -45,25 +59,26 @@ class ModelVersion(models.Model):
     stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.CANDIDATE)
     task = models.CharField(max_length=20)
     algorithm = models.CharField(max_length=200)
-    params = models.JSONField(default=dict)
-    metrics = models.JSONField(default=dict)
+    params: models.JSONField[ModelParams, ModelParams] = models.JSONField(default=dict)
+    metrics: models.JSONField[Metrics, Metrics] = models.JSONField(default=dict)
     # What promotion rules read: metrics + robustness summary (+ cluster shares).
-    promotion_metrics = models.JSONField(default=dict)
-    robustness = models.JSONField(default=dict, help_text="rows, summary and notes of the robustness table")
-    input_schema = models.JSONField(default=list)
-    # [{dataset, versions: [n...], latest, statuses: {n: status}, verdicts: {n: verdict}, fingerprint}]
-    lineage = models.JSONField(default=list)
+    promotion_metrics: models.JSONField[PromotionMetrics, PromotionMetrics] = models.JSONField(default=dict)
+    robustness: models.JSONField[Robustness, Robustness] = models.JSONField(
+        default=dict, help_text="rows, summary and notes of the robustness table"
+    )
+    input_schema: models.JSONField[list[InputColumn], list[InputColumn]] = models.JSONField(default=list)
+    lineage: models.JSONField[list[LineageEntry], list[LineageEntry]] = models.JSONField(default=list)
     dataset_versions = models.ManyToManyField(DatasetVersion, related_name="model_versions", blank=True)
     config_hash = models.CharField(max_length=64)
     inputs_fingerprint = models.CharField(max_length=64)
-    code_version = models.JSONField(default=dict)
+    code_version: models.JSONField[CodeVersion, CodeVersion] = models.JSONField(default=dict)
     artifact_path = models.CharField(max_length=500, help_text="Model folder, relative to the project.")
     sha256 = models.CharField(max_length=64)
     card_path = models.CharField(max_length=500, blank=True)
     # The automatic promotion decision taken at registration: {promote, reason, compared}.
-    decision = models.JSONField(default=dict)
+    decision: models.JSONField[RegistrationDecision, RegistrationDecision] = models.JSONField(default=dict)
     # name -> None (delivered) or the error; null until notifications were sent.
-    notified = models.JSONField(null=True, blank=True)
+    notified: models.JSONField[Notified | None, Notified | None] = models.JSONField(null=True, blank=True)
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -92,7 +107,7 @@ class ModelVersion(models.Model):
     def primary_metric(self) -> str | None:
         return next(iter(self.metrics), None)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ModelVersionSummary:
         return {
             "name": self.model.name,
             "version": self.number,
@@ -126,7 +141,7 @@ class ModelVersion(models.Model):
         }
 
 
-class _AppendOnlyQuerySet(models.QuerySet["StageChange"]):
+class _StageChangeQuerySet(models.QuerySet["StageChange"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("the stage audit log is append-only")
 
@@ -152,13 +167,13 @@ class StageChange(models.Model):
     actor = models.CharField(max_length=100, help_text="run:<id>, token:<name>, user:<login> or cli")
     reason = models.TextField()
     # Every value the decision compared (candidate and champion metrics, rule terms).
-    compared = models.JSONField(default=dict)
+    compared: models.JSONField[StageComparison, StageComparison] = models.JSONField(default=dict)
     # The quality gate's verdicts of the data the version was trained on.
-    gate = models.JSONField(default=list)
+    gate: models.JSONField[list[GateVerdict], list[GateVerdict]] = models.JSONField(default=list)
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = _AppendOnlyQuerySet.as_manager()
+    objects = _StageChangeQuerySet.as_manager()
 
     class Meta:
         ordering: ClassVar = ["-created_at", "-id"]

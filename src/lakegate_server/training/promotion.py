@@ -9,7 +9,6 @@ generation, which tells the online route to load the new champion.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -23,6 +22,7 @@ from lakegate_server.ledger.models import Action
 from lakegate_server.ledger.services import decision_record
 from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage, StageAction, StageChange
 from lakegate_server.training.selectors import pipeline_get
+from lakegate_server.training.shapes import Compared, GateVerdict
 
 __all__ = [
     "champion_set",
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-def gate_verdicts(version: ModelVersion) -> list[dict[str, Any]]:
+def gate_verdicts(version: ModelVersion) -> list[GateVerdict]:
     """The quality gate's current word on the data ``version`` was trained on."""
     return [
         {"dataset": dv.dataset.name, "version": dv.number, "status": dv.status, "verdict": dv.verdict}
@@ -44,8 +44,8 @@ def gate_verdicts(version: ModelVersion) -> list[dict[str, Any]]:
 
 def compared_metrics(
     version: ModelVersion, champion: ModelVersion | None, decision: Decision | None
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
+) -> Compared:
+    data: Compared = {
         "candidate": {"version": version.number, "metrics": version.promotion_metrics},
         "champion": {"version": champion.number, "metrics": champion.promotion_metrics} if champion else None,
     }
@@ -124,7 +124,7 @@ def champion_set(
     action: StageAction,
     actor: str,
     reason: str,
-    compared: dict[str, Any],
+    compared: Compared,
     run_id: int | None = None,
     override: bool = False,
 ) -> ModelVersion | None:
@@ -215,7 +215,7 @@ def _version(model: RegisteredModel, number: int) -> ModelVersion:
 
 def _rule_opinion(
     config: Settings, name: str, version: ModelVersion, champion: ModelVersion | None
-) -> dict[str, Any]:
+) -> Compared:
     """What the pipeline's promotion rule would say (recorded with a manual change)."""
     try:
         spec = pipeline_get(config=config, name=name)

@@ -18,6 +18,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Max
@@ -31,6 +32,7 @@ from lakegate.storage import Area, join_key, open_storage, unique_key, upload_fo
 from lakegate_server.training.inputs import InputLineage
 from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage
 from lakegate_server.training.promotion import promotion_rule_apply
+from lakegate_server.training.shapes import Robustness
 
 __all__ = ["Registration", "code_version", "model_version_register"]
 
@@ -151,7 +153,8 @@ def _register(
         params=manifest.params,
         metrics=manifest.metrics,
         promotion_metrics=manifest.promotion_metrics(),
-        robustness=manifest.robustness.model_dump(mode="json"),
+        # A RobustnessReport dumped as JSON is the Robustness shape (the shapes test checks rows).
+        robustness=cast("Robustness", manifest.robustness.model_dump(mode="json")),
         input_schema=[c.model_dump(mode="json") for c in manifest.input_schema],
         lineage=[item.to_dict() for item in lineage],
         config_hash=result.config_hash,

@@ -23,6 +23,7 @@ from lakegate_server.training.models import (
     Stage,
     StageChange,
 )
+from lakegate_server.training.shapes import ModelRow, PipelineRow
 
 __all__ = [
     "ChampionRef",
@@ -77,7 +78,7 @@ def pipeline_last_runs(*, names: list[str]) -> dict[str, Run]:
     return found
 
 
-def pipeline_list(*, config: Settings) -> list[dict[str, Any]]:
+def pipeline_list(*, config: Settings) -> list[PipelineRow]:
     """Every pipeline with its champion version and newest training run."""
     specs = pipeline_specs(config=config)
     champions = dict(ModelVersion.objects.filter(stage=Stage.CHAMPION).values_list("model__name", "number"))
@@ -86,44 +87,44 @@ def pipeline_list(*, config: Settings) -> list[dict[str, Any]]:
     for name, spec in sorted(specs.items()):
         run = runs.get(name)
         rows.append(
-            {
-                "name": name,
-                "description": spec.description,
-                "inputs": list(spec.inputs),
-                "task": spec.model.task,
-                "algorithm": spec.model.canonical_algorithm,
-                "target": spec.target,
-                "metrics": list(spec.metrics),
-                "promotion": spec.promotion.model_dump(mode="json"),
-                "triggers": [t.model_dump(mode="json") for t in spec.triggers],
-                "notifications": list(spec.notifications),
-                "predict_on": spec.predict_on,
-                "config_hash": config_hash(spec),
-                "champion_version": champions.get(name),
-                "last_run": run.pk if run else None,
-                "last_run_status": run.status if run else None,
-            }
+            PipelineRow(
+                name=name,
+                description=spec.description,
+                inputs=list(spec.inputs),
+                task=spec.model.task,
+                algorithm=spec.model.canonical_algorithm,
+                target=spec.target,
+                metrics=list(spec.metrics),
+                promotion=spec.promotion.model_dump(mode="json"),
+                triggers=[t.model_dump(mode="json") for t in spec.triggers],
+                notifications=list(spec.notifications),
+                predict_on=spec.predict_on,
+                config_hash=config_hash(spec),
+                champion_version=champions.get(name),
+                last_run=run.pk if run else None,
+                last_run_status=run.status if run else None,
+            )
         )
     return rows
 
 
-def model_list() -> list[dict[str, Any]]:
+def model_list() -> list[ModelRow]:
     """Every registered model with its champion and latest version."""
     rows = []
     for model in RegisteredModel.objects.annotate(version_count=Count("versions")).order_by("name"):
         latest = model.versions.order_by("-number").first()
         champion = model.versions.filter(stage=Stage.CHAMPION).first()
         rows.append(
-            {
-                "name": model.name,
-                "versions": model.version_count,
-                "latest_version": latest.number if latest else None,
-                "champion_version": champion.number if champion else None,
-                "champion_metrics": champion.metrics if champion else {},
-                "task": latest.task if latest else "",
-                "algorithm": latest.algorithm if latest else "",
-                "updated_at": latest.created_at if latest else model.created_at,
-            }
+            ModelRow(
+                name=model.name,
+                versions=model.version_count,
+                latest_version=latest.number if latest else None,
+                champion_version=champion.number if champion else None,
+                champion_metrics=champion.metrics if champion else {},
+                task=latest.task if latest else "",
+                algorithm=latest.algorithm if latest else "",
+                updated_at=latest.created_at if latest else model.created_at,
+            )
         )
     return rows
 

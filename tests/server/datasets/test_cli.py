@@ -39,6 +39,9 @@ def test_ingest_history_show_export_stats(csv_file, tmp_path):
     shown = json.loads(invoke("datasets", "show", "weather", "--version", 1, "--json").stdout)
     assert shown["stats"]["temp"]["max"] == 22.1
     assert json.loads(invoke("datasets", "list", "--json").stdout)["items"][0]["rows"] == 3
+    table = invoke("datasets", "list")
+    assert table.exit_code == 0, table.output
+    assert "weather" in table.stdout
 
     target = tmp_path / "v1.parquet"
     exported = invoke("datasets", "export", "weather", "--version", 1, "-o", target, "--json")

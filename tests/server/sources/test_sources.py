@@ -203,6 +203,10 @@ def test_cli_source_list_and_run(configure, orders_table):
     assert json.loads(ran.stdout)["rows"] == 2500
     human = runner.invoke(app, ["source", "run", "orders-db"])
     assert "0 batch(es)" in human.stdout
+    table = runner.invoke(app, ["source", "list"])
+    assert table.exit_code == 0, table.output
+    assert "orders-db" in table.stdout
+    assert "succeeded" in table.stdout  # the last run's status, read from the row
     missing = runner.invoke(app, ["source", "run", "nope"])
     assert missing.exit_code == 1
     assert "no source 'nope'" in missing.output

@@ -96,6 +96,8 @@ def lakegate_errors(
                 target = back(*args, **kwargs) if callable(back) else back
                 return redirect(target)
 
+        # functools.wraps keeps the view's signature, but mypy types the wrapper as its own
+        # (request, *args, **kwargs) function, not as the View it replaces.
         return wrapper  # type: ignore[return-value]
 
     return decorate

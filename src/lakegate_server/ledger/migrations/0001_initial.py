@@ -51,7 +51,7 @@ def _backfill(apps, schema_editor):
                 replaces=verdict,
             )
     actions = {"promoted": "promote", "rolled_back": "rollback", "archived": "archive"}
-    previous = {}
+    previous: dict[int, object] = {}  # version id -> its latest decision (a historical model)
     for change in StageChange.objects.filter(action__in=list(actions)).order_by("created_at", "id"):
         previous[change.version_id] = Decision.objects.create(
             action=actions[change.action],

@@ -16,7 +16,7 @@ from django.utils import timezone
 from lakegate_server.accounts.models import FailureCount
 from lakegate_server.accounts.services import token_create, user_create
 from lakegate_server.accounts.throttle import Keys, login_keys, throttle_fail, throttle_wait, token_keys
-from tests.server.test_request_limits import app, portal, send  # noqa: F401 - fixtures
+from tests.server.serving.test_request_limits import app, portal, send  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "correct-horse-battery"
