@@ -21,7 +21,9 @@ __all__ = ["app", "main"]
 # Module -> the commands and sub-apps its ``register(app)`` adds, with their help lines.
 add_commands(
     "lakegate_server.cli.dags",
-    commands={"export-dag": "Write PIPELINE as an Airflow DAG or Dagster assets that run it through lakegate."},
+    commands={
+        "export-dag": "Write PIPELINE as an Airflow DAG or Dagster assets that run it through lakegate."
+    },
 )
 add_commands(
     "lakegate_server.cli.datasets",

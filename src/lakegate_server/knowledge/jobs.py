@@ -47,7 +47,7 @@ def _kb_build(ctx: JobContext, params: KbBuildParams) -> dict[str, Any]:
         "knowledge base built",
         chunks=report["chunks"],
         files=report["files_indexed"],
-        drift=(report.get("drift") or {}).get("centroid_shift"),
+        drift=report["drift"]["centroid_shift"] if report["drift"] else None,
     )
     return json_safe({"build": build.pk, **{k: report[k] for k in ("chunks", "files_indexed", "up_to_date")}})
 

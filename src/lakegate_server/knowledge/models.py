@@ -6,6 +6,8 @@ from typing import Any, ClassVar
 
 from django.db import models
 
+from lakegate_server.knowledge.shapes import BuildReportDict
+
 
 class KnowledgeBuild(models.Model):
     """A build of knowledge base ``name`` from ``folder`` into ``output`` (a ``.jsonl``)."""
@@ -15,8 +17,8 @@ class KnowledgeBuild(models.Model):
     output = models.CharField(max_length=1000, help_text="The knowledge base's JSONL path.")
     embedder = models.CharField(max_length=50)
     run_id = models.BigIntegerField(null=True, blank=True, help_text="The kb_build run, if one made it.")
-    report = models.JSONField(
-        default=dict, help_text="lakegate.knowledge.BuildReport.to_dict(), drift included."
+    report: models.JSONField[BuildReportDict, BuildReportDict] = models.JSONField(
+        help_text="lakegate.knowledge.BuildReport.to_dict(), drift included."
     )
     created_by = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lakegate.config import Settings
 from lakegate.errors import InputError, NotFoundError
 from lakegate_server.jobs.services import run_create
 from lakegate_server.knowledge.models import KnowledgeBuild
+from lakegate_server.knowledge.shapes import BuildReportDict
 
 if TYPE_CHECKING:
     from lakegate_server.jobs.models import Run
@@ -98,6 +99,6 @@ def kb_build(
         output=str(output),
         embedder=report.embedder,
         run_id=run_id,
-        report=report.to_dict(),
+        report=cast("BuildReportDict", report.to_dict()),
         created_by=created_by,
     )

@@ -35,9 +35,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "report",
-                    models.JSONField(
-                        default=dict, help_text="lakegate.knowledge.BuildReport.to_dict(), drift included."
-                    ),
+                    models.JSONField(help_text="lakegate.knowledge.BuildReport.to_dict(), drift included."),
                 ),
                 ("created_by", models.CharField(blank=True, max_length=100)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
