@@ -551,6 +551,12 @@ def _open(path: Path) -> Settings:
     """Set Django up inside ``path``; or check that this process already serves that project."""
     from django.apps import apps
 
+    if _in_event_loop():
+        # Jupyter runs each cell's (synchronous) code inside its asyncio loop; Django would take
+        # every query for one made from async code and refuse it. The notebook is one user's
+        # synchronous session: let the ORM run there.
+        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
     if apps.ready:
         from lakegate_server.conf import project
 
@@ -566,6 +572,16 @@ def _open(path: Path) -> Settings:
     from lakegate_server.cli._setup import server_command
 
     return server_command("python", verbose=False, project_dir=path)
+
+
+def _in_event_loop() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _execute(run_id: int) -> Run:
