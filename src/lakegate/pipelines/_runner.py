@@ -32,6 +32,7 @@ from lakegate.models import (
     artifact_sha256,
     code_version,
     save_model,
+    trainer_code_version,
     trainer_for,
 )
 from lakegate.models._manifest import MANIFEST_FILE
@@ -236,6 +237,8 @@ def run_pipeline(
             "features": key,
             "spec": config_hash(spec),
             "previous": previous_model.sha256 if spec.model.warm_start and previous_model else None,
+            # Your own trainer: editing its module retrains (as a custom step's module re-runs it).
+            "trainer": trainer_code_version(spec.model.canonical_algorithm),
         }
     )
     model_dir = workdir / "model" / model_key[:24]
