@@ -438,8 +438,10 @@ class Project:
 
         return pipeline_list(config=self.settings)
 
-    def train(self, pipeline: str, *, in_process: bool = True) -> ModelVersion | Run:
+    def train(self, pipeline: str, *, in_process: bool = True) -> ModelVersion | Version | Run:
         """Train ``pipeline`` on its accepted data (as ``lakegate run PIPELINE``).
+
+        A data pipeline (``output:``) returns the dataset version it wrote (gated).
 
         ``in_process`` (default): this process executes the run as a worker would and
         returns the registered model version; a failed run raises :class:`~lakegate.errors.JobError`.
@@ -458,6 +460,9 @@ class Project:
                 f"(`lakegate runs logs {run.id}`)",
                 detail={"run": run.id, "status": run.status},
             )
+        output = run.result.get("output")
+        if output is not None:  # a data pipeline: the version it wrote
+            return self.datasets[output["dataset"]].version(int(output["version"]))
         return self.model(pipeline, version=int(run.result["version"]))
 
     def model(self, name: str, *, version: int | None = None) -> ModelVersion:
