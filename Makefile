@@ -1,5 +1,6 @@
 # lakegate developer commands. Each target bootstraps what it needs on a fresh machine:
-# uv (pip-installed when missing) and the locked environment (`uv sync --frozen`).
+# uv (pip-installed when missing) and the locked environment (`uv sync --frozen --extra xgboost`:
+# the CPU-only xgboost wheel, so its trainer is tested; no CUDA, no torch).
 SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
@@ -18,7 +19,7 @@ help:
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --extra xgboost
 
 # Browser tests use Debian's Chromium; install it when missing and we may (root).
 chromium:
@@ -54,6 +55,6 @@ test-postgres: bootstrap
 bench: bootstrap
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || echo "wrk is missing: the serving benchmark will stop"
-	@$(UV) sync --frozen --quiet --group bench
+	@$(UV) sync --frozen --quiet --extra xgboost --group bench
 	@set -e; for script in benchmarks/[a-z]*.py; do \
 		echo "== $$script"; $(UV) run --group bench python $$script; done

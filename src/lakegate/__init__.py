@@ -2,6 +2,11 @@
 
 The core library never imports Django; the service lives in ``lakegate_server``.
 
+The Python API for notebooks, ``lakegate.Project("path")`` (with the records it returns),
+lives in the service package (``lakegate_server.project``: it sets Django up inside the
+project on first use) and is exposed here by name only: importing ``lakegate`` never imports
+the server or Django (for type checkers: ``from lakegate_server.project import Project``).
+
 The public names below are loaded on first use (PEP 562 ``__getattr__``): every
 ``import lakegate.<anything>`` runs this file, and the command line must not pay for
 pydantic-settings when it only prints ``--version`` or ``--help``. The first access to any
@@ -22,9 +27,14 @@ if _typing.TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Dataset",
     "LakegateError",
+    "ModelVersion",
+    "Project",
     "ProjectPaths",
+    "Report",
     "Settings",
+    "Version",
     "__version__",
     "find_project_dir",
     "init_project",
@@ -33,7 +43,12 @@ __all__ = [
 
 # Public name -> the module defining it.
 _LAZY = {
+    "Dataset": "lakegate_server.project",
     "LakegateError": "lakegate.errors",
+    "ModelVersion": "lakegate_server.project",
+    "Project": "lakegate_server.project",
+    "Report": "lakegate_server.project",
+    "Version": "lakegate_server.project",
     "ProjectPaths": "lakegate.config",
     "Settings": "lakegate.config",
     "find_project_dir": "lakegate.config",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -86,13 +87,13 @@ knowledge_bases: {}
 """
 
 
-def init_project(directory: Path, *, force: bool = False) -> ProjectPaths:
+def init_project(directory: str | os.PathLike[str], *, force: bool = False) -> ProjectPaths:
     """Create ``lakegate.yaml`` and the ``.lakegate/`` state folders in ``directory``.
 
     An existing ``lakegate.yaml`` is kept (and reported as a conflict unless ``force``);
     the state folders are created when missing, so running it twice is safe.
     """
-    paths = ProjectPaths(directory.resolve())
+    paths = ProjectPaths(Path(directory).expanduser().resolve())
     if paths.config_file.exists() and not force:
         raise ConflictError(
             f"{paths.config_file} already exists; this folder is a lakegate project "

@@ -6,19 +6,21 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from lakegate.config import Settings, load_settings
 
 __all__ = ["django_setup"]
 
 
-def django_setup(*, migrate: bool = True) -> Settings:
+def django_setup(*, migrate: bool = True, project_dir: Path | None = None) -> Settings:
     """Load the project's settings (clear error when there is none), set up Django, migrate.
 
-    Migrations are applied automatically: an embedded project needs no manual step, and
-    checking for pending ones costs only a few milliseconds.
+    ``project_dir``: this project (default: ``LAKEGATE_PROJECT_DIR`` or the nearest
+    ``lakegate.yaml``). Migrations are applied automatically: an embedded project needs no
+    manual step, and checking for pending ones costs only a few milliseconds.
     """
-    settings = load_settings()
+    settings = load_settings(project_dir)
     os.environ["LAKEGATE_PROJECT_DIR"] = str(settings.project_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lakegate_server.settings")
     for folder in settings.paths.folders():

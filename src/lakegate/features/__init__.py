@@ -28,6 +28,7 @@ from lakegate.features._configs import (
     ScaleStep,
     SelectStep,
     StepConfig,
+    TfidfStep,
     normalize_step,
 )
 from lakegate.features._pipeline import FeaturePipeline, FittedStep, step_name
@@ -55,6 +56,7 @@ __all__ = [
     "State",
     "StepConfig",
     "StepImpl",
+    "TfidfStep",
     "normalize_step",
     "step_impl",
     "step_name",

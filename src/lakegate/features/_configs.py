@@ -28,6 +28,7 @@ __all__ = [
     "ScaleStep",
     "SelectStep",
     "StepConfig",
+    "TfidfStep",
     "normalize_step",
 ]
 
@@ -127,6 +128,23 @@ class OrdinalStep(_Step):
     unknown_value: int = -1
 
 
+class TfidfStep(_Step):
+    """TF-IDF weights of a text column's words, learned at training (scikit-learn's vectoriser).
+
+    One float column per term of the learned vocabulary (``<column>_tfidf_<i>``), the
+    ``max_features`` most frequent terms seen in at least ``min_df`` rows; with a linear model
+    (``logistic_regression``) this is a text classifier.
+    """
+
+    kind: Literal["tfidf"] = "tfidf"
+    columns: list[str] = Field(min_length=1)
+    max_features: int = Field(300, ge=1, le=5000)
+    min_df: int = Field(2, ge=1)
+    ngrams: int = Field(1, ge=1, le=3, description="Up to this many words per term.")
+    lowercase: bool = True
+    drop_original: bool = True
+
+
 def _default_parts() -> list[DatePart]:
     return ["year", "month", "day", "weekday"]
 
@@ -214,6 +232,7 @@ StepConfig = Annotated[
     | OneHotStep
     | OrdinalStep
     | DatePartsStep
+    | TfidfStep
     | AggregateStep
     | JoinStep
     | CustomStep,
@@ -231,6 +250,7 @@ _MAIN_FIELD: Final[dict[str, str]] = {
     "one_hot": "columns",
     "ordinal": "columns",
     "date_parts": "columns",
+    "tfidf": "columns",
     "custom": "function",
 }
 

@@ -25,6 +25,7 @@ STEPS: Final[dict[str, str]] = {
     "one_hot": "lakegate.features.encode:OneHot",
     "ordinal": "lakegate.features.encode:Ordinal",
     "date_parts": "lakegate.features.dates:DateParts",
+    "tfidf": "lakegate.features.text:Tfidf",
     "aggregate": "lakegate.features.aggregate:Aggregate",
     "join": "lakegate.features.join:Join",
     "custom": "lakegate.features.custom:Custom",

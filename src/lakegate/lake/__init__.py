@@ -12,6 +12,7 @@ from lakegate.lake._table import (
     batch_frame,
     export_version,
     restore_to,
+    scan_version,
     table_schema,
     write_batch,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "quarantine_file",
     "read_entry",
     "restore_to",
+    "scan_version",
     "stage_file",
     "table_file_count",
     "table_schema",

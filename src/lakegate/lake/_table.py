@@ -269,17 +269,24 @@ def batch_frame(table: Path | TableLocation, delta_version: int) -> pl.LazyFrame
     return pl.scan_parquet(added, storage_options=loc.polars_options)
 
 
-def export_version(table: Path | TableLocation, delta_version: int, out: Path) -> int:
-    """Write the table as of ``delta_version`` to the Parquet file ``out`` (atomically); return rows."""
+def scan_version(table: Path | TableLocation, delta_version: int) -> pl.LazyFrame:
+    """The whole table as of Delta version ``delta_version`` (time travel), lazily."""
     import polars as pl
 
     loc = as_location(table)
     if not loc.exists():
         raise ConflictError(f"{loc} holds no Delta table")
+    return pl.scan_delta(loc.target, version=delta_version, storage_options=loc.polars_options)
+
+
+def export_version(table: Path | TableLocation, delta_version: int, out: Path) -> int:
+    """Write the table as of ``delta_version`` to the Parquet file ``out`` (atomically); return rows."""
+    import polars as pl
+
+    frame = scan_version(table, delta_version)
     if out.exists() and out.is_dir():
         raise InputError(f"{out} is a folder; give a file name such as out.parquet")
     with atomic_path(out) as tmp:
-        frame = pl.scan_delta(loc.target, version=delta_version, storage_options=loc.polars_options)
         frame.sink_parquet(tmp, compression="zstd")
         rows = pl.scan_parquet(tmp).select(pl.len()).collect().item()
     return int(rows)

@@ -24,7 +24,15 @@ from lakegate.models._robustness import (
     assess_robustness,
 )
 from lakegate.models._tasks import LOWER_IS_BETTER, METRICS, TASKS, Task, higher_is_better
-from lakegate.models.trainers import ALIASES, TRAINERS, FittedModel, Trainer, resolve_algorithm, trainer_for
+from lakegate.models.trainers import (
+    ALIASES,
+    TRAINERS,
+    FittedModel,
+    Trainer,
+    resolve_algorithm,
+    trainer_code_version,
+    trainer_for,
+)
 
 __all__ = [
     "ALIASES",
@@ -60,6 +68,7 @@ __all__ = [
     "render_model_card",
     "resolve_algorithm",
     "save_model",
+    "trainer_code_version",
     "trainer_for",
     "write_predictions",
 ]

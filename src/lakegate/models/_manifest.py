@@ -50,7 +50,7 @@ class ModelManifest(BaseModel):
     task: Task
     algorithm: str
     params: dict[str, Any]
-    format: Literal["lightgbm", "xgboost", "skops"]
+    format: Literal["lightgbm", "xgboost", "skops", "custom"]
     target: str | None
     classes: list[Scalar] | None = None
     positive_class: Scalar | None = None

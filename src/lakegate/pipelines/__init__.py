@@ -6,6 +6,8 @@
 - :func:`run_pipeline` runs a spec on accepted dataset versions (polars LazyFrames),
   caching each step's output under a work folder, and returns a :class:`PipelineResult`
   with the saved model folder, its sha256, metrics and robustness table.
+- :func:`run_data_pipeline` runs a data pipeline (``output:`` instead of ``model:``): the
+  same steps and cache, its result one Parquet file to ingest as a dataset version.
 - :func:`validate_pipeline` runs the checks that import libraries (estimator
   parameters, custom step functions) without running anything.
 
@@ -22,12 +24,14 @@ from lakegate.pipelines._load import (
     resolve_environment,
 )
 from lakegate.pipelines._runner import (
+    DataResult,
     PipelineInput,
     PipelineResult,
     ProgressCallback,
     ProgressEvent,
     StepResult,
     frame_fingerprint,
+    run_data_pipeline,
     run_pipeline,
 )
 from lakegate.pipelines._spec import (
@@ -35,6 +39,7 @@ from lakegate.pipelines._spec import (
     ManualTrigger,
     ModelSpec,
     NewVersionTrigger,
+    OutputSpec,
     PipelineSpec,
     SplitSpec,
     Trigger,
@@ -45,9 +50,11 @@ from lakegate.pipelines._validate import validate_pipeline
 __all__ = [
     "ENVIRONMENTS",
     "CronTrigger",
+    "DataResult",
     "ManualTrigger",
     "ModelSpec",
     "NewVersionTrigger",
+    "OutputSpec",
     "PipelineInput",
     "PipelineResult",
     "PipelineSpec",
@@ -63,6 +70,7 @@ __all__ = [
     "load_pipeline",
     "load_pipelines",
     "resolve_environment",
+    "run_data_pipeline",
     "run_pipeline",
     "validate_pipeline",
 ]

@@ -32,6 +32,7 @@ from lakegate.models import (
     artifact_sha256,
     code_version,
     save_model,
+    trainer_code_version,
     trainer_for,
 )
 from lakegate.models._manifest import MANIFEST_FILE
@@ -42,11 +43,13 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
+    "DataResult",
     "PipelineInput",
     "PipelineResult",
     "ProgressCallback",
     "ProgressEvent",
     "StepResult",
+    "run_data_pipeline",
     "run_pipeline",
 ]
 
@@ -184,11 +187,61 @@ def run_pipeline(
     problems found at run time, e.g. an unknown estimator parameter) or ``InputError``
     (a declared input is missing).
     """
-    import polars as pl
-
     started = time.perf_counter()
     emit = on_step or (lambda _event: None)
-    trainer_for(spec.model.canonical_algorithm).check_params(dict(spec.model.params))  # fail before any work
+    trainer_for(spec.model_spec.canonical_algorithm).check_params(dict(spec.model_spec.params))  # fail first
+    ran = _run_steps(spec, inputs, workdir, emit)
+    frame, raw_schema, fitted, results, key = ran.frame, ran.raw_schema, ran.fitted, ran.results, ran.key
+    steps = FeaturePipeline(fitted)
+    model_key = _digest(
+        {
+            "features": key,
+            "spec": config_hash(spec),
+            "previous": previous_model.sha256 if spec.model_spec.warm_start and previous_model else None,
+            # Your own trainer: editing its module retrains (as a custom step's module re-runs it).
+            "trainer": trainer_code_version(spec.model_spec.canonical_algorithm),
+        }
+    )
+    model_dir = workdir / "model" / model_key[:24]
+    model_cached = (model_dir / MANIFEST_FILE).is_file()
+    if model_cached:
+        emit(ProgressEvent("train", "cached", "model reused from cache"))
+        manifest = ModelManifest.model_validate_json((model_dir / MANIFEST_FILE).read_bytes())
+        sha = artifact_sha256(model_dir)
+    else:
+        sha, manifest = _train(spec, frame, raw_schema, steps, model_dir, previous_model, emit)
+    return PipelineResult(
+        pipeline=spec.name,
+        config_hash=config_hash(spec),
+        steps=results,
+        model_dir=model_dir,
+        model_sha256=sha,
+        manifest=manifest,
+        model_cached=model_cached,
+        seconds=time.perf_counter() - started,
+        input_fingerprints=ran.fingerprints,
+    )
+
+
+@dataclass(frozen=True)
+class _Ran:
+    frame: pl.LazyFrame
+    raw_schema: pl.Schema
+    fitted: list[FittedStep]
+    results: list[StepResult]
+    key: str
+    fingerprints: dict[str, str]
+
+
+def _run_steps(
+    spec: PipelineSpec,
+    inputs: Mapping[str, pl.LazyFrame | pl.DataFrame | PipelineInput],
+    workdir: Path,
+    emit: ProgressCallback,
+) -> _Ran:
+    """Inputs -> every step (each output cached under ``workdir`` by its key) -> the last frame."""
+    import polars as pl
+
     missing = [name for name in spec.inputs if name not in inputs]
     if missing:
         raise PipelineError(
@@ -230,32 +283,65 @@ def run_pipeline(
         emit(
             ProgressEvent(name, "cached" if cached else "done", f"step {name} {verb}", meta["rows"], seconds)
         )
-    steps = FeaturePipeline(fitted)
-    model_key = _digest(
-        {
-            "features": key,
-            "spec": config_hash(spec),
-            "previous": previous_model.sha256 if spec.model.warm_start and previous_model else None,
-        }
-    )
-    model_dir = workdir / "model" / model_key[:24]
-    model_cached = (model_dir / MANIFEST_FILE).is_file()
-    if model_cached:
-        emit(ProgressEvent("train", "cached", "model reused from cache"))
-        manifest = ModelManifest.model_validate_json((model_dir / MANIFEST_FILE).read_bytes())
-        sha = artifact_sha256(model_dir)
-    else:
-        sha, manifest = _train(spec, frame, raw_schema, steps, model_dir, previous_model, emit)
-    return PipelineResult(
+    fingerprints = {spec.inputs[0]: fingerprint, **{name: fp for name, (_, fp) in side.items()}}
+    return _Ran(frame, raw_schema, fitted, results, key, fingerprints)
+
+
+@dataclass(frozen=True)
+class DataResult:
+    """What a data pipeline produced: its steps and the output table, ready to ingest."""
+
+    pipeline: str
+    dataset: str
+    mode: str
+    path: Path
+    rows: int
+    steps: list[StepResult]
+    cached: bool
+    seconds: float
+    input_fingerprints: dict[str, str]
+
+    @property
+    def cache_hits(self) -> list[str]:
+        return [step.name for step in self.steps if step.cached]
+
+
+def run_data_pipeline(
+    spec: PipelineSpec,
+    inputs: Mapping[str, pl.LazyFrame | pl.DataFrame | PipelineInput],
+    workdir: Path,
+    *,
+    on_step: ProgressCallback | None = None,
+) -> DataResult:
+    """Run a data pipeline (``output:``): the steps' result as one Parquet file under ``workdir``.
+
+    The same steps and cache as :func:`run_pipeline`; the caller ingests the file as a new
+    version of ``spec.output.dataset`` (through the quality gate).
+    """
+    import polars as pl
+
+    if spec.output is None:
+        raise PipelineError(f"pipeline {spec.name} trains a model; it has no output dataset")
+    started = time.perf_counter()
+    emit = on_step or (lambda _event: None)
+    ran = _run_steps(spec, inputs, workdir, emit)
+    folder = workdir / "output" / ran.key[:24]
+    cached = (folder / DATA_FILE).is_file()
+    if not cached:
+        with atomic_dir(folder) as scratch:
+            ran.frame.sink_parquet(scratch / DATA_FILE, compression="zstd")
+    rows = int(pl.scan_parquet(folder / DATA_FILE).select(pl.len()).collect().item())
+    emit(ProgressEvent("output", "done", f"{rows} rows for {spec.output.dataset}", rows))
+    return DataResult(
         pipeline=spec.name,
-        config_hash=config_hash(spec),
-        steps=results,
-        model_dir=model_dir,
-        model_sha256=sha,
-        manifest=manifest,
-        model_cached=model_cached,
+        dataset=spec.output.dataset,
+        mode=spec.output.mode,
+        path=folder / DATA_FILE,
+        rows=rows,
+        steps=ran.results,
+        cached=cached,
         seconds=time.perf_counter() - started,
-        input_fingerprints={spec.inputs[0]: fingerprint, **{name: fp for name, (_, fp) in side.items()}},
+        input_fingerprints=ran.fingerprints,
     )
 
 
@@ -315,7 +401,7 @@ def _train(
     emit: ProgressCallback,
 ) -> tuple[str, ModelManifest]:
     began = time.perf_counter()
-    emit(ProgressEvent("train", "started", f"training {spec.model.canonical_algorithm}"))
+    emit(ProgressEvent("train", "started", f"training {spec.model_spec.canonical_algorithm}"))
     prepared = prepare(spec, frame.collect())
     model, evaluation, info = fit_model(spec, prepared, steps, previous)
     names = [f.name for f in prepared.features]
@@ -326,9 +412,9 @@ def _train(
     )
     manifest = ModelManifest(
         pipeline=spec.name,
-        task=spec.model.task,
-        algorithm=spec.model.canonical_algorithm,
-        params=dict(spec.model.params),
+        task=spec.model_spec.task,
+        algorithm=spec.model_spec.canonical_algorithm,
+        params=dict(spec.model_spec.params),
         format=model.format,
         target=spec.target,
         classes=prepared.classes,

@@ -175,8 +175,15 @@ def _default_triggers() -> list[Trigger]:
     return [ManualTrigger()]
 
 
+class OutputSpec(_Strict):
+    """``output:``: a data pipeline writes its result as a new version of this dataset (gated)."""
+
+    dataset: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,100}$")
+    mode: Literal["overwrite", "append"] = "overwrite"
+
+
 class PipelineSpec(_Strict):
-    """One pipeline: inputs -> feature steps -> model, with evaluation, promotion and triggers."""
+    """One pipeline: inputs -> feature steps -> a model (evaluated, promoted) or a dataset (``output``)."""
 
     name: str = Field(pattern=_NAME)
     description: str = ""
@@ -185,7 +192,10 @@ class PipelineSpec(_Strict):
     )
     steps: list[StepConfig] = Field(default_factory=list)
     target: str | None = None
-    model: ModelSpec
+    model: ModelSpec | None = None
+    output: OutputSpec | None = Field(
+        None, description="A data pipeline: the steps' result becomes a new version of this dataset."
+    )
     split: SplitSpec = SplitSpec()
     metrics: list[str] = Field(
         default_factory=list, description="First = primary. Default: all of the task's."
@@ -214,9 +224,46 @@ class PipelineSpec(_Strict):
             data["promotion"] = {"rule": data["promotion"]}
         return data
 
+    @property
+    def model_spec(self) -> ModelSpec:
+        """The model a training pipeline trains (a data pipeline has none)."""
+        if self.model is None:
+            raise ConfigError(
+                f"pipeline {self.name} writes the dataset {self.output_dataset}; it trains no model"
+            )
+        return self.model
+
+    @property
+    def output_dataset(self) -> str | None:
+        return self.output.dataset if self.output is not None else None
+
+    def _data_pipeline(self, output: OutputSpec) -> PipelineSpec:
+        if output.dataset in self.inputs:
+            raise ValueError(f"output: {output.dataset} is also an input (it would trigger itself)")
+        training = [f for f in ("target", "predict_on") if getattr(self, f)]
+        if training or self.metrics:
+            raise ValueError(f"{', '.join(training or ['metrics'])}: only for a pipeline that trains a model")
+        names = [step_name(i, s) for i, s in enumerate(self.steps)]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"steps: duplicate step names {', '.join(duplicates)}")
+        for step in self.steps:
+            if isinstance(step, JoinStep) and step.input not in self.inputs[1:]:
+                raise ValueError(
+                    f"steps: join input {step.input!r} must be listed in inputs (after the first)"
+                )
+        for trigger in self.triggers:
+            if isinstance(trigger, NewVersionTrigger) and trigger.on_new_version not in self.inputs:
+                raise ValueError(f"triggers: on_new_version {trigger.on_new_version!r} is not an input")
+        return self
+
     @model_validator(mode="after")
     def _consistent(self) -> PipelineSpec:
-        task = self.model.task
+        if (self.model is None) == (self.output is None):
+            raise ValueError("a pipeline has either model: (it trains) or output: (it writes a dataset)")
+        if self.output is not None:
+            return self._data_pipeline(self.output)
+        task = self.model_spec.task
         if task != "clustering" and not self.target:
             raise ValueError(f"target: a {task} pipeline needs a target column")
         unknown = [m for m in self.metrics if m not in METRICS[task]]
@@ -293,5 +340,7 @@ def config_hash(spec: PipelineSpec) -> str:
     Key order, short forms and defaults written out or omitted do not change it.
     """
     data = spec.model_dump(mode="json", exclude=set(_HASHED_OUT))
+    if data.get("output") is None:
+        data.pop("output", None)  # a training pipeline hashes as it did before data pipelines existed
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()

@@ -66,10 +66,10 @@ class Prepared:
 
 
 def _choose_features(spec: PipelineSpec, schema: pl.Schema) -> tuple[list[ColumnSpec], list[str]]:
-    skip = {spec.target, *spec.model.exclude, *spec.id_columns}
-    if spec.model.features is not None:
-        missing = [f for f in spec.model.features if f not in schema]
-        bad = [f for f in spec.model.features if f in schema and not _numeric(schema[f])]
+    skip = {spec.target, *spec.model_spec.exclude, *spec.id_columns}
+    if spec.model_spec.features is not None:
+        missing = [f for f in spec.model_spec.features if f not in schema]
+        bad = [f for f in spec.model_spec.features if f in schema and not _numeric(schema[f])]
         if missing or bad:
             raise PipelineError(
                 f"pipeline {spec.name}: model.features: "
@@ -78,7 +78,7 @@ def _choose_features(spec: PipelineSpec, schema: pl.Schema) -> tuple[list[Column
                 ),
                 detail={"pipeline": spec.name, "missing": missing, "not_numeric": bad},
             )
-        return [_column(f, schema[f]) for f in spec.model.features], []
+        return [_column(f, schema[f]) for f in spec.model_spec.features], []
     chosen = [_column(n, t) for n, t in schema.items() if n not in skip and _numeric(t)]
     ignored = [n for n, t in schema.items() if n not in skip and not _numeric(t)]
     if not chosen:
@@ -134,17 +134,17 @@ def prepare(spec: PipelineSpec, frame: pl.DataFrame) -> Prepared:
 def _labels(spec: PipelineSpec, frame: pl.DataFrame) -> tuple[np.ndarray | None, list[Any] | None]:
     import numpy as np
 
-    if spec.target is None or spec.model.task == "clustering":
+    if spec.target is None or spec.model_spec.task == "clustering":
         return None, None
     series = frame.get_column(spec.target)
-    if spec.model.task == "regression":
+    if spec.model_spec.task == "regression":
         if not series.dtype.is_numeric():
             raise PipelineError(f"pipeline {spec.name}: regression target {spec.target!r} is {series.dtype}")
         return series.cast(float).to_numpy(), None
     classes = sorted(series.unique().to_list(), key=lambda v: (str(type(v)), v))
     if len(classes) < 2:
         raise PipelineError(f"pipeline {spec.name}: target {spec.target!r} has a single class {classes}")
-    positive = spec.model.positive_class
+    positive = spec.model_spec.positive_class
     if positive is not None:
         match = [c for c in classes if c == positive or str(c) == str(positive)]
         if not match:
@@ -172,7 +172,7 @@ def _split(spec: PipelineSpec, frame: pl.DataFrame, y: np.ndarray | None) -> tup
         test, train = np.flatnonzero(is_test), np.flatnonzero(~is_test)
     else:
         rng = np.random.default_rng(spec.seed if split.seed is None else split.seed)
-        if y is not None and spec.model.task == "classification" and split.stratify:
+        if y is not None and spec.model_spec.task == "classification" and split.stratify:
             picks = []
             for code in np.unique(y):
                 members = rng.permutation(np.flatnonzero(y == code))
@@ -222,11 +222,11 @@ def fit_model(
 
     from lakegate.models import trainer_for
 
-    algorithm = spec.model.canonical_algorithm
+    algorithm = spec.model_spec.canonical_algorithm
     names = [f.name for f in prepared.features]
     notes: list[str] = []
     warm = None
-    if spec.model.warm_start and previous is not None:
+    if spec.model_spec.warm_start and previous is not None:
         reason = _warm_start_blocker(spec, previous, names)
         if reason:
             notes.append(f"warm start skipped: {reason}")
@@ -235,8 +235,8 @@ def fit_model(
     model = trainer_for(algorithm).fit(
         prepared.x_train,
         prepared.y_train,
-        task=spec.model.task,
-        params=dict(spec.model.params),
+        task=spec.model_spec.task,
+        params=dict(spec.model_spec.params),
         seed=spec.seed,
         feature_names=names,
         previous=warm,
@@ -246,7 +246,7 @@ def fit_model(
         model,
         prepared.x_test,
         prepared.y_test,
-        task=spec.model.task,
+        task=spec.model_spec.task,
         metrics=spec.metrics,
         n_classes=n_classes,
         seed=spec.seed,
@@ -255,7 +255,7 @@ def fit_model(
         model,
         prepared.x_test,
         prepared.y_test,
-        task=spec.model.task,
+        task=spec.model_spec.task,
         metrics=spec.metrics,
         groups=_groups(steps, names, prepared.x_train),
         train_std=np.nan_to_num(np.nanstd(prepared.x_train, axis=0)),
@@ -264,7 +264,7 @@ def fit_model(
         n_classes=n_classes,
     )
     sizes = None
-    if spec.model.task == "clustering":
+    if spec.model_spec.task == "clustering":
         centers = model.cluster_centers()
         k = len(centers) if centers is not None else int(model.predict_values(prepared.x_train).max()) + 1
         sizes = cluster_sizes(model.predict_values(prepared.x_train), k)
@@ -286,11 +286,11 @@ def fit_model(
 
 def _warm_start_blocker(spec: PipelineSpec, previous: Predictor, names: list[str]) -> str | None:
     manifest = previous.manifest
-    if manifest.algorithm != spec.model.canonical_algorithm:
+    if manifest.algorithm != spec.model_spec.canonical_algorithm:
         return f"previous model is {manifest.algorithm}"
     if [f.name for f in manifest.features] != names:
         return "the feature columns changed"
-    wanted = spec.model.params.get("n_clusters", 8)
+    wanted = spec.model_spec.params.get("n_clusters", 8)
     if manifest.params.get("n_clusters", 8) != wanted:
         return "n_clusters changed"
     return None

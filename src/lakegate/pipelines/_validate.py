@@ -15,7 +15,7 @@ def validate_pipeline(spec: PipelineSpec) -> None:
 
     (Also raises ``MissingExtraError`` when the algorithm needs an extra that is not installed.)
     """
-    trainer_for(spec.model.canonical_algorithm).check_params(dict(spec.model.params))
+    trainer_for(spec.model_spec.canonical_algorithm).check_params(dict(spec.model_spec.params))
     for step in spec.steps:
         if isinstance(step, CustomStep):
             resolve_function(step.function)

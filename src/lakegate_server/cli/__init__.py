@@ -90,7 +90,7 @@ add_commands(
     },
     groups={
         "pipelines": "Pipelines declared in lakegate.yaml.",
-        "models": "Registered models: versions, champions, promotion, rollback, audit.",
+        "models": "Registered models: versions, champions, promotion, rollback, audit, report.",
     },
 )
 

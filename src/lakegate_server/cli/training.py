@@ -18,7 +18,7 @@ __all__ = ["register"]
 
 pipelines = typer.Typer(help="Pipelines declared in lakegate.yaml.", no_args_is_help=True)
 models = typer.Typer(
-    help="Registered models: versions, champions, promotion, rollback, audit.", no_args_is_help=True
+    help="Registered models: versions, champions, promotion, rollback, audit, report.", no_args_is_help=True
 )
 
 ModelName = Annotated[str, typer.Argument(help="Model name (= its pipeline's name).")]
@@ -194,6 +194,39 @@ def _print_version(data: dict[str, Any]) -> None:
     if data["decision"]:
         console.print(f"  decision: {data['decision'].get('reason', '')}", highlight=False)
     console.print(f"  card: {data['card_path']}", highlight=False)
+
+
+@models.command("report")
+def models_report(
+    name: ModelName,
+    version: Annotated[int | None, typer.Option(help="Version to report (default: the latest).")] = None,
+    format_: Annotated[str, typer.Option("--format", help="markdown (a pull-request comment).")] = "markdown",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.md and its SVG charts.")] = Path(
+        "model-report"
+    ),
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """A version against the champion, as a pull-request comment: metrics, robustness, data, charts."""
+    server_command("cli", verbose=verbose)
+    from lakegate.errors import InputError
+    from lakegate.models._pr_report import write_pr_report
+    from lakegate_server.training.selectors import model_champion, model_version_get, model_versions
+
+    if format_ != "markdown":
+        raise InputError(f"--format {format_!r}: only markdown is written")
+    if version is None:
+        latest = model_versions(name=name).order_by("-number").first()
+        if latest is None:
+            raise fail(f"model {name!r} has no versions yet")
+        version = latest.number
+    found = model_version_get(name=name, number=version)
+    champion = model_champion(name=name)
+    report = write_pr_report(found.to_dict(), champion.to_dict() if champion else None, out)
+    if json_output:
+        print_json({"name": name, "version": version, **report.to_dict()})
+        return
+    console.print(f"Wrote {report.markdown} and {len(report.charts)} charts", highlight=False)
 
 
 def _stage_change(verb: str, version: Any, json_output: bool) -> None:

@@ -35,7 +35,8 @@ def file_origin(version: DatasetVersion) -> dict[str, Any]:
     """Where a version's bytes came from: the file (name, sha256, size) and how it arrived.
 
     ``via`` is ``upload`` (API or dashboard), ``inbox``, ``cli``, ``stream``, ``source``,
-    ``predictions`` (a model scored another version), ``quarantine-retry`` or ``other``.
+    ``predictions`` (a model scored another version), ``pipeline`` (a data pipeline wrote it),
+    ``quarantine-retry`` or ``other``.
     """
     run_id = _run_id(version.created_by)
     run = Run.objects.filter(pk=run_id).first() if run_id is not None else None
@@ -48,6 +49,8 @@ def file_origin(version: DatasetVersion) -> dict[str, Any]:
             via, detail = "source", str(run.params.get("name", ""))
         elif run.kind == "predict":
             via, detail = "predictions", str(run.params.get("model", ""))
+        elif run.kind == "train":  # a data pipeline's output
+            via, detail = "pipeline", str(run.params.get("pipeline", ""))
     elif version.created_by == "cli":
         via = "cli"
     elif version.created_by.startswith("stream") or version.source_name.startswith("stream:"):
@@ -126,6 +129,36 @@ def _runs_reading(version: DatasetVersion, models: list[ModelVersion]) -> list[d
     return [_run_ref(run) for run in Run.objects.filter(Q(pk__in=ids) | scoring).order_by("id")]
 
 
+def _derived_from(run_id: int | None) -> list[dict[str, Any]]:
+    """The input versions a data pipeline's run read (its result lists them)."""
+    run = Run.objects.filter(pk=run_id, kind="train").first() if run_id is not None else None
+    if run is None or not isinstance(run.result, dict):
+        return []
+    refs: list[dict[str, Any]] = []
+    for item in run.result.get("inputs", []):
+        found = DatasetVersion.objects.filter(
+            dataset__name=item["dataset"], number__in=item.get("versions", [])
+        ).select_related("dataset")
+        refs.extend(_version_ref(v) for v in found.order_by("number"))
+    return refs
+
+
+def _derived_datasets(version: DatasetVersion) -> list[dict[str, Any]]:
+    """Versions that data pipelines wrote from this version (newest run last)."""
+    name, number = version.dataset.name, version.number
+    derived = []
+    for run in Run.objects.filter(kind="train", status="succeeded").order_by("id"):
+        result = run.result if isinstance(run.result, dict) else {}
+        output = result.get("output")
+        read = any(
+            item.get("dataset") == name and number in item.get("versions", [])
+            for item in result.get("inputs", [])
+        )
+        if output and read:
+            derived.append({**output, "pipeline": result.get("pipeline"), "run": run.pk})
+    return derived
+
+
 def dataset_lineage(*, name: str, number: int) -> dict[str, Any]:
     """Everything upstream and downstream of version ``number`` of dataset ``name``."""
     version = version_get(name=name, number=number)
@@ -143,6 +176,8 @@ def dataset_lineage(*, name: str, number: int) -> dict[str, Any]:
         .first()
     )
     upstream: dict[str, Any] = {"file": file_origin(version)}
+    if upstream["file"]["via"] == "pipeline":
+        upstream["derived_from"] = _derived_from(upstream["file"]["run"])
     if produced_by is not None:
         upstream["model"] = _model_ref(produced_by.version)
         if produced_by.source_version is not None:
@@ -165,6 +200,7 @@ def dataset_lineage(*, name: str, number: int) -> dict[str, Any]:
             "runs": _runs_reading(version, models),
             "models": [_model_ref(m) for m in models],
             "predictions": [_batch_ref(b) for b in scored.order_by("id")],
+            "datasets": _derived_datasets(version),
         },
     }
 

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from lakegate.config import Settings
 from lakegate.models import Predictor
 from lakegate.notify import Notification
-from lakegate.pipelines import PipelineSpec, ProgressEvent, run_pipeline
-from lakegate_server.flow import predictions_to_lake
+from lakegate.pipelines import PipelineSpec, ProgressEvent, run_data_pipeline, run_pipeline
+from lakegate_server.flow import ingest_file, predictions_to_lake
 from lakegate_server.jobs.context import JobContext, json_safe
 from lakegate_server.jobs.models import Run
 from lakegate_server.jobs.registry import JobSpec
@@ -62,7 +62,7 @@ def _progress(ctx: JobContext) -> Any:
 
 def _previous(config: Settings, spec: PipelineSpec) -> Predictor | None:
     """The champion, for clustering that continues from it (warm start)."""
-    if not spec.model.warm_start or model_champion(name=spec.name) is None:
+    if not spec.model_spec.warm_start or model_champion(name=spec.name) is None:
         return None
     return model_load(config=config, name=spec.name)[1]
 
@@ -164,8 +164,51 @@ def _train(ctx: JobContext, spec: PipelineSpec, params: TrainParams) -> dict[str
     }
 
 
+def _transform(ctx: JobContext, spec: PipelineSpec, params: TrainParams) -> dict[str, Any]:
+    """A data pipeline: accepted inputs -> steps -> a new version of its output dataset, gated.
+
+    The output goes through the same path as a file (``flow.ingest_file``): one Delta commit,
+    the quality gate, and what an accepted version starts (a training pipeline reading it).
+    Its ``created_by`` is this run, whose result lists the input versions (lineage). A retry
+    after the commit finds the same bytes already ingested (a duplicate, nothing written).
+    """
+    ctx.log("data pipeline started", pipeline=spec.name, trigger=params.trigger)
+    inputs, lineage = pipeline_inputs(ctx.settings, spec)
+    result = run_data_pipeline(spec, inputs, ctx.artifacts_dir / "pipeline", on_step=_progress(ctx))
+    ctx.checkpoint()
+    outcome = ingest_file(
+        config=ctx.settings,
+        dataset=result.dataset,
+        path=result.path,
+        mode=result.mode,
+        actor=f"run:{ctx.run_id}",
+    )
+    version = outcome.version
+    ctx.log(
+        f"{result.dataset} v{version.number} {'already held these rows' if outcome.duplicate else 'written'}",
+        status=version.status,
+        rows=result.rows,
+    )
+    return {
+        "pipeline": spec.name,
+        "output": {
+            "dataset": result.dataset,
+            "version": version.number,
+            "status": version.status,
+            "duplicate": outcome.duplicate,
+            "rows": result.rows,
+        },
+        "inputs": [item.to_dict() for item in lineage],
+        "cache_hits": result.cache_hits,
+        "seconds": round(result.seconds, 3),
+    }
+
+
 def train(ctx: JobContext, params: TrainParams) -> dict[str, Any]:
-    return _train(ctx, pipeline_get(config=ctx.settings, name=params.pipeline), params)
+    spec = pipeline_get(config=ctx.settings, name=params.pipeline)
+    if spec.output is not None:
+        return _transform(ctx, spec, params)
+    return _train(ctx, spec, params)
 
 
 def train_failed(run: Run, config: Settings) -> None:

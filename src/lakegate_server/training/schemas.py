@@ -18,6 +18,7 @@ class PipelineOut(Schema):
     triggers: list[dict[str, Any]]
     notifications: list[str]
     predict_on: str | None
+    output: str | None = Field(None, description="A data pipeline: the dataset it writes (task `dataset`).")
     config_hash: str
     champion_version: int | None
     last_run: int | None = Field(None, description="The newest train run of this pipeline.")

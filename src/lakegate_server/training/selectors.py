@@ -91,8 +91,10 @@ def pipeline_list(*, config: Settings) -> list[PipelineRow]:
                 name=name,
                 description=spec.description,
                 inputs=list(spec.inputs),
-                task=spec.model.task,
-                algorithm=spec.model.canonical_algorithm,
+                # A data pipeline writes a dataset: its "task" is `dataset`, its "algorithm" the name.
+                task=spec.model.task if spec.model else "dataset",
+                algorithm=spec.model.canonical_algorithm if spec.model else f"-> {spec.output_dataset}",
+                output=spec.output_dataset,
                 target=spec.target,
                 metrics=list(spec.metrics),
                 promotion=spec.promotion.model_dump(mode="json"),

@@ -168,8 +168,9 @@ class PipelineRow:
     name: str
     description: str
     inputs: list[str]
-    task: str
+    task: str  # `dataset` for a data pipeline
     algorithm: str
+    output: str | None  # the dataset a data pipeline writes; None for a training pipeline
     target: str | None
     metrics: list[str]
     promotion: dict[str, Any]  # the pipeline's ``promotion:`` as JSON (rule, floor, ...)

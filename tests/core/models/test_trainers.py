@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 
 import numpy as np
 import pytest
@@ -50,8 +51,8 @@ def test_task_mismatch_is_explained():
         resolve_algorithm("sklearn.linear_model.Ridge", "classification")
 
 
-@pytest.mark.skipif(HAS_XGBOOST, reason="xgboost is installed")
-def test_xgboost_without_the_extra_names_the_pip_line():
+def test_xgboost_without_the_extra_names_the_pip_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "xgboost", None)  # as if the extra were not installed
     with pytest.raises(MissingExtraError) as info:
         trainer_for("xgboost.XGBClassifier").check_params({})
     assert "pip install 'lakegate[xgboost]'" in info.value.message

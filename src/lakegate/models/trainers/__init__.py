@@ -7,6 +7,7 @@ from lakegate.models.trainers._registry import (
     TRAINERS,
     model_class,
     resolve_algorithm,
+    trainer_code_version,
     trainer_for,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "Trainer",
     "model_class",
     "resolve_algorithm",
+    "trainer_code_version",
     "trainer_for",
 ]

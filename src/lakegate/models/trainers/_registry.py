@@ -15,11 +15,20 @@ from lakegate.errors import ConfigError
 from lakegate.models._tasks import Task
 from lakegate.models.trainers._base import FittedModel, Trainer
 
-__all__ = ["ALIASES", "FORMATS", "TRAINERS", "model_class", "resolve_algorithm", "trainer_for"]
+__all__ = [
+    "ALIASES",
+    "FORMATS",
+    "TRAINERS",
+    "model_class",
+    "resolve_algorithm",
+    "trainer_code_version",
+    "trainer_for",
+]
 
 _SK = "lakegate.models.trainers.sklearn:SklearnTrainer"
 _LGB = "lakegate.models.trainers.lightgbm:LightGBMTrainer"
 _XGB = "lakegate.models.trainers.xgboost:XGBoostTrainer"
+_CUSTOM = "lakegate.models.trainers.custom:CustomTrainer"
 
 TRAINERS: Final[dict[str, tuple[str, Task]]] = {
     "lightgbm.LGBMClassifier": (_LGB, "classification"),
@@ -71,11 +80,20 @@ FORMATS: Final[dict[str, str]] = {
     "lightgbm": "lakegate.models.trainers.lightgbm:LightGBMModel",
     "xgboost": "lakegate.models.trainers.xgboost:XGBoostModel",
     "skops": "lakegate.models.trainers.sklearn:SklearnModel",
+    "custom": "lakegate.models.trainers.custom:CustomModel",
 }
 
 
 def resolve_algorithm(name: str, task: Task) -> str:
-    """The canonical dotted name for ``name`` (an alias or a dotted name) and ``task``."""
+    """The canonical dotted name for ``name`` (an alias or a dotted name) and ``task``.
+
+    ``package.module:Class`` (with a colon) names the project's own trainer
+    (``lakegate.models.trainers.custom``); it is imported when a run trains or loads it.
+    """
+    if ":" in name:
+        from lakegate.models.trainers.custom import check_name
+
+        return check_name(name, task)
     canonical = ALIASES.get(name, {}).get(task, name)
     entry = TRAINERS.get(canonical)
     if entry is None:
@@ -103,10 +121,19 @@ def _import(dotted: str) -> type:
 
 
 def trainer_for(algorithm: str) -> Trainer:
-    """The trainer of an allow-listed canonical algorithm name."""
-    cls = _import(TRAINERS[algorithm][0])
+    """The trainer of an allow-listed canonical algorithm name (or a ``package.module:Class``)."""
+    cls = _import(TRAINERS[algorithm][0] if ":" not in algorithm else _CUSTOM)
     trainer: Trainer = cls(algorithm)
     return trainer
+
+
+def trainer_code_version(algorithm: str) -> str:
+    """Part of a model's cache key: the module hash of a project's own trainer, else empty."""
+    if ":" not in algorithm:
+        return ""
+    from lakegate.models.trainers.custom import code_version
+
+    return code_version(algorithm)
 
 
 def model_class(fmt: str) -> type[FittedModel]:
