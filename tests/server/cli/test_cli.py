@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from lakegate_server.cli import app
 from lakegate_server.jobs.models import Run
+from lakegate_server.jobs.registry import job_kinds
 
 runner = CliRunner()
 
@@ -78,7 +79,7 @@ def test_runs_errors_exit_1_with_one_line():
     assert "expected KEY=VALUE" in bad_param.stderr
     bad_kind = invoke("runs", "start", "nope")
     assert bad_kind.exit_code == 1
-    assert "known kinds: check, export, ingest, notify, predict, selfcheck, source, train" in bad_kind.stderr
+    assert f"known kinds: {', '.join(job_kinds())}" in bad_kind.stderr
 
 
 def test_a_usage_error_exits_2():

@@ -62,8 +62,8 @@ def test_raw_to_curated_to_a_model_with_lineage(pipelines, execute_queued, tmp_p
         ("customers", 1, "curate")
     ]
 
-    listed = {row["name"]: row for row in pipeline_list(config=project())}
-    assert (listed["curate"]["task"], listed["curate"]["output"]) == ("dataset", "customers")
+    listed = {row.name: row for row in pipeline_list(config=project())}
+    assert (listed["curate"].task, listed["curate"].output) == ("dataset", "customers")
 
     # Run again by hand (the Python API): same inputs -> same bytes -> the existing version, no new one.
     again = lakegate.Project(settings.LAKEGATE.project_dir).train("curate")
