@@ -53,5 +53,8 @@ def process_start(config: Settings, *, role: str) -> dict[str, object]:
         "storage": storage.describe(),
         "lake": config.lake or str(config.paths.lake),
     }
+    if role.startswith("web"):
+        line["web_processes"] = config.web.processes
+        line["access_log"] = config.web.access_log
     log.info("process started", extra=line)
     return line

@@ -73,7 +73,9 @@ def up(
     from lakegate_server.startup import process_start
     from lakegate_server.supervisor import Supervisor, serve
 
-    process_start(settings, role="web")
+    processes = settings.web.processes
+    # With several web processes, each logs its own "web" start line; this one manages them.
+    process_start(settings, role="web" if processes == 1 else "web-manager")
     host = host or settings.web.host
     port = port if port is not None else settings.web.port
     module = [sys.executable, "-m", "lakegate_server.cli"]
@@ -96,7 +98,7 @@ def up(
     console.print("  Stop with Ctrl-C.")
     supervisor.start()
     try:
-        serve(host=host, port=port)
+        serve(host=host, port=port, processes=processes, verbose=verbose)
     finally:
         supervisor.stop()
         console.print("lakegate stopped.")
