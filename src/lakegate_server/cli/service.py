@@ -70,8 +70,12 @@ def up(
 ) -> None:
     """Run the web server, workers and the scheduler together; Ctrl-C stops all of them cleanly."""
     settings = server_command("web", verbose=verbose)
+    from lakegate_server.metrics import multiprocess_dir_prepare
     from lakegate_server.startup import process_start
     from lakegate_server.supervisor import Supervisor, serve
+
+    # Before anything counts: this process and its children share one metrics folder.
+    multiprocess_dir_prepare(settings.paths.state)
 
     processes = settings.web.processes
     # With several web processes, each logs its own "web" start line; this one manages them.
