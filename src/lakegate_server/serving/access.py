@@ -95,6 +95,7 @@ class AccessLogWriter:
         self._fd: int | None = None
         self._pid = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         atexit.register(self.flush)
 
@@ -103,12 +104,16 @@ class AccessLogWriter:
         self._size += len(line)
         if self._size >= _FLUSH_BYTES:
             self.flush()
-        elif self._timer is None:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # pragma: no cover - written outside a loop: at once
-                self.flush()
-                return
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # written outside a loop: at once
+            self.flush()
+            return
+        if self._timer is None or self._loop is not loop:  # (a loop that ended never fires)
+            if self._timer is not None:
+                self._timer.cancel()
+            self._loop = loop
             self._timer = loop.call_later(_FLUSH_SECONDS, self.flush)
 
     def flush(self) -> None:
