@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -49,11 +50,12 @@ def metric(base: str, headers: dict[str, str], name: str, **labels: str) -> floa
     )
 
 
+@pytest.mark.timeout(600)  # two trainings through `lakegate up`: ~5 min on a loaded 2-core machine
 def test_two_web_processes_share_champions_revocations_and_metrics(project: Project):
     configure(project)
     project.env.update(LAKEGATE_WEB__PROCESSES="2", LAKEGATE_RUNS__REAP_INTERVAL_SECONDS="0.5")
     port = free_port()
-    project.start("up", "--port", str(port), log_name="up")
+    up = project.start("up", "--port", str(port), log_name="up")
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: httpx.get(f"{base}/healthz").status_code == 200, timeout=120, what="/healthz 200")
     issued = cli_json(project, "token", "create", "--role", "editor", "--name", "two-procs")
@@ -119,3 +121,19 @@ def test_two_web_processes_share_champions_revocations_and_metrics(project: Proj
     assert len(roles["web"]) >= 2, roles
     assert len(roles["web-manager"]) == 1
     assert all(line["web_processes"] == 2 and line["access_log"] is True for line in starts)
+
+    # `up` killed outright: its web processes stop by themselves (as its workers do).
+    children = psutil.Process(up.pid).children(recursive=True)
+    up.kill()
+    up.wait()
+
+    def alive(child: psutil.Process) -> bool:
+        try:
+            return child.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    def all_gone() -> bool:
+        return not any(alive(child) for child in children)
+
+    wait_for(all_gone, timeout=30, what="the web processes to stop after `up` was killed")
