@@ -105,6 +105,17 @@ class WebSettings(_Section):
     hsts_seconds: int = Field(31_536_000, ge=0, description="Strict-Transport-Security max-age (with tls).")
     hsts_include_subdomains: bool = True
     hsts_preload: bool = True
+    access_log: bool = Field(
+        True,
+        description="One JSON line per HTTP request in logs/access.jsonl: request id, method, route "
+        "template, status, duration, token name or user, bytes in/out.",
+    )
+    processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Web server processes sharing the port (uvicorn workers); one per core serves the most.",
+    )
 
 
 class ExportSettings(_Section):

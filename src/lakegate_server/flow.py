@@ -53,6 +53,7 @@ from lakegate_server.datasets.services import (
 )
 from lakegate_server.exports.services import export_runs_for_accepted_version
 from lakegate_server.jobs.models import Run
+from lakegate_server.metrics import stream_flushed
 from lakegate_server.quality.models import CheckReport
 from lakegate_server.quality.services import version_approve as gate_approve
 from lakegate_server.quality.services import version_check
@@ -291,11 +292,13 @@ def _flush_batch(config: Settings, batch: Any, *, actor: str) -> dict[str, Any]:
                 config, exc, dataset=batch.dataset, path=parquet, label=label, move=True, actor=actor
             )
             batch.done()
+            stream_flushed(batch.dataset, batch.records)
             log.warning("stream batch quarantined", extra={"dataset": batch.dataset, "batch": batch.id})
             return {**summary, "error": error.to_dict()}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     batch.done()
+    stream_flushed(batch.dataset, batch.records)
     version = committed.version
     if config.streams.check and not committed.duplicate:
         version = _gated(config, committed, actor=actor).version

@@ -53,5 +53,10 @@ def process_start(config: Settings, *, role: str) -> dict[str, object]:
         "storage": storage.describe(),
         "lake": config.lake or str(config.paths.lake),
     }
+    # Where this process's Prometheus counters go (None: kept to itself, see lakegate_server.metrics).
+    line["metrics_dir"] = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+    if role.startswith("web"):
+        line["web_processes"] = config.web.processes
+        line["access_log"] = config.web.access_log
     log.info("process started", extra=line)
     return line

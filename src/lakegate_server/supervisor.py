@@ -9,6 +9,7 @@ restarted with a back-off; children also stop by themselves if ``up`` is killed.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -80,17 +81,37 @@ class Supervisor:
         log.info("all children stopped")
 
 
-def serve(*, host: str, port: int) -> None:
-    """Serve the ASGI app until SIGINT/SIGTERM (uvicorn handles both gracefully)."""
+def serve(*, host: str, port: int, processes: int | None = None, verbose: bool = False) -> None:
+    """Serve the ASGI app until SIGINT/SIGTERM (uvicorn handles both gracefully).
+
+    With more than one process (``web.processes``), this process binds the port and runs
+    uvicorn's process manager: each web process (:mod:`lakegate_server.web_process`) sets
+    itself up, logs its start line and accepts on the shared socket; one that dies is
+    replaced.
+    """
     import uvicorn
     from django.conf import settings
 
     from lakegate_server.serving.server import uvicorn_config
 
-    config = uvicorn_config(host=host, port=port, web=settings.LAKEGATE.web)
+    web = settings.LAKEGATE.web
+    config = uvicorn_config(host=host, port=port, web=web, processes=processes)
     # uvicorn restores the previous handlers after its graceful shutdown and re-raises the
     # signal; with these no-op handlers in place, `up` goes on to stop its children and
     # exits 0 instead of dying from the re-raised signal.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: None)
-    uvicorn.Server(config).run()
+    if config.workers <= 1:
+        uvicorn.Server(config).run()
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ["LAKEGATE_WEB_VERBOSE"] = "1" if verbose else ""  # read by each web process
+    config = uvicorn_config(
+        host=host, port=port, web=web, processes=processes, app="lakegate_server.web_process:application"
+    )
+    sock = config.bind_socket()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()

@@ -27,6 +27,20 @@ def test_the_start_line_names_role_version_and_backends(caplog):
     assert (record.role, record.queue) == ("worker", line["queue"])
     assert record.storage == str(project().paths.state.as_uri())
     assert record.database in {"sqlite", "postgresql"}
+    assert record.metrics_dir is None  # no PROMETHEUS_MULTIPROC_DIR here
+    assert not hasattr(record, "web_processes")  # web settings are on web start lines only
+
+
+@pytest.mark.django_db
+def test_a_web_start_line_names_its_processes_and_access_log(caplog, settings):
+    settings.LAKEGATE = settings.LAKEGATE.model_copy(
+        update={"web": settings.LAKEGATE.web.model_copy(update={"processes": 3, "access_log": False})}
+    )
+    with caplog.at_level(logging.INFO, logger="lakegate.start"):
+        line = process_start(project(), role="web")
+    assert (line["web_processes"], line["access_log"]) == (3, False)
+    (record,) = [r for r in caplog.records if r.name == "lakegate.start"]
+    assert (record.role, record.web_processes, record.access_log) == ("web", 3, False)
 
 
 @pytest.mark.django_db

@@ -70,10 +70,16 @@ def up(
 ) -> None:
     """Run the web server, workers and the scheduler together; Ctrl-C stops all of them cleanly."""
     settings = server_command("web", verbose=verbose)
+    from lakegate_server.metrics import multiprocess_dir_prepare
     from lakegate_server.startup import process_start
     from lakegate_server.supervisor import Supervisor, serve
 
-    process_start(settings, role="web")
+    # Before anything counts: this process and its children share one metrics folder.
+    multiprocess_dir_prepare(settings.paths.state)
+
+    processes = settings.web.processes
+    # With several web processes, each logs its own "web" start line; this one manages them.
+    process_start(settings, role="web" if processes == 1 else "web-manager")
     host = host or settings.web.host
     port = port if port is not None else settings.web.port
     module = [sys.executable, "-m", "lakegate_server.cli"]
@@ -96,7 +102,7 @@ def up(
     console.print("  Stop with Ctrl-C.")
     supervisor.start()
     try:
-        serve(host=host, port=port)
+        serve(host=host, port=port, processes=processes, verbose=verbose)
     finally:
         supervisor.stop()
         console.print("lakegate stopped.")

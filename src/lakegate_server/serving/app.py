@@ -45,6 +45,14 @@ from lakegate.errors import LakegateError
 from lakegate_server.accounts.models import ROLE_RANK, Role
 from lakegate_server.accounts.throttle import throttle_fail, throttled, token_keys
 from lakegate_server.http_errors import error_headers, error_json, status_code
+from lakegate_server.serving.access import (
+    PREDICT_ROUTE,
+    ROUTE_KEY,
+    STREAM_ROUTE,
+    TOKEN_KEY,
+    AccessLog,
+    AccessLogWriter,
+)
 from lakegate_server.serving.cache import Caller, ChampionCache, TokenCache, db_call
 from lakegate_server.serving.guard import PREDICT_PATH, STREAM_PATH, RequestGuard
 from lakegate_server.serving.predict import MODEL_NAME, Champion, predict_json
@@ -128,6 +136,7 @@ class _Endpoint:
         caller = await self.tokens.authenticate(raw.strip())
         if caller is None:
             raise await self._refuse_bad_token(request)
+        request.scope[TOKEN_KEY] = caller.name  # for the access log (the name, never the token)
         if ROLE_RANK[caller.role] < ROLE_RANK[role]:
             raise _RefusedError(
                 403,
@@ -275,21 +284,36 @@ def _import_model_libraries() -> None:
     gc.freeze()  # the libraries stay: keep them out of the garbage collector's full passes
 
 
-def mount(fallback: ASGIApp, serving: ASGIApp | None = None) -> ASGIApp:
+def mount(
+    fallback: ASGIApp, serving: ASGIApp | None = None, *, access_log: Callable[[bytes], None] | None = None
+) -> ASGIApp:
     """One ASGI app: the predict and stream routes go to Starlette, every other request to ``fallback``.
 
     :class:`~lakegate_server.serving.guard.RequestGuard` stands in front of both: request
     bodies are bounded by size while they stream in (slow clients are timed by the HTTP
-    protocol, :mod:`lakegate_server.serving.server`).
+    protocol, :mod:`lakegate_server.serving.server`). In front of everything,
+    :class:`~lakegate_server.serving.access.AccessLog` writes one line per request to
+    ``access_log`` (default: ``logs/access.jsonl``, unless ``web.access_log`` is false).
     """
     predict_app = serving or build_app(server=True)
 
     async def application(scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and (
-            PREDICT_PATH.match(scope["path"]) or STREAM_PATH.match(scope["path"])
-        ):
-            await predict_app(scope, receive, send)
-        else:
-            await fallback(scope, receive, send)
+        if scope["type"] == "http":
+            path = scope["path"]
+            if PREDICT_PATH.match(path):
+                scope[ROUTE_KEY] = PREDICT_ROUTE
+                await predict_app(scope, receive, send)
+                return
+            if STREAM_PATH.match(path):
+                scope[ROUTE_KEY] = STREAM_ROUTE
+                await predict_app(scope, receive, send)
+                return
+        await fallback(scope, receive, send)
 
-    return RequestGuard(application)
+    guarded = RequestGuard(application)
+    if access_log is None:
+        lg = settings.LAKEGATE
+        if not lg.web.access_log:
+            return guarded
+        access_log = AccessLogWriter(lg.paths.logs / "access.jsonl").write
+    return AccessLog(guarded, access_log)

@@ -10,6 +10,7 @@ never that one.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -19,6 +20,7 @@ import orjson
 from lakegate.errors import InputError, LakegateError, ModelError, NotFoundError, PayloadTooLargeError
 from lakegate.models import Predictor, load_model
 from lakegate_server.conf import project
+from lakegate_server.metrics import prediction_failed, prediction_served
 from lakegate_server.training.selectors import champion_ref
 
 __all__ = [
@@ -93,8 +95,19 @@ def predict_json(*, name: str, body: bytes, load: Callable[[str], Champion | Non
     Returns ``{"model", "version", "predictions", ["probabilities"]}``. Raises
     ``NotFoundError`` (404: no such model or no champion), ``ModelUnavailableError`` (503:
     the champion did not load), ``PayloadTooLargeError`` (413), ``InvalidJsonError`` and
-    ``InputError`` (422, naming each bad field in ``detail``).
+    ``InputError`` (422, naming each bad field in ``detail``). Counted in ``/metrics``.
     """
+    began = time.perf_counter()
+    try:
+        answer = _predict_json(name=name, body=body, load=load)
+    except LakegateError as exc:
+        prediction_failed(exc.code)
+        raise
+    prediction_served(name, len(answer["predictions"]), time.perf_counter() - began)
+    return answer
+
+
+def _predict_json(*, name: str, body: bytes, load: Callable[[str], Champion | None]) -> dict[str, Any]:
     if not MODEL_NAME.match(name):
         raise NotFoundError(f"no model named {name!r}", detail={"model": name})
     if len(body) > MAX_BODY_BYTES:

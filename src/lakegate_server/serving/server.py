@@ -30,7 +30,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from lakegate.config import WebSettings
 from lakegate_server.http_errors import error_json
 
-__all__ = ["LimitedHttpProtocol", "uvicorn_config"]
+__all__ = ["ConfiguredHttpProtocol", "LimitedHttpProtocol", "configure_protocol", "uvicorn_config"]
 
 log = logging.getLogger("lakegate.serving")
 
@@ -160,28 +160,40 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.transport.close()  # the handler waiting for the body is told the client left
 
 
+class ConfiguredHttpProtocol(LimitedHttpProtocol):
+    """The protocol ``lakegate up`` serves with: limits from ``web:`` (:func:`configure_protocol`).
+
+    A module-level class, so that a uvicorn config holding it can be sent to worker
+    processes (``web.processes``), which set the limits again from their own settings.
+    """
+
+
+def configure_protocol(web: WebSettings) -> type[LimitedHttpProtocol]:
+    ConfiguredHttpProtocol.header_timeout = web.header_timeout_seconds
+    ConfiguredHttpProtocol.body_timeout = web.body_timeout_seconds
+    ConfiguredHttpProtocol.max_header_bytes = web.max_header_bytes
+    return ConfiguredHttpProtocol
+
+
 def uvicorn_config(
-    *, host: str, port: int, web: WebSettings, app: Any = "lakegate_server.asgi:application"
+    *,
+    host: str,
+    port: int,
+    web: WebSettings,
+    app: Any = "lakegate_server.asgi:application",
+    processes: int | None = None,
 ) -> uvicorn.Config:
-    """The server ``lakegate up`` runs: limits from ``web:``, proxy headers only from ``web.proxy_ips``."""
-    protocol = type(
-        "LakegateHttpProtocol",
-        (LimitedHttpProtocol,),
-        {
-            "header_timeout": web.header_timeout_seconds,
-            "body_timeout": web.body_timeout_seconds,
-            "max_header_bytes": web.max_header_bytes,
-        },
-    )
+    """The server ``lakegate up`` runs: limits from ``web:``, proxy headers only from ``web.proxy_ips``,
+    ``processes`` (default ``web.processes``) processes sharing the port."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         loop="uvloop",
-        http=protocol,
+        http=configure_protocol(web),
         lifespan="off",
         log_config=None,
-        access_log=False,
+        access_log=False,  # lakegate's own, cheaper access log: lakegate_server.serving.access
         timeout_keep_alive=max(1, round(web.keep_alive_seconds)),
         # X-Forwarded-For/-Proto set the client address and scheme only when the peer is a
         # proxy named in web.proxy_ips; any other client could forge them (uvicorn's default
@@ -189,4 +201,5 @@ def uvicorn_config(
         proxy_headers=bool(web.proxy_ips),
         forwarded_allow_ips=list(web.proxy_ips) or None,
         server_header=False,
+        workers=processes or web.processes,
     )

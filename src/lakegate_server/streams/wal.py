@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from lakegate.errors import InputError, PayloadTooLargeError
 from lakegate_server.conf import project
 from lakegate_server.datasets.models import name_validator
+from lakegate_server.metrics import stream_acknowledged
 
 if TYPE_CHECKING:
     from lakegate.streams import StreamLog
@@ -64,6 +65,7 @@ def stream_append(*, dataset: str, body: bytes, content_type: str | None) -> int
         )
     parsed = parse_records(body, content_type=content_type, max_records=cfg.max_records_per_request)
     _stream_log(dataset).append(parsed)
+    stream_acknowledged(dataset, parsed.count)
     return parsed.count
 
 
