@@ -196,12 +196,7 @@ class AnomalyDetails(_Frozen):
 
 
 Details = Annotated[
-    SchemaDetails
-    | ContractDetails
-    | DriftDetails
-    | TextDriftDetails
-    | AnomalyDetails
-    | CompletenessDetails,
+    SchemaDetails | ContractDetails | DriftDetails | TextDriftDetails | AnomalyDetails | CompletenessDetails,
     Field(discriminator="kind"),
 ]
 

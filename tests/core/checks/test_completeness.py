@@ -84,7 +84,9 @@ def test_a_small_rise_passes_and_the_threshold_is_configurable(store, reference)
 def test_a_column_already_often_null_is_drift_not_completeness(store):
     _, profile = store("ref", _with_nulls(mixed_frame(1, 2000), "amount", 0.3))
     scan, _ = store("cur", _with_nulls(mixed_frame(2, 2000), "amount", 0.7))
-    result = _completeness(run_checks(scan, checks=[CompletenessConfig()], reference=Reference(profile=profile)))
+    result = _completeness(
+        run_checks(scan, checks=[CompletenessConfig()], reference=Reference(profile=profile))
+    )
     assert result.status == Status.PASS
     raised = _completeness(
         run_checks(scan, checks=[CompletenessConfig(reference_max=50)], reference=Reference(profile=profile))

@@ -86,7 +86,13 @@ def test_config_objects_and_dicts_mix():
 
 
 def test_default_checks():
-    assert [c.kind for c in default_checks()] == ["schema", "completeness", "drift", "text_drift", "anomalies"]
+    assert [c.kind for c in default_checks()] == [
+        "schema",
+        "completeness",
+        "drift",
+        "text_drift",
+        "anomalies",
+    ]
     with_contract = default_checks(contract={"columns": {"a": {"type": "int"}}}, target="y")
     assert [c.kind for c in with_contract][:2] == ["schema", "contract"]
     assert isinstance(with_contract[3], DriftConfig)

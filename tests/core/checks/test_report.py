@@ -66,7 +66,14 @@ def test_the_report_validates_against_the_schema(report):
     schema = json.loads(SCHEMA_PATH.read_text())
     data = json.loads(report.to_json())
     assert jsonschema_lite.errors(data, schema, schema) == []
-    assert {c["kind"] for c in data["checks"]} == {"schema", "completeness", "drift", "text_drift", "anomalies", "contract"}
+    assert {c["kind"] for c in data["checks"]} == {
+        "schema",
+        "completeness",
+        "drift",
+        "text_drift",
+        "anomalies",
+        "contract",
+    }
     assert data["schema_version"] == 1
     assert data["report"] == "lakegate.check_report"
 
