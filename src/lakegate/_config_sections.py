@@ -18,6 +18,7 @@ __all__ = [
     "EmailSettings",
     "ExportPolicySettings",
     "ExportSettings",
+    "MonitoringSettings",
     "RunSettings",
     "StreamSettings",
     "WebSettings",
@@ -181,6 +182,26 @@ class StreamSettings(_Section):
         64, ge=2, description="Compact a stream dataset's table once it has this many data files."
     )
     compact_target_bytes: int = Field(128 * 1024**2, gt=0)
+
+
+class MonitoringSettings(_Section):
+    """Production monitoring (``monitoring:`` in lakegate.yaml): online predictions recorded.
+
+    Each model's online predictions (inputs and outputs) are appended to the dataset
+    ``<model>_online_predictions`` through the stream write-ahead log. Up to ``record_rate``
+    records a second per model are all kept; above it, a request is kept with probability
+    ``record_sample`` (a request is kept or dropped whole).
+    """
+
+    record_predictions: bool = Field(True, description="Record online predictions (inputs + outputs).")
+    record_rate: float = Field(100.0, ge=0, description="Records a second per model always recorded.")
+    record_sample: float = Field(0.1, ge=0, le=1, description="Share of requests recorded above the rate.")
+    record_flush_seconds: float = Field(
+        1.0, gt=0, le=60, description="Recorded predictions are appended to the log this often."
+    )
+    record_buffer: int = Field(
+        100_000, ge=1, description="Records held in memory at most; beyond it new ones are dropped (logged)."
+    )
 
 
 class EmailSettings(_Section):

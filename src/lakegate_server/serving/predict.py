@@ -87,13 +87,20 @@ def predict_records(payload: Any) -> dict[str, Any] | list[Any]:
     return payload
 
 
-def predict_json(*, name: str, body: bytes, load: Callable[[str], Champion | None]) -> dict[str, Any]:
+def predict_json(
+    *,
+    name: str,
+    body: bytes,
+    load: Callable[[str], Champion | None],
+    record: Callable[[str, int, Any, dict[str, Any]], Any] | None = None,
+) -> dict[str, Any]:
     """Predict the records in ``body`` with the champion of ``name`` that ``load`` returns.
 
     Returns ``{"model", "version", "predictions", ["probabilities"]}``. Raises
     ``NotFoundError`` (404: no such model or no champion), ``ModelUnavailableError`` (503:
     the champion did not load), ``PayloadTooLargeError`` (413), ``InvalidJsonError`` and
-    ``InputError`` (422, naming each bad field in ``detail``).
+    ``InputError`` (422, naming each bad field in ``detail``). ``record`` (the online route's
+    :class:`~lakegate_server.serving.record.PredictionRecorder`) is offered each answered request.
     """
     if not MODEL_NAME.match(name):
         raise NotFoundError(f"no model named {name!r}", detail={"model": name})
@@ -112,4 +119,7 @@ def predict_json(*, name: str, body: bytes, load: Callable[[str], Champion | Non
         ) from exc
     if champion is None:
         raise NotFoundError(f"model {name!r} has no champion to serve", detail={"model": name})
-    return {"model": name, "version": champion.version, **champion.predictor.predict(records).to_dict()}
+    answer = {"model": name, "version": champion.version, **champion.predictor.predict(records).to_dict()}
+    if record is not None:
+        record(name, champion.version, records, answer)
+    return answer
