@@ -1,7 +1,7 @@
 """Online predict over HTTP: lakegate's route vs a bare Starlette floor vs ``mlflow models serve``.
 
     uv run python benchmarks/serving.py [--seconds 10] [--connections 16] [--rounds 3] [--no-mlflow]
-                                        [--baseline-src DIR]
+                                        [--baseline-src DIR] [--recording]
 
 1. Builds a project under ``benchmarks/.data/serving/`` through the real ``lakegate`` command:
    ``init``, a churn pipeline (fill_nulls -> one_hot -> date_parts -> LightGBM, 100 trees,
@@ -20,6 +20,11 @@
    - ``mlflow``: ``mlflow models serve --env-manager local`` of the same LightGBM booster,
      installed with ``uv run --with mlflow`` (not in the lock) when that works; it is sent
      the already encoded 13-feature row (``dataframe_split``), i.e. less work than the others.
+   - with ``--recording``: ``no_record`` (the same server with ``monitoring.record_predictions``
+     off) and ``record_all`` (every request recorded: ``monitoring.record_rate`` 1e9), so the
+     cost of recording online predictions is measured against the same code without it;
+   each round also reads the server process's CPU time (``/proc/<pid>/stat``), reported as
+   CPU-microseconds per request (steadier than latency on a shared machine).
 3. Drives single-row predicts with ``wrk`` (keep-alive, ``--connections`` connections, one
    thread: on 2 cores the load generator needs the other core), ``--rounds`` rounds of
    ``--seconds`` seconds per server, interleaved, after a warm-up; reports requests/s and
@@ -32,6 +37,7 @@ not slower than the peer.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -128,7 +134,12 @@ def prepare(trees: int) -> dict[str, Any]:
         "project": project,
         "env": env,
         "token": token,
-        "model_dir": project / version["artifact_path"],
+        # artifact paths are relative to the shared storage (the project's .lakegate/ by default)
+        "model_dir": next(
+            p
+            for p in (project / ".lakegate" / version["artifact_path"], project / version["artifact_path"])
+            if p.is_dir()
+        ),
         "sha256": version["sha256"],
         "metrics": version["metrics"],
     }
@@ -242,13 +253,15 @@ class Servers:
         with (DATA / f"{name}.out").open("wb") as log:
             proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=DATA, start_new_session=True)
         self.procs.append(proc)
+        info["pid"] = proc.pid
         wait_port(port, proc)
         info["url"] = info["url"].replace("{port}", str(port))
         self.info[name] = info
 
     def stop(self) -> None:
         for proc in self.procs:
-            os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # a server that died on start
+                os.killpg(proc.pid, signal.SIGTERM)
         for proc in self.procs:
             try:
                 proc.wait(timeout=30)
@@ -256,8 +269,19 @@ class Servers:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_servers(
-    servers: Servers, ready: dict[str, Any], *, mlflow: bool, baseline_src: Path | None = None
+    servers: Servers,
+    ready: dict[str, Any],
+    *,
+    mlflow: bool,
+    baseline_src: Path | None = None,
+    recording: bool = False,
 ) -> str:
     """lakegate's route, the floor and (when it installs) MLflow; returns what MLflow did."""
     record = json.dumps(RECORD).encode()
@@ -274,6 +298,17 @@ def start_servers(
         env,
         **predict,
     )
+    if recording:
+        for name, extra in (
+            ("no_record", {"LAKEGATE_MONITORING__RECORD_PREDICTIONS": "false"}),
+            ("record_all", {"LAKEGATE_MONITORING__RECORD_RATE": "1000000000"}),
+        ):
+            servers.start(
+                name,
+                [sys.executable, *UVICORN, *LAKEGATE_HTTP, *listen, "lakegate_server.asgi:application"],
+                {**env, **extra},
+                **predict,
+            )
     if baseline_src is not None:
         servers.start(
             "baseline",
@@ -313,11 +348,16 @@ def measure(servers: Servers, args: argparse.Namespace) -> dict[str, list[dict[s
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in servers.info}
     for index in range(args.rounds):
         for name, server in servers.info.items():
+            cpu_before = cpu_seconds(server["pid"])
             result = wrk(server["url"], server["body"], server["headers"], args.seconds, args.connections)
+            cpu = cpu_seconds(server["pid"]) - cpu_before
+            result["cpu_seconds"] = round(cpu, 3)
+            result["cpu_us_per_request"] = round(1e6 * cpu / max(result["requests"], 1), 1)
             rounds[name].append(result)
             print(
                 f"round {index + 1} {name:9s} {result['rps']:9.1f} req/s  p50 {result['p50_ms']:7.3f} ms  "
-                f"p99 {result['p99_ms']:8.3f} ms  non-2xx {result['non_2xx']}",
+                f"p99 {result['p99_ms']:8.3f} ms  cpu {result['cpu_us_per_request']:6.1f} us/req  "
+                f"non-2xx {result['non_2xx']}",
                 flush=True,
             )
     return rounds
@@ -329,6 +369,7 @@ def summarize(rounds: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], 
             "rps": round(statistics.median(r["rps"] for r in results), 1),
             "p50_ms": round(statistics.median(r["p50_ms"] for r in results), 3),
             "p99_ms": round(statistics.median(r["p99_ms"] for r in results), 3),
+            "cpu_us_per_request": round(statistics.median(r["cpu_us_per_request"] for r in results), 1),
             "non_2xx": sum(r["non_2xx"] for r in results),
             "rounds": results,
         }
@@ -343,13 +384,21 @@ def summarize(rounds: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], 
         "not_slower_than_peer": ours["rps"] >= peer["rps"] and ours["p99_ms"] <= peer["p99_ms"],
         "share_of_floor_rps": round(ours["rps"] / summary["floor"]["rps"], 3),
     }
+    if "no_record" in summary:
+        off = summary["no_record"]
+        for name in ("lakegate", "record_all"):
+            verdict[f"{name}_p50_vs_no_record"] = round(summary[name]["p50_ms"] / off["p50_ms"], 3)
+            verdict[f"{name}_p99_vs_no_record"] = round(summary[name]["p99_ms"] / off["p99_ms"], 3)
+            verdict[f"{name}_cpu_vs_no_record"] = round(
+                summary[name]["cpu_us_per_request"] / off["cpu_us_per_request"], 3
+            )
     if "baseline" in summary:
         verdict["rps_vs_baseline"] = round(ours["rps"] / summary["baseline"]["rps"], 3)
         verdict["p99_vs_baseline"] = round(ours["p99_ms"] / summary["baseline"]["p99_ms"], 3)
     for name, values in summary.items():
         print(
             f"{name:9s} median {values['rps']:9.1f} req/s  p50 {values['p50_ms']:.3f} ms  "
-            f"p99 {values['p99_ms']:.3f} ms"
+            f"p99 {values['p99_ms']:.3f} ms  cpu {values['cpu_us_per_request']:.1f} us/req"
         )
     print(f"verdict: {verdict}")
     return summary, verdict
@@ -379,6 +428,11 @@ def main() -> int:
     parser.add_argument("--trees", type=int, default=100)
     parser.add_argument("--no-mlflow", action="store_true")
     parser.add_argument("--baseline-src", type=Path, default=None, help="Also serve another checkout's src/.")
+    parser.add_argument(
+        "--recording",
+        action="store_true",
+        help="Also serve with recording off and with every request recorded.",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -390,7 +444,13 @@ def main() -> int:
     print(f"champion churn v1: {ready['metrics']}", flush=True)
     servers = Servers()
     try:
-        mlflow_note = start_servers(servers, ready, mlflow=not args.no_mlflow, baseline_src=args.baseline_src)
+        mlflow_note = start_servers(
+            servers,
+            ready,
+            mlflow=not args.no_mlflow,
+            baseline_src=args.baseline_src,
+            recording=args.recording,
+        )
         answers = {name: check(s["url"], s["body"], s["headers"]) for name, s in servers.info.items()}
         print(f"answers: {json.dumps(answers)}", flush=True)
         rounds = measure(servers, args)

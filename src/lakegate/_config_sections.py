@@ -202,6 +202,16 @@ class MonitoringSettings(_Section):
     record_buffer: int = Field(
         100_000, ge=1, description="Records held in memory at most; beyond it new ones are dropped (logged)."
     )
+    drift_cron: str | None = Field(
+        "0 * * * *", description="When scoring drift runs for each champion with new predictions (UTC)."
+    )
+    drift_severity: dict[str, Literal["pass", "warn", "fail"]] = Field(
+        default_factory=dict,
+        description="Severity overrides of scoring drift's reason codes (label_drift is the prediction's).",
+    )
+    drift_max_rows: int | None = Field(
+        None, ge=1000, description="Hash-sample the new predictions above this many rows."
+    )
 
 
 class EmailSettings(_Section):

@@ -28,6 +28,7 @@ JOBS: dict[str, str] = {
     "ingest": "lakegate_server.datasets.jobs:INGEST",
     "notify": "lakegate_server.training.jobs:NOTIFY",
     "predict": "lakegate_server.training.jobs:PREDICT",
+    "scoring_drift": "lakegate_server.training.jobs:SCORING_DRIFT",
     "selfcheck": "lakegate_server.jobs.builtin:SELFCHECK",
     "source": "lakegate_server.sources.jobs:SOURCE",
     "train": "lakegate_server.training.jobs:TRAIN",

@@ -1,8 +1,9 @@
 """Online predictions recorded: inputs and outputs, sampled, appended in micro-batches.
 
-The predict route calls :meth:`PredictionRecorder.offer` after answering's work is done: a
-token bucket per model decides (all requests up to ``monitoring.record_rate`` records a
-second, then ``record_sample`` of them, a request kept or dropped whole) and the kept request
+The predict route calls :meth:`PredictionRecorder.offer` once its answer is built: a token
+bucket per model decides (all requests up to ``monitoring.record_rate`` records a second,
+then ``record_sample`` of them; a request is kept or dropped whole, and a request bigger than
+what is left in the bucket is kept and paid back over the next seconds) and the kept request
 is queued in memory -- a few microseconds, no I/O, no serialisation on the event loop.
 
 A background thread wakes every ``record_flush_seconds``, turns the queued requests into
@@ -110,7 +111,7 @@ class PredictionRecorder:
         else:
             bucket[0] = min(self.rate, bucket[0] + (now - bucket[1]) * self.rate)
             bucket[1] = now
-        if bucket[0] >= count:
+        if bucket[0] > 0:  # a request bigger than the bucket is kept whole and leaves a debt
             bucket[0] -= count
         elif self._chance() >= self.sample:
             self.sampled_out += count

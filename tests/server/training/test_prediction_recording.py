@@ -66,6 +66,16 @@ def test_all_up_to_the_rate_then_a_sample():
     assert recorder.flush() == 0, "nothing twice"
 
 
+def test_a_big_request_is_kept_whole_and_paid_back():
+    recorder, clock, _ = _recorder(rate=10, sample=0.0)
+    assert recorder.offer("churn", 1, [{"a": 1}] * 50, {"predictions": [1] * 50})
+    assert not recorder.offer("churn", 1, {"a": 1}, ANSWER), "the bucket is 40 records in debt"
+    clock.now = 4.0
+    assert not recorder.offer("churn", 1, {"a": 1}, ANSWER), "still in debt after 4 s (40 back)"
+    clock.now = 4.2
+    assert recorder.offer("churn", 1, {"a": 1}, ANSWER)
+
+
 def test_a_full_buffer_drops_and_counts_never_blocks():
     recorder, _, _ = _recorder(rate=1000, buffer=5)
     assert recorder.offer("churn", 1, [{"a": 1}] * 4, {"predictions": [1, 2, 3, 4]})
@@ -101,7 +111,7 @@ def test_rows_hold_inputs_and_outputs_and_keep_clashing_inputs():
 
 @pytest.fixture
 def recorder() -> PredictionRecorder:
-    return PredictionRecorder(project().monitoring, start=False)
+    return PredictionRecorder(MonitoringSettings(record_rate=1e9), start=False)
 
 
 @pytest.fixture
