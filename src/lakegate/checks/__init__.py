@@ -75,11 +75,13 @@ from lakegate.checks._results import (
     TypeChange,
 )
 from lakegate.checks._sample import reference_sample, sample_rows
+from lakegate.checks._scoring import PREDICTION, scoring_checks, scoring_reference
 from lakegate.checks._types import Reason, ReasonCode, Status
 
 __all__ = [
     "CHECKS",
     "DEFAULT_SEVERITY",
+    "PREDICTION",
     "SCHEMA_PATH",
     "SCHEMA_VERSION",
     "AnomalousRow",
@@ -126,4 +128,6 @@ __all__ = [
     "run_checks",
     "sample_rows",
     "save",
+    "scoring_checks",
+    "scoring_reference",
 ]

@@ -27,6 +27,7 @@ JOBS: dict[str, str] = {
     "export": "lakegate_server.exports.jobs:EXPORT",
     "ingest": "lakegate_server.datasets.jobs:INGEST",
     "notify": "lakegate_server.training.jobs:NOTIFY",
+    "performance": "lakegate_server.training.jobs:PERFORMANCE",
     "predict": "lakegate_server.training.jobs:PREDICT",
     "scoring_drift": "lakegate_server.training.jobs:SCORING_DRIFT",
     "selfcheck": "lakegate_server.jobs.builtin:SELFCHECK",

@@ -30,6 +30,7 @@ from lakegate_server.training.services import pipeline_predict_queue, pipelines_
 
 __all__ = [
     "NOTIFY",
+    "PERFORMANCE",
     "PREDICT",
     "SCORING_DRIFT",
     "TRAIN",
@@ -298,4 +299,34 @@ SCORING_DRIFT = JobSpec(
     description="Compare a champion's recent online predictions with its training data (stored sketches).",
     params=ScoringDriftParams,
     func=scoring_drift_job,
+)
+
+
+class PerformanceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+
+
+def performance_job(ctx: JobContext, params: PerformanceParams) -> dict[str, Any]:
+    """The champion's rolling metrics over labelled online predictions; the rule may act."""
+    from lakegate_server.training.monitoring import performance_check
+
+    outcome = performance_check(config=ctx.settings, name=params.model)
+    ctx.log(
+        "performance checked",
+        model=params.model,
+        labelled=outcome["labelled"],
+        latest=outcome["latest"],
+        fired=outcome["fired"],
+        actions=outcome["actions"],
+    )
+    return json_safe(outcome)
+
+
+PERFORMANCE = JobSpec(
+    name="performance",
+    description="Rolling metrics of a champion over its labelled online predictions; act on the rule.",
+    params=PerformanceParams,
+    func=performance_job,
 )

@@ -47,6 +47,8 @@ from lakegate_server.training.selectors import (
 
 __all__ = [
     "ScoringDrift",
+    "performance_check",
+    "performance_last",
     "scoring_drift",
     "scoring_drift_cron_fire",
     "scoring_drift_last",
@@ -56,7 +58,6 @@ __all__ = [
 
 log = logging.getLogger("lakegate.monitoring")
 
-PREDICTION = "prediction"
 KIND = "scoring_drift"
 
 
@@ -190,7 +191,14 @@ def scoring_drift(
     first time; ``all_versions`` ignores the watermark). Raises ``NotFoundError`` without a
     champion. Nothing new to compare gives status ``skip``.
     """
-    from lakegate.checks import CompletenessConfig, DriftConfig, Reference, render_html, run_checks
+    from lakegate.checks import (
+        PREDICTION,
+        Reference,
+        render_html,
+        run_checks,
+        scoring_checks,
+        scoring_reference,
+    )
 
     started = time.perf_counter()
     model_get(name=name)
@@ -219,27 +227,18 @@ def scoring_drift(
     reference = Reference.from_profiles(
         [v.stats for v in training], versions=[f"{v.dataset.name}@{v.number}" for v in training]
     )
-    profile = dict(reference.profile)
     spec = pipeline_specs(config=config).get(name)
-    target = spec.target if spec is not None else None
     ids = {*spec.id_columns, *spec.model.exclude} if spec is not None else set()
+    profile = scoring_reference(reference.profile, target=spec.target if spec is not None else None)
     inputs = [c["name"] for c in champion.input_schema if c.get("name") in profile and c["name"] not in ids]
-    if target and target in profile:
-        profile[PREDICTION] = profile[target]
-    reference = Reference(profile=profile, versions=reference.versions)
-
     current = _current(config, dataset, new, champion.number, [*inputs, PREDICTION])
-    monitoring = config.monitoring
-    severity = {"label_drift": "warn", **monitoring.drift_severity}
-    checks = [
-        CompletenessConfig(columns=tuple(inputs)),
-        DriftConfig(
-            columns=(*inputs, PREDICTION) if PREDICTION in profile else tuple(inputs),
-            target=PREDICTION if PREDICTION in profile else None,
-            severity=severity,
-            max_rows=monitoring.drift_max_rows,
-        ),
-    ]
+    checks = scoring_checks(
+        inputs,
+        prediction=PREDICTION in profile,
+        severity=config.monitoring.drift_severity,
+        max_rows=config.monitoring.drift_max_rows,
+    )
+    reference = Reference(profile=profile, versions=reference.versions)
     report = run_checks(
         current,
         checks=checks,
@@ -298,3 +297,108 @@ def _notify(config: Settings, outcome: ScoringDrift) -> dict[str, str | None]:
         fields={"model": outcome.model, "version": outcome.model_version, "drifted": outcome.drifted},
     )
     return pipeline_notify(config, spec, notification)
+
+
+def _latest_frame(config: Settings, dataset: str) -> Any:
+    """The whole table of ``dataset`` as of its newest version (lazy); None without versions."""
+    import polars as pl
+
+    from lakegate.lake import as_location
+
+    latest = DatasetVersion.objects.filter(dataset__name=dataset).order_by("-number").first()
+    if latest is None:
+        return None
+    table = as_location(config.lake_table(dataset))
+    return pl.scan_delta(table.target, version=latest.delta_version, storage_options=table.polars_options)
+
+
+def performance_check(*, config: Settings, name: str) -> dict[str, Any]:
+    """The champion's rolling metrics over its labelled online predictions; act on the rule.
+
+    Joins ``<model>_online_predictions`` (the champion's rows) with the labels dataset on
+    ``performance.id``; metrics of the last ``window`` labelled predictions (and of earlier
+    windows, for the chart). When ``performance.rule`` holds: notify the pipeline's channels
+    (``model.performance``) and/or queue a training run, as ``performance.action`` says.
+    """
+    import polars as pl
+
+    from lakegate.errors import InputError
+    from lakegate.models import rolling_performance, rule_holds
+    from lakegate_server.training.selectors import pipeline_get
+    from lakegate_server.training.services import pipeline_run_create
+
+    spec = pipeline_get(config=config, name=name)
+    perf = spec.performance
+    if perf is None:
+        raise InputError(
+            f"pipeline {name!r} has no performance: section (labels dataset, id column, window, rule)",
+            detail={"pipeline": name},
+        )
+    champion = model_champion(name=name)
+    if champion is None:
+        raise NotFoundError(f"model {name!r} has no champion to watch", detail={"model": name})
+    label = perf.label or spec.target
+    outcome: dict[str, Any] = {
+        "model": name,
+        "model_version": champion.number,
+        "labels": perf.labels,
+        "window": perf.window,
+        "labelled": 0,
+        "latest": {},
+        "series": [],
+        "rule": perf.rule,
+        "fired": False,
+        "actions": [],
+    }
+    predictions = _latest_frame(config, online_predictions_dataset(name))
+    labels = _latest_frame(config, perf.labels)
+    if predictions is None or labels is None:
+        return outcome
+    for frame, what, column in ((predictions, "recorded predictions", perf.id), (labels, perf.labels, label)):
+        if column not in frame.collect_schema().names():
+            raise InputError(f"{what}: no column {column!r} (performance of pipeline {name!r})")
+    positive = spec.model.positive_class
+    proba = f"proba_{positive}" if positive is not None else None
+    wanted = [perf.id, "prediction", "predicted_at", *([proba] if proba else [])]
+    served = (
+        predictions.filter(pl.col("model_version") == str(champion.number))
+        .select([c for c in wanted if c in predictions.collect_schema().names()])
+        .with_columns(pl.col(perf.id).cast(pl.String))
+    )
+    truth = labels.select(pl.col(perf.id).cast(pl.String), pl.col(label).alias("label")).unique(
+        subset=[perf.id], keep="last"
+    )
+    joined = served.join(truth, on=perf.id, how="inner").drop_nulls("label").collect()
+    outcome.update(
+        rolling_performance(
+            joined, task=spec.model.task, window=perf.window, positive=positive, proba_column=proba
+        )
+    )
+    if perf.rule and outcome["latest"]:
+        holds, trace = rule_holds(perf.rule, outcome["latest"])
+        outcome["fired"], outcome["trace"] = holds, trace
+        if holds and perf.action in {"notify", "both"}:
+            notification = Notification(
+                event="model.performance",
+                title=f"{name} v{champion.number}: {perf.rule} over the last {perf.window:,} labelled",
+                text=f"{trace} ({outcome['labelled']:,} labelled predictions)",
+                pipeline=name,
+                fields={"model": name, "version": champion.number, **outcome["latest"]},
+            )
+            outcome["notified"] = pipeline_notify(config, spec, notification)
+            outcome["actions"].append("notify")
+        if holds and perf.action in {"retrain", "both"}:
+            run = pipeline_run_create(config=config, name=name, created_by="trigger:performance")
+            outcome["actions"].append(f"retrain:run {run.pk}")
+    log.info("performance checked", extra={k: outcome[k] for k in ("model", "labelled", "fired", "latest")})
+    return outcome
+
+
+def performance_last(*, name: str) -> dict[str, Any] | None:
+    """The result of the latest succeeded ``performance`` run of model ``name``."""
+    run = (
+        Run.objects.filter(kind="performance", status=RunStatus.SUCCEEDED, params__model=name)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    return run.result if run is not None else None

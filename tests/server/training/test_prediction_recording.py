@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import anyio.from_thread
 import orjson
 import polars as pl
 import pytest
-from django.core.handlers.asgi import ASGIHandler
 
 from lakegate.config import MonitoringSettings
 from lakegate_server.conf import project
 from lakegate_server.flow import streams_flush
-from lakegate_server.serving import build_app, mount
+from lakegate_server.serving import build_app
 from lakegate_server.serving.cache import ChampionCache
 from lakegate_server.serving.record import PredictionRecorder, prediction_rows
 from lakegate_server.training.selectors import online_prediction_counts
-from tests.server.training.test_serving import RECORD, PortalClient, bearer
+from tests.server.training.test_serving import RECORD, bearer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,18 +107,6 @@ def test_rows_hold_inputs_and_outputs_and_keep_clashing_inputs():
 
 
 @pytest.fixture
-def recorder() -> PredictionRecorder:
-    return PredictionRecorder(MonitoringSettings(record_rate=1e9), start=False)
-
-
-@pytest.fixture
-def client(recorder) -> Iterator[PortalClient]:
-    serving = build_app(champions=ChampionCache(refresh_seconds=0.05), recorder=recorder)
-    with anyio.from_thread.start_blocking_portal() as portal:
-        yield PortalClient(mount(ASGIHandler(), serving), portal)
-
-
-@pytest.fixture
 def trained(ingest, pipelines, execute_queued):
     from lakegate_server.training.services import pipeline_run_create
     from tests.server.training.data import CHURN, customer_frame
@@ -132,12 +117,18 @@ def trained(ingest, pipelines, execute_queued):
     assert execute_queued() == ["succeeded"]
 
 
-def test_served_predictions_land_in_the_lake_and_the_lineage(trained, client, recorder, api):
+def test_served_predictions_land_in_the_lake_and_the_lineage(trained, recording_client, recorder, api):
     headers = bearer()
     many = [{**RECORD, "customer_id": i} for i in range(30)]
-    assert client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers).status_code == 200
-    assert client.post("/api/v1/models/churn/predict", json=many, headers=headers).status_code == 200
-    refused = client.post("/api/v1/models/churn/predict", json={**RECORD, "age": "x"}, headers=headers)
+    assert (
+        recording_client.post("/api/v1/models/churn/predict", json=RECORD, headers=headers).status_code == 200
+    )
+    assert (
+        recording_client.post("/api/v1/models/churn/predict", json=many, headers=headers).status_code == 200
+    )
+    refused = recording_client.post(
+        "/api/v1/models/churn/predict", json={**RECORD, "age": "x"}, headers=headers
+    )
     assert refused.status_code == 422
     assert recorder.flush() == 31, "answered requests only"
 

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import anyio.from_thread
 import polars as pl
 import pytest
-from django.core.handlers.asgi import ASGIHandler
 from typer.testing import CliRunner
 
-from lakegate.config import MonitoringSettings
 from lakegate.errors import NotFoundError
 from lakegate_server.cli import app
 from lakegate_server.conf import project
 from lakegate_server.flow import streams_flush
-from lakegate_server.serving import build_app, mount
-from lakegate_server.serving.cache import ChampionCache
 from lakegate_server.serving.record import PredictionRecorder
 from lakegate_server.training.monitoring import scoring_drift, scoring_drift_cron_fire
 from tests.server.training.data import CHURN, customer_frame
@@ -28,18 +22,6 @@ from tests.server.training.test_serving import PortalClient, bearer
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EMAIL = {"team": {"kind": "email", "to": ["ml@example.com"]}}
-
-
-@pytest.fixture
-def recorder() -> PredictionRecorder:
-    return PredictionRecorder(MonitoringSettings(record_rate=1e9), start=False)
-
-
-@pytest.fixture
-def client(recorder) -> Iterator[PortalClient]:
-    serving = build_app(champions=ChampionCache(refresh_seconds=0.05), recorder=recorder)
-    with anyio.from_thread.start_blocking_portal() as portal:
-        yield PortalClient(mount(ASGIHandler(), serving), portal)
 
 
 @pytest.fixture
@@ -71,8 +53,8 @@ def serve_and_flush(client: PortalClient, recorder: PredictionRecorder, frame: p
     assert sum(f.get("records", 0) for f in flushed) == len(records)
 
 
-def test_similar_traffic_passes_and_only_new_batches_are_read(champion, client, recorder):
-    serve_and_flush(client, recorder, customer_frame(1000, seed=5))
+def test_similar_traffic_passes_and_only_new_batches_are_read(champion, recording_client, recorder):
+    serve_and_flush(recording_client, recorder, customer_frame(1000, seed=5))
     first = scoring_drift(config=project(), name="churn")
     assert (first.versions, first.rows, first.through) == ([1], 1000, 1)
     assert first.status in {"pass", "warn"}, first.failed
@@ -82,18 +64,18 @@ def test_similar_traffic_passes_and_only_new_batches_are_read(champion, client, 
     nothing = scoring_drift(config=project(), name="churn", since=first.through)
     assert (nothing.status, nothing.versions, nothing.rows) == ("skip", [], 0)
 
-    serve_and_flush(client, recorder, customer_frame(400, seed=6))
+    serve_and_flush(recording_client, recorder, customer_frame(400, seed=6))
     second = scoring_drift(config=project(), name="churn", since=first.through)
     assert (second.versions, second.rows) == ([2], 400), "only the new batch"
 
 
 def test_drifted_or_emptied_inputs_fail_through_the_cli_and_api(
-    champion, client, recorder, execute_queued, api, mailbox, tmp_path
+    champion, recording_client, recorder, execute_queued, api, mailbox, tmp_path
 ):
     shifted = customer_frame(1000, seed=5).with_columns(
         pl.col("age") + 30, pl.col("tenure_months") * 4, pl.lit(None, pl.Int64).alias("tickets")
     )
-    serve_and_flush(client, recorder, shifted)
+    serve_and_flush(recording_client, recorder, shifted)
     runner = CliRunner()
     queued = runner.invoke(app, ["models", "drift", "churn", "--no-wait", "--json"])
     assert queued.exit_code == 0, queued.output
@@ -136,7 +118,7 @@ def test_no_champion_or_report_is_a_clear_error(db, api):
     assert api("viewer").get("/api/v1/models/nope/drift").status_code == 404
 
 
-def test_the_schedule_starts_a_run_only_with_new_predictions(champion, client, recorder, settings):
+def test_the_schedule_starts_a_run_only_with_new_predictions(champion, recording_client, recorder, settings):
     import datetime as dt
 
     t0 = dt.datetime(2026, 1, 1, 0, 0, 30, tzinfo=dt.UTC)
@@ -144,7 +126,7 @@ def test_the_schedule_starts_a_run_only_with_new_predictions(champion, client, r
     assert scoring_drift_cron_fire(config=project(), now=t0 + dt.timedelta(hours=1)) == [], (
         "nothing recorded yet"
     )
-    serve_and_flush(client, recorder, customer_frame(300, seed=5))
+    serve_and_flush(recording_client, recorder, customer_frame(300, seed=5))
     (run,) = scoring_drift_cron_fire(config=project(), now=t0 + dt.timedelta(hours=2))
     assert (run.kind, run.params["model"], run.created_by) == ("scoring_drift", "churn", "trigger:cron")
     assert scoring_drift_cron_fire(config=project(), now=t0 + dt.timedelta(hours=2)) == [], (

@@ -73,6 +73,9 @@ def _former_champions(audit: list[Any]) -> set[int]:
 @require_GET
 @lakegate_errors()
 def model_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
+    from lakegate_server.dashboard.performance_chart import performance_chart
+    from lakegate_server.training.monitoring import performance_last
+
     role = authorize(request, Role.VIEWER)
     model = model_get(name=name)
     versions = list(model_versions(name=name).select_related("run"))
@@ -88,6 +91,7 @@ def model_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
         **(lineage_context(model=name, number=version.number) if version else {}),
         "batches": prediction_batches(name=name, limit=20),
         "robustness_rows": (version.robustness.get("rows") or []) if version else [],
+        "performance": performance_chart(performance_last(name=name)),
         "form": StageChangeForm(),
     }
     return render_page(
