@@ -178,7 +178,7 @@ def worker_scoring(reference: Path, current: Path) -> dict[str, Any]:
     from lakegate.lake import batch_frame
 
     table, profile = _online_table(reference, current)
-    inputs = [c for c in profile if c.startswith("c")]
+    inputs = [c for c in profile if c[0] == "c" and c[1:].isdigit()]
     checks = scoring_checks(inputs, prediction=True)
     baseline = rss_mib()
     times, report, cpu = [], None, []

@@ -346,8 +346,11 @@ def measure(servers: Servers, args: argparse.Namespace) -> dict[str, list[dict[s
     for server in servers.info.values():
         wrk(server["url"], server["body"], server["headers"], 2, args.connections)  # warm-up
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in servers.info}
+    names = list(servers.info)
     for index in range(args.rounds):
-        for name, server in servers.info.items():
+        # rotate the order each round: the first server after a pause must not always be the same
+        for name in names[index % len(names) :] + names[: index % len(names)]:
+            server = servers.info[name]
             cpu_before = cpu_seconds(server["pid"])
             result = wrk(server["url"], server["body"], server["headers"], args.seconds, args.connections)
             cpu = cpu_seconds(server["pid"]) - cpu_before
