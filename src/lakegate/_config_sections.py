@@ -19,6 +19,7 @@ __all__ = [
     "ExportPolicySettings",
     "ExportSettings",
     "MonitoringSettings",
+    "OpenLineageSettings",
     "RunSettings",
     "StreamSettings",
     "WebSettings",
@@ -212,6 +213,20 @@ class MonitoringSettings(_Section):
     drift_max_rows: int | None = Field(
         None, ge=1000, description="Hash-sample the new predictions above this many rows."
     )
+
+
+class OpenLineageSettings(_Section):
+    """OpenLineage events of every run (``openlineage:`` in lakegate.yaml).
+
+    START, COMPLETE and FAIL events (the spec's JSON) are written to each run's log; with
+    ``url`` they are also POSTed there (Marquez: ``http://host:5000/api/v1/lineage``) under
+    the project's ``outbound:`` policy, like notifiers (public addresses only by default).
+    """
+
+    enabled: bool = Field(True, description="Write OpenLineage events to the run logs.")
+    url: str | None = Field(None, description="Also POST each event here.")
+    namespace: str = Field("lakegate", min_length=1, max_length=200)
+    api_key_env: str | None = Field(None, description="Environment variable holding a bearer token.")
 
 
 class EmailSettings(_Section):

@@ -28,6 +28,7 @@ from lakegate._config_sections import (
     ExportPolicySettings,
     ExportSettings,
     MonitoringSettings,
+    OpenLineageSettings,
     RunSettings,
     StreamSettings,
     WebSettings,
@@ -45,6 +46,7 @@ __all__ = [
     "ExportPolicySettings",
     "ExportSettings",
     "MonitoringSettings",
+    "OpenLineageSettings",
     "ProjectPaths",
     "RunSettings",
     "Settings",
@@ -93,6 +95,7 @@ class Settings(BaseSettings):
     exports: ExportPolicySettings = ExportPolicySettings()
     streams: StreamSettings = StreamSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    openlineage: OpenLineageSettings = OpenLineageSettings()
     email: EmailSettings = EmailSettings()
     # Knowledge bases searchable through the API: name -> kb.jsonl (relative to the project).
     knowledge_bases: dict[str, Path] = Field(default_factory=dict)

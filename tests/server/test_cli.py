@@ -78,7 +78,10 @@ def test_runs_errors_exit_1_with_one_line():
     assert "expected KEY=VALUE" in bad_param.stderr
     bad_kind = invoke("runs", "start", "nope")
     assert bad_kind.exit_code == 1
-    assert "known kinds: check, export, ingest, notify, predict, selfcheck, source, train" in bad_kind.stderr
+    assert (
+        "known kinds: check, export, ingest, notify, performance, predict, scoring_drift, selfcheck, source, train"
+        in bad_kind.stderr
+    )
 
 
 def test_a_usage_error_exits_2():
