@@ -79,8 +79,8 @@ def test_runs_errors_exit_1_with_one_line():
     bad_kind = invoke("runs", "start", "nope")
     assert bad_kind.exit_code == 1
     assert (
-        "known kinds: check, export, ingest, notify, performance, predict, scoring_drift, selfcheck, source, train"
-        in bad_kind.stderr
+        "known kinds: check, export, ingest, notify, performance, predict, scoring_drift, selfcheck, "
+        "source, train" in bad_kind.stderr
     )
 
 
