@@ -8,9 +8,11 @@ from typing import Any
 
 import polars as pl
 import pytest
+from django.test import Client
 from typer.testing import CliRunner
 
 from lakegate.errors import NotFoundError
+from lakegate_server.accounts.services import user_create
 from lakegate_server.cli import app
 from lakegate_server.conf import project
 from lakegate_server.flow import streams_flush
@@ -107,6 +109,16 @@ def test_drifted_or_emptied_inputs_fail_through_the_cli_and_api(
     assert page.status_code == 200
     assert page["content-type"].startswith("text/html")
     assert viewer.post("/api/v1/models/churn/drift").status_code == 403
+    browser = Client()
+    browser.force_login(user_create(username="viewer-person", password="pw-long-enough-1", role="viewer"))
+    model_page = browser.get("/models/churn/").content.decode()
+    assert "Scoring drift" in model_page
+    assert "/models/churn/drift/" in model_page
+    report_page = browser.get("/models/churn/drift/")
+    assert report_page.status_code == 200
+    assert "<svg" in report_page.content.decode()
+    assert browser.get("/models/nope/drift/").status_code == 404
+
     started = api("editor").post("/api/v1/models/churn/drift?all_versions=true")
     assert started.status_code == 201
     assert started.json()["params"] == {"model": "churn", "all_versions": True}
