@@ -1,7 +1,7 @@
 """Online predict over HTTP: lakegate's route vs a bare Starlette floor vs ``mlflow models serve``.
 
     uv run python benchmarks/serving.py [--seconds 10] [--connections 16] [--rounds 3] [--no-mlflow]
-                                        [--baseline-src DIR] [--no-processes] [--only NAME,...]
+                                        [--baseline-src DIR] [--no-processes] [--only NAME,...] [--recording]
 
 1. Builds a project under ``benchmarks/.data/serving/`` through the real ``lakegate`` command:
    ``init``, a churn pipeline (fill_nulls -> one_hot -> date_parts -> LightGBM, 100 trees,
@@ -26,6 +26,11 @@
    - ``mlflow``: ``mlflow models serve --env-manager local`` of the same LightGBM booster,
      installed with ``uv run --with mlflow`` (not in the lock) when that works; it is sent
      the already encoded 13-feature row (``dataframe_split``), i.e. less work than the others.
+   - with ``--recording``: ``no_record`` (the same server with ``monitoring.record_predictions``
+     off) and ``record_all`` (every request recorded: ``monitoring.record_rate`` 1e9), so the
+     cost of recording online predictions is measured against the same code without it;
+   each round also reads the server process's CPU time (``/proc/<pid>/stat``), reported as
+   CPU-microseconds per request (steadier than latency on a shared machine).
 3. Drives single-row predicts with ``wrk`` (keep-alive, ``--connections`` connections, one
    thread: on 2 cores the load generator needs the other core), ``--rounds`` rounds of
    ``--seconds`` seconds per server, interleaved, after a warm-up; reports requests/s and
@@ -268,6 +273,7 @@ class Servers:
         with (DATA / f"{name}.out").open("wb") as log:
             proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=DATA, start_new_session=True)
         self.procs.append(proc)
+        info["pid"] = proc.pid
         wait_port(port, proc)
         info["url"] = info["url"].replace("{port}", str(port))
         info["pid"] = proc.pid
@@ -293,6 +299,7 @@ def start_servers(
     baseline_src: Path | None = None,
     processes: bool = True,
     only: set[str] | None = None,
+    recording: bool = False,
 ) -> str:
     """lakegate's route, the floor and (when it installs) MLflow; returns what MLflow did."""
     record = json.dumps(RECORD).encode()
@@ -316,6 +323,12 @@ def start_servers(
             {**env, "LAKEGATE_WEB__PROCESSES": "2", "LAKEGATE_WEB__ACCESS_LOG": "true"},
             **predict,
         )
+    if recording:  # predictions recorded (issue 19): off, and every request recorded
+        for name, extra in (
+            ("no_record", {"LAKEGATE_MONITORING__RECORD_PREDICTIONS": "false"}),
+            ("record_all", {"LAKEGATE_MONITORING__RECORD_RATE": "1000000000"}),
+        ):
+            servers.start(name, lean, {**env, **extra}, **predict)
     if baseline_src is not None and wanted("baseline"):
         servers.start(
             "baseline",
@@ -410,6 +423,14 @@ def summarize(rounds: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], 
         verdict["not_slower_than_peer"] = ours["rps"] >= peer["rps"] and ours["p99_ms"] <= peer["p99_ms"]
     if ours is not None and "floor" in summary:
         verdict["share_of_floor_rps"] = round(ours["rps"] / summary["floor"]["rps"], 3)
+    if ours is not None and "no_record" in summary:
+        off = summary["no_record"]
+        for name in ("lakegate", "record_all"):
+            verdict[f"{name}_p50_vs_no_record"] = round(summary[name]["p50_ms"] / off["p50_ms"], 3)
+            verdict[f"{name}_p99_vs_no_record"] = round(summary[name]["p99_ms"] / off["p99_ms"], 3)
+            verdict[f"{name}_cpu_vs_no_record"] = round(
+                summary[name]["cpu_us_per_request"] / off["cpu_us_per_request"], 3
+            )
     if ours is not None and "baseline" in summary:
         verdict["rps_vs_baseline"] = round(ours["rps"] / summary["baseline"]["rps"], 3)
         verdict["p99_vs_baseline"] = round(ours["p99_ms"] / summary["baseline"]["p99_ms"], 3)
@@ -461,6 +482,11 @@ def main() -> int:
     parser.add_argument("--baseline-src", type=Path, default=None, help="Also serve another checkout's src/.")
     parser.add_argument("--no-processes", action="store_true", help="Skip the 2-process `lakegate up` row.")
     parser.add_argument("--only", default="", help="Comma-separated servers to run (default: all).")
+    parser.add_argument(
+        "--recording",
+        action="store_true",
+        help="Also serve with prediction recording off and with every request recorded.",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -479,6 +505,7 @@ def main() -> int:
             baseline_src=args.baseline_src,
             processes=not args.no_processes,
             only={n.strip() for n in args.only.split(",") if n.strip()} or None,
+            recording=args.recording,
         )
         answers = {name: check(s["url"], s["body"], s["headers"]) for name, s in servers.info.items()}
         print(f"answers: {json.dumps(answers)}", flush=True)

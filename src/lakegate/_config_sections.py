@@ -18,6 +18,8 @@ __all__ = [
     "EmailSettings",
     "ExportPolicySettings",
     "ExportSettings",
+    "MonitoringSettings",
+    "OpenLineageSettings",
     "RunSettings",
     "StreamSettings",
     "WebSettings",
@@ -192,6 +194,50 @@ class StreamSettings(_Section):
         64, ge=2, description="Compact a stream dataset's table once it has this many data files."
     )
     compact_target_bytes: int = Field(128 * 1024**2, gt=0)
+
+
+class MonitoringSettings(_Section):
+    """Production monitoring (``monitoring:`` in lakegate.yaml): online predictions recorded.
+
+    Each model's online predictions (inputs and outputs) are appended to the dataset
+    ``<model>_online_predictions`` through the stream write-ahead log. Up to ``record_rate``
+    records a second per model are all kept; above it, a request is kept with probability
+    ``record_sample`` (a request is kept or dropped whole).
+    """
+
+    record_predictions: bool = Field(True, description="Record online predictions (inputs + outputs).")
+    record_rate: float = Field(100.0, ge=0, description="Records a second per model always recorded.")
+    record_sample: float = Field(0.1, ge=0, le=1, description="Share of requests recorded above the rate.")
+    record_flush_seconds: float = Field(
+        1.0, gt=0, le=60, description="Recorded predictions are appended to the log this often."
+    )
+    record_buffer: int = Field(
+        100_000, ge=1, description="Records held in memory at most; beyond it new ones are dropped (logged)."
+    )
+    drift_cron: str | None = Field(
+        "0 * * * *", description="When scoring drift runs for each champion with new predictions (UTC)."
+    )
+    drift_severity: dict[str, Literal["pass", "warn", "fail"]] = Field(
+        default_factory=dict,
+        description="Severity overrides of scoring drift's reason codes (label_drift is the prediction's).",
+    )
+    drift_max_rows: int | None = Field(
+        None, ge=1000, description="Hash-sample the new predictions above this many rows."
+    )
+
+
+class OpenLineageSettings(_Section):
+    """OpenLineage events of every run (``openlineage:`` in lakegate.yaml).
+
+    START, COMPLETE and FAIL events (the spec's JSON) are written to each run's log; with
+    ``url`` they are also POSTed there (Marquez: ``http://host:5000/api/v1/lineage``) under
+    the project's ``outbound:`` policy, like notifiers (public addresses only by default).
+    """
+
+    enabled: bool = Field(True, description="Write OpenLineage events to the run logs.")
+    url: str | None = Field(None, description="Also POST each event here.")
+    namespace: str = Field("lakegate", min_length=1, max_length=200)
+    api_key_env: str | None = Field(None, description="Environment variable holding a bearer token.")
 
 
 class EmailSettings(_Section):

@@ -27,6 +27,8 @@ from lakegate._config_sections import (
     EmailSettings,
     ExportPolicySettings,
     ExportSettings,
+    MonitoringSettings,
+    OpenLineageSettings,
     RunSettings,
     StreamSettings,
     WebSettings,
@@ -43,6 +45,8 @@ __all__ = [
     "EmailSettings",
     "ExportPolicySettings",
     "ExportSettings",
+    "MonitoringSettings",
+    "OpenLineageSettings",
     "ProjectPaths",
     "RunSettings",
     "Settings",
@@ -90,6 +94,8 @@ class Settings(BaseSettings):
     # What export targets given by users may name (env: variables); see lakegate.export.
     exports: ExportPolicySettings = ExportPolicySettings()
     streams: StreamSettings = StreamSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    openlineage: OpenLineageSettings = OpenLineageSettings()
     email: EmailSettings = EmailSettings()
     # Knowledge bases searchable through the API: name -> kb.jsonl (relative to the project).
     knowledge_bases: dict[str, Path] = Field(default_factory=dict)

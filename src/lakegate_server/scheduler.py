@@ -30,6 +30,7 @@ from lakegate_server.datasets.sweep import staging_sweep
 from lakegate_server.flow import streams_flush
 from lakegate_server.jobs.services import runs_reap
 from lakegate_server.sources.services import sources_cron_fire
+from lakegate_server.training.monitoring import scoring_drift_cron_fire
 from lakegate_server.training.services import pipelines_cron_fire
 
 __all__ = ["scheduler_run"]
@@ -98,6 +99,7 @@ def scheduler_run(*, stop: threading.Event | None = None, install_signals: bool 
         ("staging_sweep", lambda: staging_sweep(config=config)),
         ("pipelines_cron_fire", lambda: pipelines_cron_fire(config=config)),
         ("sources_cron_fire", lambda: sources_cron_fire(config=config)),
+        ("scoring_drift_cron_fire", lambda: scoring_drift_cron_fire(config=config)),
     ]
     log.info("scheduler started", extra={"reap_interval_seconds": interval})
     while not stop.is_set():

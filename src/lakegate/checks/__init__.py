@@ -36,6 +36,7 @@ from lakegate.checks._config import (
     DEFAULT_SEVERITY,
     AnomalyConfig,
     CheckConfig,
+    CompletenessConfig,
     ContractConfig,
     DriftConfig,
     DriftThresholds,
@@ -60,7 +61,9 @@ from lakegate.checks._results import (
     AnomalousRow,
     AnomalyDetails,
     CheckResult,
+    ColumnCompleteness,
     ColumnDrift,
+    CompletenessDetails,
     ContractDetails,
     ContractFailure,
     Distribution,
@@ -72,11 +75,13 @@ from lakegate.checks._results import (
     TypeChange,
 )
 from lakegate.checks._sample import reference_sample, sample_rows
+from lakegate.checks._scoring import PREDICTION, scoring_checks, scoring_reference
 from lakegate.checks._types import Reason, ReasonCode, Status
 
 __all__ = [
     "CHECKS",
     "DEFAULT_SEVERITY",
+    "PREDICTION",
     "SCHEMA_PATH",
     "SCHEMA_VERSION",
     "AnomalousRow",
@@ -85,8 +90,11 @@ __all__ = [
     "CheckConfig",
     "CheckReport",
     "CheckResult",
+    "ColumnCompleteness",
     "ColumnContract",
     "ColumnDrift",
+    "CompletenessConfig",
+    "CompletenessDetails",
     "Contract",
     "ContractConfig",
     "ContractDetails",
@@ -120,4 +128,6 @@ __all__ = [
     "run_checks",
     "sample_rows",
     "save",
+    "scoring_checks",
+    "scoring_reference",
 ]

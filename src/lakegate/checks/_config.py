@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_SEVERITY",
     "AnomalyConfig",
     "CheckConfig",
+    "CompletenessConfig",
     "ContractConfig",
     "DriftConfig",
     "DriftThresholds",
@@ -43,6 +44,7 @@ DEFAULT_SEVERITY: Mapping[ReasonCode, Status] = {
     ReasonCode.LABEL_DRIFT: Status.FAIL,
     ReasonCode.DATASET_DRIFT: Status.FAIL,
     ReasonCode.TEXT_DRIFT: Status.WARN,
+    ReasonCode.NULL_SHARE_JUMP: Status.FAIL,
     ReasonCode.ANOMALY_RATE: Status.WARN,  # the check raises it to fail past ``fail_ratio``
     ReasonCode.NO_REFERENCE: Status.SKIP,
     ReasonCode.NO_REFERENCE_SAMPLE: Status.SKIP,
@@ -181,6 +183,21 @@ class DriftConfig(CheckConfig):
     def thresholds_for(self, column: str) -> DriftThresholds:
         overrides = self.per_column.get(column)
         return self.thresholds.model_copy(update=overrides) if overrides else self.thresholds
+
+
+class CompletenessConfig(CheckConfig):
+    """A column that was (nearly) complete in the reference and is now often null: a failure."""
+
+    kind: Literal["completeness"] = "completeness"
+    columns: tuple[str, ...] | None = Field(default=None, description="only these (default: all shared)")
+    exclude: tuple[str, ...] = ()
+    reference_max: float = Field(
+        default=1.0, ge=0, le=100, description="reference null share (%) at most this counts as complete"
+    )
+    increase: float = Field(
+        default=20.0, gt=0, le=100, description="percentage points of null share gained that fail"
+    )
+    min_rows: int = Field(default=10, ge=1)
 
 
 class TextDriftConfig(CheckConfig):

@@ -16,6 +16,7 @@ from lakegate.checks._report import CheckReport
 from lakegate.checks._results import (
     AnomalyDetails,
     CheckResult,
+    CompletenessDetails,
     ContractDetails,
     DriftDetails,
     SchemaDetails,
@@ -124,6 +125,8 @@ def _section(check: CheckResult) -> str:
         parts.append(_text(details))
     elif isinstance(details, AnomalyDetails):
         parts.append(_anomalies(details))
+    elif isinstance(details, CompletenessDetails):
+        parts.append(_completeness(details))
     return "".join(parts)
 
 
@@ -141,6 +144,14 @@ def _schema(details: SchemaDetails) -> str:
         ("constant", ", ".join(details.constant) or None),
     ]
     return _pairs(rows)
+
+
+def _completeness(details: CompletenessDetails) -> str:
+    shown = sorted(details.columns, key=lambda c: (not c.failed, c.column))
+    return _table(
+        ["column", "null % (reference)", "null % (batch)", "nulls", "failed"],
+        [(c.column, c.null_pct_reference, c.null_pct_current, c.nulls, c.failed) for c in shown],
+    )
 
 
 def _contract(details: ContractDetails) -> str:

@@ -21,6 +21,7 @@ from lakegate._resolve import resolve
 from lakegate.checks._config import (
     AnomalyConfig,
     CheckConfig,
+    CompletenessConfig,
     ContractConfig,
     DriftConfig,
     SchemaConfig,
@@ -46,10 +47,11 @@ CHECKS: Final[dict[str, str]] = {
     "drift": "lakegate.checks._drift:compute_drift",
     "text_drift": "lakegate.checks._text_drift:compute_text_drift",
     "anomalies": "lakegate.checks._anomalies:compute_anomalies",
+    "completeness": "lakegate.checks._completeness:compute_completeness",
 }
 
 AnyCheckConfig = Annotated[
-    SchemaConfig | ContractConfig | DriftConfig | TextDriftConfig | AnomalyConfig,
+    SchemaConfig | ContractConfig | CompletenessConfig | DriftConfig | TextDriftConfig | AnomalyConfig,
     Field(discriminator="kind"),
 ]
 _CHECK_LIST: TypeAdapter[list[AnyCheckConfig]] = TypeAdapter(list[AnyCheckConfig])
@@ -108,11 +110,13 @@ def default_checks(
     contract: Contract | Mapping[str, Any] | str | Path | None = None,
     target: str | None = None,
 ) -> tuple[CheckConfig, ...]:
-    """The gate a dataset gets unless it configures one: schema, contract (when given), drift
-    (``target`` marks the label), text drift and anomalies (these two skip without a sample)."""
+    """The gate a dataset gets unless it configures one: schema, contract (when given),
+    completeness, drift (``target`` marks the label), text drift and anomalies (these two skip
+    without a sample)."""
     checks: list[CheckConfig] = [SchemaConfig()]
     if contract is not None:
         checks.append(ContractConfig(contract=load_contract(contract)))
+    checks.append(CompletenessConfig())
     checks += [DriftConfig(target=target), TextDriftConfig(), AnomalyConfig()]
     return tuple(checks)
 

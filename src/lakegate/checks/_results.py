@@ -16,7 +16,9 @@ __all__ = [
     "AnomalousRow",
     "AnomalyDetails",
     "CheckResult",
+    "ColumnCompleteness",
     "ColumnDrift",
+    "CompletenessDetails",
     "ContractDetails",
     "ContractFailure",
     "Details",
@@ -155,6 +157,23 @@ class TextDriftDetails(_Frozen):
     columns: tuple[TextColumnDrift, ...] = ()
 
 
+class ColumnCompleteness(_Frozen):
+    column: str
+    null_pct_reference: float | None = None
+    null_pct_current: float | None = None
+    nulls: int = 0
+    failed: bool = False
+
+
+class CompletenessDetails(_Frozen):
+    kind: Literal["completeness"] = "completeness"
+    rows: int
+    reference_max: float
+    increase: float
+    failed: tuple[str, ...] = ()
+    columns: tuple[ColumnCompleteness, ...] = ()
+
+
 class AnomalousRow(_Frozen):
     row: int = Field(description="0-based position in the current batch")
     score: float = Field(description="IsolationForest score_samples: lower is more anomalous")
@@ -177,7 +196,7 @@ class AnomalyDetails(_Frozen):
 
 
 Details = Annotated[
-    SchemaDetails | ContractDetails | DriftDetails | TextDriftDetails | AnomalyDetails,
+    SchemaDetails | ContractDetails | DriftDetails | TextDriftDetails | AnomalyDetails | CompletenessDetails,
     Field(discriminator="kind"),
 ]
 

@@ -62,6 +62,8 @@ class ReasonCode(StrEnum):
     LABEL_DRIFT = "label_drift"
     DATASET_DRIFT = "dataset_drift"
     TEXT_DRIFT = "text_drift"
+    # completeness (check "completeness")
+    NULL_SHARE_JUMP = "null_share_jump"
     # anomalies (check "anomalies")
     ANOMALY_RATE = "anomaly_rate"
     # why a check or a column was skipped

@@ -14,6 +14,7 @@ from lakegate.models._artifacts import TrainedModel, artifact_sha256, save_model
 from lakegate.models._card import render_model_card
 from lakegate.models._evaluate import cluster_sizes, evaluate
 from lakegate.models._manifest import ColumnSpec, ModelManifest, TrainingInfo, code_version
+from lakegate.models._performance import PerformanceSpec, rolling_performance, rule_holds
 from lakegate.models._predictor import PredictionResult, Predictor, load_model, write_predictions
 from lakegate.models._promotion import Decision, PromotionSpec, Rule, decide_promotion, parse_rule
 from lakegate.models._robustness import (
@@ -45,6 +46,7 @@ __all__ = [
     "FeatureGroups",
     "FittedModel",
     "ModelManifest",
+    "PerformanceSpec",
     "PredictionResult",
     "Predictor",
     "PromotionSpec",
@@ -67,6 +69,8 @@ __all__ = [
     "parse_rule",
     "render_model_card",
     "resolve_algorithm",
+    "rolling_performance",
+    "rule_holds",
     "save_model",
     "trainer_code_version",
     "trainer_for",

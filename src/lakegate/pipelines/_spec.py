@@ -26,7 +26,15 @@ from pydantic import (
 
 from lakegate.errors import ConfigError
 from lakegate.features import JoinStep, StepConfig, normalize_step, step_name
-from lakegate.models import METRICS, PromotionSpec, RobustnessConfig, Task, higher_is_better, parse_rule
+from lakegate.models import (
+    METRICS,
+    PerformanceSpec,
+    PromotionSpec,
+    RobustnessConfig,
+    Task,
+    higher_is_better,
+    parse_rule,
+)
 from lakegate.models.trainers import resolve_algorithm
 
 __all__ = [
@@ -206,6 +214,9 @@ class PipelineSpec(_Strict):
     notifications: list[str] = Field(default_factory=list, description="Names of notifiers.")
     predict_on: str | None = None
     id_columns: list[str] = Field(default_factory=list, description="Carried into batch predictions.")
+    performance: PerformanceSpec | None = Field(
+        None, description="Labels arriving later: rolling metrics of the champion and a rule."
+    )
     seed: int = 0
 
     @model_validator(mode="before")
@@ -331,7 +342,7 @@ class PipelineSpec(_Strict):
 
 
 # Fields that decide what a run produces; triggers, notifications and the description do not.
-_HASHED_OUT = frozenset({"description", "triggers", "notifications"})
+_HASHED_OUT = frozenset({"description", "triggers", "notifications", "performance"})
 
 
 def config_hash(spec: PipelineSpec) -> str:

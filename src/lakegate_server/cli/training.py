@@ -300,6 +300,124 @@ def models_audit(name: ModelName, json_output: JsonOpt = False, verbose: Verbose
     console.print(table)
 
 
+@models.command("drift")
+def models_drift(
+    name: ModelName,
+    all_versions: Annotated[
+        bool, typer.Option("--all", help="Compare every recorded batch, not only the new ones.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Wait for the run (a worker runs it).")
+    ] = True,
+    last: Annotated[bool, typer.Option("--last", help="Show the latest report; start nothing.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 600.0,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the HTML report here.")] = None,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Compare the champion's recent online predictions with its training data (exit 3 on fail).
+
+    Reads only the batches recorded since the last check, and the training data's stored
+    profiles (never the training table). The report is the quality gate's (JSON, HTML).
+    """
+    import json
+
+    from lakegate.errors import QualityGateError
+
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.training.monitoring import (
+        scoring_drift_last,
+        scoring_drift_queue,
+        scoring_drift_report,
+    )
+
+    if not last:
+        queued = scoring_drift_queue(name=name, all_versions=all_versions, created_by="cli")
+        if not wait:
+            _show(queued, json_output=json_output)
+            return
+        finished = _wait(queued.pk, timeout)
+        if finished.status != "succeeded":
+            _show(finished, json_output=json_output)
+            raise typer.Exit(code=1)
+        result = finished.result or {}
+    else:
+        run = scoring_drift_last(name=name)
+        result = (run.result or {}) if run is not None else {}
+    report = (
+        json.loads(scoring_drift_report(config=config, name=name))
+        if result.get("report_json") or last
+        else None
+    )
+    if html is not None and report is not None:
+        html.write_bytes(scoring_drift_report(config=config, name=name, page="html"))
+    if json_output:
+        print_json(report if report is not None else result)
+    elif report is None:
+        console.print(f"{name}: no new online predictions since the last check", highlight=False)
+    else:
+        drifted = ", ".join(result.get("drifted") or []) or "none"
+        console.print(
+            f"{name} v{result.get('model_version')}: scoring drift [bold]{report['status']}[/bold] over "
+            f"{result.get('rows', 0):,} predictions (batches {result.get('versions')}); drifted: {drifted}",
+            highlight=False,
+        )
+    if report is not None and report["status"] == "fail":
+        raise QualityGateError(f"{name}: scoring drift failed")
+
+
+@models.command("performance")
+def models_performance(
+    name: ModelName,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Wait for the run (a worker runs it).")
+    ] = True,
+    last: Annotated[bool, typer.Option("--last", help="Show the latest result; start nothing.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 600.0,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """The champion's rolling metrics over its labelled online predictions (pipeline `performance:`)."""
+    config = server_command("cli", verbose=verbose)
+    from lakegate_server.jobs.services import run_create
+    from lakegate_server.training.monitoring import performance_last
+    from lakegate_server.training.selectors import pipeline_get
+
+    if pipeline_get(config=config, name=name).performance is None:
+        raise fail(f"pipeline {name!r} has no performance: section in lakegate.yaml")
+    if last:
+        result = performance_last(name=name)
+        if result is None:
+            raise fail(
+                f"model {name!r} has no performance result yet; run `lakegate models performance {name}`"
+            )
+    else:
+        queued = run_create(kind="performance", params={"model": name}, created_by="cli")
+        if not wait:
+            _show(queued, json_output=json_output)
+            return
+        finished = _wait(queued.pk, timeout)
+        if finished.status != "succeeded":
+            _show(finished, json_output=json_output)
+            raise typer.Exit(code=1)
+        result = finished.result or {}
+    if json_output:
+        print_json(result)
+        return
+    latest = _metrics(result.get("latest") or {}) or "no labelled predictions yet"
+    console.print(
+        f"{name} v{result.get('model_version')}: last {result.get('window'):,} of "
+        f"{result.get('labelled', 0):,} labelled predictions: {latest}",
+        highlight=False,
+    )
+    if result.get("rule"):
+        console.print(
+            f"  rule {result['rule']}: {'holds' if result.get('fired') else 'does not hold'} "
+            f"{', '.join(result.get('actions') or [])}",
+            highlight=False,
+        )
+
+
 def predict(
     model: Annotated[str, typer.Argument(help="Model name; its champion scores the file.")],
     source: Annotated[Path, typer.Argument(help="File to score (any format lakegate reads).")],

@@ -164,5 +164,15 @@ def model_graph(lineage: dict[str, Any], *, urls: dict[str, str] | None = None) 
         )
         for p in lineage["downstream"]["predictions"]
     ]
+    online = lineage["downstream"].get("online_predictions") or {}
+    if online.get("records"):
+        outputs.append(
+            Node(
+                key="online",
+                label=_short(online["dataset"]),
+                sub=f"{online['records']:,} online predictions",
+                kind="predictions",
+            )
+        )
     me.feeds = [o.key for o in outputs]
     return _layout([files, versions, [me], outputs], f"Lineage of {me.label}")

@@ -31,6 +31,7 @@ urlpatterns = [
     path("quarantine/<str:entry_id>/retry/", quarantine.quarantine_retry_view, name="quarantine_retry"),
     path("models/", model_views.model_index, name="models"),
     path("models/<str:name>/", model_views.model_detail, name="model"),
+    path("models/<str:name>/drift/", model_views.model_drift_report, name="model_drift"),
     path("models/<str:name>/versions/<int:number>/card/", model_views.model_card, name="model_card"),
     path(
         "models/<str:name>/versions/<int:number>/promote/",

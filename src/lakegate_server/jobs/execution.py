@@ -18,7 +18,7 @@ from lakegate._logging import JsonFormatter
 from lakegate.errors import LakegateError, LeaseLostError, Transient
 from lakegate_server.conf import project
 from lakegate_server.jobs.context import JobContext
-from lakegate_server.jobs.models import Run, RunLogLine
+from lakegate_server.jobs.models import Run, RunLogLine, RunStatus
 from lakegate_server.jobs.registry import job_spec
 from lakegate_server.jobs.services import Claim, run_claim, run_complete, run_fail, run_heartbeat
 
@@ -130,10 +130,44 @@ def run_execute(*, run_id: int, worker: str | None = None) -> str:
             keeper.join()
 
 
+def _lineage(
+    ctx: JobContext,
+    run: Run,
+    event_type: Any,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    """An OpenLineage event of this run: into its log, and POSTed when ``openlineage.url`` is set."""
+    settings = ctx.settings.openlineage
+    if not settings.enabled:
+        return
+    try:
+        from lakegate.openlineage import post_event, run_event
+
+        event = run_event(
+            event_type,
+            namespace=settings.namespace,
+            project=str(ctx.settings.project_dir),
+            run_id=run.pk,
+            kind=run.kind,
+            params=run.params,
+            result=result,
+            error=error,
+        )
+        ctx.logger.info("openlineage %s", event_type, extra={"run": run.pk, "openlineage": event})
+        if settings.url:
+            api_key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
+            post_event(settings.url, event, outbound=ctx.settings.outbound, api_key=api_key)
+    except Exception as exc:  # noqa: BLE001 - lineage must never fail the run it describes
+        ctx.logger.warning("openlineage event not sent", extra={"run": run.pk, "error": str(exc)[:500]})
+
+
 def _attempt(run: Run, claim: Claim, ctx: JobContext) -> str:
     ctx.logger.info(
         "attempt started", extra={"run": run.pk, "attempt": claim.attempt, "worker": claim.worker}
     )
+    _lineage(ctx, run, "START")
     try:
         spec = job_spec(run.kind)
         result: dict[str, Any] = spec.func(ctx, spec.params.model_validate(run.params))
@@ -153,10 +187,13 @@ def _attempt(run: Run, claim: Claim, ctx: JobContext) -> str:
             },
         )
         status = run_fail(claim=claim, error=message, retry=transient)
+        if status == RunStatus.FAILED:  # the last attempt: a retry would start again
+            _lineage(ctx, run, "FAIL", error=message)
         return "lost" if status is None else str(status)
     if not run_complete(claim=claim, result=result):
         ctx.logger.warning("result discarded: lease lost before commit", extra={"run": run.pk})
         return "lost"
+    _lineage(ctx, run, "COMPLETE", result=result)
     ctx.logger.info("attempt succeeded", extra={"run": run.pk, "attempt": claim.attempt})
     return "succeeded"
 

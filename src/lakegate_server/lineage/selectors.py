@@ -2,6 +2,7 @@
 
     file (sha256, name, how it came) -> dataset version -> check reports, ledger decisions
       -> runs that read it -> model versions -> batch prediction tables (and their versions)
+         and online predictions recorded (counted per model version from the catalog)
 
 :func:`dataset_lineage` walks from a dataset version both ways: up to the file it was
 ingested from (and, for a predictions table, to the model and the version it scored) and
@@ -21,7 +22,11 @@ from lakegate_server.jobs.models import Run
 from lakegate_server.ledger.selectors import decisions_list
 from lakegate_server.quality.models import CheckReport
 from lakegate_server.training.models import ModelVersion, PredictionBatch
-from lakegate_server.training.selectors import model_version_get
+from lakegate_server.training.selectors import (
+    model_version_get,
+    online_prediction_counts,
+    online_predictions_dataset,
+)
 
 __all__ = ["dataset_lineage", "file_origin", "model_lineage"]
 
@@ -220,5 +225,11 @@ def model_lineage(*, name: str, number: int) -> dict[str, Any]:
             "run": _run_ref(run) if run is not None else None,
         },
         "decisions": [d.to_dict() for d in decisions_list(model=name, version=number)],
-        "downstream": {"predictions": [_batch_ref(b) for b in batches.order_by("id")]},
+        "downstream": {
+            "predictions": [_batch_ref(b) for b in batches.order_by("id")],
+            "online_predictions": {
+                "dataset": online_predictions_dataset(name),
+                "records": online_prediction_counts(name=name).get(number, 0),
+            },
+        },
     }

@@ -56,6 +56,7 @@ from lakegate_server.serving.access import (
 from lakegate_server.serving.cache import Caller, ChampionCache, TokenCache, db_call
 from lakegate_server.serving.guard import PREDICT_PATH, STREAM_PATH, RequestGuard
 from lakegate_server.serving.predict import MODEL_NAME, Champion, predict_json
+from lakegate_server.serving.record import PredictionRecorder
 
 __all__ = ["PREDICT_PATH", "STREAM_PATH", "build_app", "mount"]
 
@@ -194,9 +195,13 @@ class StreamEndpoint(_Endpoint):
 class PredictEndpoint(_Endpoint):
     """The route handler, holding its caches (one per app, shared by all requests)."""
 
-    def __init__(self, tokens: TokenCache, champions: ChampionCache) -> None:
+    def __init__(
+        self, tokens: TokenCache, champions: ChampionCache, recorder: PredictionRecorder | None = None
+    ) -> None:
         super().__init__(tokens)
         self.champions = champions
+        self.recorder = recorder
+        self._record = recorder.offer if recorder is not None else None
 
     async def _loader(self, name: str) -> Callable[[str], Champion | None]:
         """The champion from the cache (loaded off the event loop), as ``predict_json`` takes it."""
@@ -221,10 +226,13 @@ class PredictEndpoint(_Endpoint):
             body = await _body(request)
             name = request.path_params["name"]
             load = await self._loader(name)
-            if len(body) <= INLINE_BYTES:
-                answer = predict_json(name=name, body=body, load=load)  # cheaper than a thread hop
+            record = self._record
+            if len(body) <= INLINE_BYTES:  # cheaper than a thread hop
+                answer = predict_json(name=name, body=body, load=load, record=record)
             else:
-                answer = await anyio.to_thread.run_sync(lambda: predict_json(name=name, body=body, load=load))
+                answer = await anyio.to_thread.run_sync(
+                    lambda: predict_json(name=name, body=body, load=load, record=record)
+                )
         except _RefusedError as refused:
             return refused.response
         except LakegateError as exc:  # InputError (422) names each bad field in detail
@@ -244,9 +252,16 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def build_app(
-    *, tokens: TokenCache | None = None, champions: ChampionCache | None = None, server: bool = False
+    *,
+    tokens: TokenCache | None = None,
+    champions: ChampionCache | None = None,
+    recorder: PredictionRecorder | None = None,
+    server: bool = False,
 ) -> Starlette:
     """The Starlette app of the online route, with its own token and champion caches.
+
+    ``recorder`` records answered predictions (default: one from ``monitoring:`` in
+    lakegate.yaml when ``monitoring.record_predictions`` is on).
 
     ``server`` is for the web server process (``lakegate_server.asgi``): import the model
     libraries in the background right away, and keep the loaded heap out of the garbage
@@ -256,7 +271,12 @@ def build_app(
         threading.Thread(target=_import_model_libraries, name="serving-warm-up", daemon=True).start()
     champions = champions or ChampionCache(settle_heap=server)
     tokens = tokens or TokenCache()
-    endpoint = PredictEndpoint(tokens, champions)
+    if recorder is None:
+        from lakegate_server.conf import project
+
+        monitoring = project().monitoring
+        recorder = PredictionRecorder(monitoring) if monitoring.record_predictions else None
+    endpoint = PredictEndpoint(tokens, champions, recorder)
     streams = StreamEndpoint(tokens)
     # Both spellings of each path are answered here (PREDICT_PATH and STREAM_PATH accept a
     # trailing slash): no redirect that a POST client would have to follow.

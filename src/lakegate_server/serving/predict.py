@@ -89,17 +89,25 @@ def predict_records(payload: Any) -> dict[str, Any] | list[Any]:
     return payload
 
 
-def predict_json(*, name: str, body: bytes, load: Callable[[str], Champion | None]) -> dict[str, Any]:
+def predict_json(
+    *,
+    name: str,
+    body: bytes,
+    load: Callable[[str], Champion | None],
+    record: Callable[[str, int, Any, dict[str, Any]], Any] | None = None,
+) -> dict[str, Any]:
     """Predict the records in ``body`` with the champion of ``name`` that ``load`` returns.
 
     Returns ``{"model", "version", "predictions", ["probabilities"]}``. Raises
     ``NotFoundError`` (404: no such model or no champion), ``ModelUnavailableError`` (503:
     the champion did not load), ``PayloadTooLargeError`` (413), ``InvalidJsonError`` and
     ``InputError`` (422, naming each bad field in ``detail``). Counted in ``/metrics``.
+    ``record`` (the online route's :class:`~lakegate_server.serving.record.PredictionRecorder`)
+    is offered each answered request.
     """
     began = time.perf_counter()
     try:
-        answer = _predict_json(name=name, body=body, load=load)
+        answer = _predict_json(name=name, body=body, load=load, record=record)
     except LakegateError as exc:
         prediction_failed(exc.code)
         raise
@@ -107,7 +115,13 @@ def predict_json(*, name: str, body: bytes, load: Callable[[str], Champion | Non
     return answer
 
 
-def _predict_json(*, name: str, body: bytes, load: Callable[[str], Champion | None]) -> dict[str, Any]:
+def _predict_json(
+    *,
+    name: str,
+    body: bytes,
+    load: Callable[[str], Champion | None],
+    record: Callable[[str, int, Any, dict[str, Any]], Any] | None,
+) -> dict[str, Any]:
     if not MODEL_NAME.match(name):
         raise NotFoundError(f"no model named {name!r}", detail={"model": name})
     if len(body) > MAX_BODY_BYTES:
@@ -125,4 +139,7 @@ def _predict_json(*, name: str, body: bytes, load: Callable[[str], Champion | No
         ) from exc
     if champion is None:
         raise NotFoundError(f"model {name!r} has no champion to serve", detail={"model": name})
-    return {"model": name, "version": champion.version, **champion.predictor.predict(records).to_dict()}
+    answer = {"model": name, "version": champion.version, **champion.predictor.predict(records).to_dict()}
+    if record is not None:
+        record(name, champion.version, records, answer)
+    return answer

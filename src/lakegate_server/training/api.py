@@ -11,7 +11,7 @@ request.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -206,3 +206,37 @@ def models_audit(request: HttpRequest, name: str, limit: int = Query(200, ge=1, 
     return AuditOut(
         items=[StageChangeOut(**change.to_dict()) for change in model_audit(name=name, limit=limit)]
     )
+
+
+@models_router.post(
+    "/{name}/drift",
+    response={201: RunOut},
+    summary="Check the champion's recent online predictions for drift",
+)
+def models_drift_run(request: HttpRequest, name: str, all_versions: bool = False) -> Status[RunOut]:
+    from lakegate_server.training.monitoring import scoring_drift_queue
+
+    token = authorize(request, Role.EDITOR)
+    run = scoring_drift_queue(name=name, all_versions=all_versions, created_by=f"token:{token.name}")
+    return Status(201, RunOut.model_validate(run.to_dict()))
+
+
+@models_router.get(
+    "/{name}/drift",
+    summary="The latest scoring-drift report (the gate's report format: JSON, or HTML with ?format=html)",
+    openapi_extra={"responses": {200: {"content": {"application/json": {}, "text/html": {}}}}},
+)
+def models_drift_report(
+    request: HttpRequest,
+    name: str,
+    format: Literal["json", "html"] = Query("json"),  # noqa: A002
+) -> HttpResponse:
+    from lakegate_server.training.monitoring import scoring_drift_report
+
+    authorize(request, Role.VIEWER)
+    body = scoring_drift_report(config=project(), name=name, page=format)
+    if format == "html":
+        response = HttpResponse(body, content_type="text/html; charset=utf-8")
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        return response
+    return HttpResponse(body, content_type="application/json")

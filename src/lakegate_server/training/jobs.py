@@ -28,7 +28,17 @@ from lakegate_server.training.registry import Registration, model_version_regist
 from lakegate_server.training.selectors import model_champion, pipeline_get
 from lakegate_server.training.services import pipeline_predict_queue, pipelines_data_notify
 
-__all__ = ["NOTIFY", "PREDICT", "TRAIN", "NotifyParams", "PredictParams", "TrainParams"]
+__all__ = [
+    "NOTIFY",
+    "PERFORMANCE",
+    "PREDICT",
+    "SCORING_DRIFT",
+    "TRAIN",
+    "NotifyParams",
+    "PredictParams",
+    "ScoringDriftParams",
+    "TrainParams",
+]
 
 
 class ScoreTarget(BaseModel):
@@ -301,4 +311,65 @@ NOTIFY = JobSpec(
     description="Tell the channels of the pipelines that read a dataset version what became of it.",
     params=NotifyParams,
     func=notify,
+)
+
+
+class ScoringDriftParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    all_versions: bool = Field(False, description="Compare every recorded batch, not only the new ones.")
+
+
+def scoring_drift_job(ctx: JobContext, params: ScoringDriftParams) -> dict[str, Any]:
+    """Recent online predictions of a champion against its training data's stored profiles."""
+    from lakegate_server.training.monitoring import scoring_drift
+
+    outcome = scoring_drift(config=ctx.settings, name=params.model, all_versions=params.all_versions)
+    ctx.log(
+        "scoring drift checked",
+        model=outcome.model,
+        status=outcome.status,
+        rows=outcome.rows,
+        versions=outcome.versions,
+        drifted=outcome.drifted,
+    )
+    return json_safe(outcome.to_dict())
+
+
+SCORING_DRIFT = JobSpec(
+    name="scoring_drift",
+    description="Compare a champion's recent online predictions with its training data (stored sketches).",
+    params=ScoringDriftParams,
+    func=scoring_drift_job,
+)
+
+
+class PerformanceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+
+
+def performance_job(ctx: JobContext, params: PerformanceParams) -> dict[str, Any]:
+    """The champion's rolling metrics over labelled online predictions; the rule may act."""
+    from lakegate_server.training.monitoring import performance_check
+
+    outcome = performance_check(config=ctx.settings, name=params.model)
+    ctx.log(
+        "performance checked",
+        model=params.model,
+        labelled=outcome["labelled"],
+        latest=outcome["latest"],
+        fired=outcome["fired"],
+        actions=outcome["actions"],
+    )
+    return json_safe(outcome)
+
+
+PERFORMANCE = JobSpec(
+    name="performance",
+    description="Rolling metrics of a champion over its labelled online predictions; act on the rule.",
+    params=PerformanceParams,
+    func=performance_job,
 )

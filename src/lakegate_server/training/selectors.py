@@ -37,6 +37,8 @@ __all__ = [
     "model_list",
     "model_version_get",
     "model_versions",
+    "online_prediction_counts",
+    "online_predictions_dataset",
     "pipeline_get",
     "pipeline_last_runs",
     "pipeline_list",
@@ -169,6 +171,31 @@ def prediction_batches(*, name: str, limit: int = 50) -> list[PredictionBatch]:
             : max(1, min(limit, 1000))
         ]
     )
+
+
+def online_predictions_dataset(model: str) -> str:
+    """The lake table a model's recorded online predictions land in (see ``serving.record``)."""
+    return f"{model.lower()}_online_predictions"
+
+
+def online_prediction_counts(*, name: str) -> dict[int, int]:
+    """Recorded online predictions per version of model ``name``: {model version: records}.
+
+    Read from the catalog only: each flushed batch's stored profile counts the values of its
+    ``model_version`` column (no read of the table).
+    """
+    counts: dict[int, int] = {}
+    versions = DatasetVersion.objects.filter(dataset__name=online_predictions_dataset(name)).only("stats")
+    for version in versions:
+        column: dict[str, Any] = dict(version.stats.get("model_version") or {}) if version.stats else {}
+        categories = (column.get("categories") or {}).get("counts") or {}
+        for value, count in categories.items():
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                continue
+            counts[number] = counts.get(number, 0) + int(count)
+    return counts
 
 
 @dataclass(frozen=True)

@@ -125,9 +125,14 @@ def pipeline_runs_for_accepted_version(*, config: Settings, dataset: str, number
         elif scores:
             run = pipeline_predict_queue(model=spec.name, dataset=dataset, number=number)
         else:
-            continue
+            run = None
         if run is not None:
             runs.append(run)
+        if spec.performance is not None and spec.performance.labels == dataset:
+            # new labels: the champion's rolling metrics (and its rule) are due again
+            runs.append(
+                run_create(kind="performance", params={"model": spec.name}, created_by="trigger:labels")
+            )
     return runs
 
 

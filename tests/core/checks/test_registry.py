@@ -13,6 +13,7 @@ from lakegate.checks import (
     CHECKS,
     DEFAULT_SEVERITY,
     AnomalyConfig,
+    CompletenessConfig,
     ContractConfig,
     DriftConfig,
     ReasonCode,
@@ -28,7 +29,7 @@ from lakegate.errors import ConfigError
 
 from .conftest import mixed_frame
 
-BUILT_IN = {SchemaConfig, ContractConfig, DriftConfig, TextDriftConfig, AnomalyConfig}
+BUILT_IN = {SchemaConfig, ContractConfig, CompletenessConfig, DriftConfig, TextDriftConfig, AnomalyConfig}
 
 
 def test_every_built_in_check_is_registered_and_resolves():
@@ -85,11 +86,17 @@ def test_config_objects_and_dicts_mix():
 
 
 def test_default_checks():
-    assert [c.kind for c in default_checks()] == ["schema", "drift", "text_drift", "anomalies"]
+    assert [c.kind for c in default_checks()] == [
+        "schema",
+        "completeness",
+        "drift",
+        "text_drift",
+        "anomalies",
+    ]
     with_contract = default_checks(contract={"columns": {"a": {"type": "int"}}}, target="y")
     assert [c.kind for c in with_contract][:2] == ["schema", "contract"]
-    assert isinstance(with_contract[2], DriftConfig)
-    assert with_contract[2].target == "y"
+    assert isinstance(with_contract[3], DriftConfig)
+    assert with_contract[3].target == "y"
 
 
 def test_a_broken_check_fails_the_gate_without_raising(monkeypatch):

@@ -66,7 +66,14 @@ def test_the_report_validates_against_the_schema(report):
     schema = json.loads(SCHEMA_PATH.read_text())
     data = json.loads(report.to_json())
     assert jsonschema_lite.errors(data, schema, schema) == []
-    assert {c["kind"] for c in data["checks"]} == {"schema", "drift", "text_drift", "anomalies", "contract"}
+    assert {c["kind"] for c in data["checks"]} == {
+        "schema",
+        "completeness",
+        "drift",
+        "text_drift",
+        "anomalies",
+        "contract",
+    }
     assert data["schema_version"] == 1
     assert data["report"] == "lakegate.check_report"
 
@@ -76,7 +83,8 @@ def test_the_validator_catches_a_broken_report(report):
     data = report.to_dict()
     data["status"] = "maybe"
     del data["checks"][0]["fingerprint"]
-    data["checks"][1]["reasons"][0]["code"] = "no_such_code"
+    drift = next(c for c in data["checks"] if c["kind"] == "drift")
+    drift["reasons"][0]["code"] = "no_such_code"
     problems = jsonschema_lite.errors(data, schema, schema)
     assert len(problems) == 3, problems
 
@@ -84,7 +92,7 @@ def test_the_validator_catches_a_broken_report(report):
 def test_the_verdict_is_the_worst_check(report):
     assert report.status == Status.FAIL
     assert report.counts[Status.FAIL] >= 1
-    assert sum(report.counts.values()) == len(report.checks) == 5
+    assert sum(report.counts.values()) == len(report.checks) == 6
     with pytest.raises(QualityGateError) as caught:
         report.raise_for_status()
     assert caught.value.exit_code == 3
@@ -95,6 +103,7 @@ def test_skipped_checks_do_not_change_the_verdict():
     report = run_checks(mixed_frame(1, 100), checks=default_checks())
     assert {c.kind: c.status for c in report.checks} == {
         "schema": Status.PASS,
+        "completeness": Status.SKIP,
         "drift": Status.SKIP,
         "text_drift": Status.SKIP,
         "anomalies": Status.SKIP,

@@ -95,3 +95,27 @@ def registry(db: None) -> Callable[..., Any]:
         return made
 
     return make
+
+
+@pytest.fixture
+def recorder() -> Any:
+    """A prediction recorder that keeps every request and appends only when flushed."""
+    from lakegate.config import MonitoringSettings
+    from lakegate_server.serving.record import PredictionRecorder
+
+    return PredictionRecorder(MonitoringSettings(record_rate=1e9), start=False)
+
+
+@pytest.fixture
+def recording_client(recorder: Any) -> Any:
+    """The online route (mounted in front of Django) recording into ``recorder``."""
+    import anyio.from_thread
+    from django.core.handlers.asgi import ASGIHandler
+
+    from lakegate_server.serving import build_app, mount
+    from lakegate_server.serving.cache import ChampionCache
+    from tests.server.training.test_serving import PortalClient
+
+    serving = build_app(champions=ChampionCache(refresh_seconds=0.05), recorder=recorder)
+    with anyio.from_thread.start_blocking_portal() as portal:
+        yield PortalClient(mount(ASGIHandler(), serving), portal)

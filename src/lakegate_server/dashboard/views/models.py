@@ -73,6 +73,9 @@ def _former_champions(audit: list[Any]) -> set[int]:
 @require_GET
 @lakegate_errors()
 def model_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
+    from lakegate_server.dashboard.performance_chart import performance_chart
+    from lakegate_server.training.monitoring import performance_last, scoring_drift_last
+
     role = authorize(request, Role.VIEWER)
     model = model_get(name=name)
     versions = list(model_versions(name=name).select_related("run"))
@@ -88,6 +91,8 @@ def model_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
         **(lineage_context(model=name, number=version.number) if version else {}),
         "batches": prediction_batches(name=name, limit=20),
         "robustness_rows": (version.robustness.get("rows") or []) if version else [],
+        "performance": performance_chart(performance_last(name=name)),
+        "drift": scoring_drift_last(name=name),
         "form": StageChangeForm(),
     }
     return render_page(
@@ -110,6 +115,24 @@ def model_card(request: HtmxHttpRequest, name: str, number: int) -> HttpResponse
     if card is None:
         raise Http404("no model card")
     response = HttpResponse(card, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@login_required
+@require_GET
+@lakegate_errors()
+def model_drift_report(request: HtmxHttpRequest, name: str) -> HttpResponse:
+    """The latest scoring-drift report (the gate's HTML report) of a model's champion."""
+    from lakegate.errors import NotFoundError
+    from lakegate_server.training.monitoring import scoring_drift_report
+
+    authorize(request, Role.VIEWER)
+    try:
+        page = scoring_drift_report(config=project(), name=name, page="html")
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    response = HttpResponse(page, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
 
