@@ -14,6 +14,7 @@ by a new table version (a Delta transaction, atomic by itself).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -34,6 +35,7 @@ from lakegate.formats import (
     safe_name,
 )
 from lakegate.formats._infer import check_overrides, dtype_name
+from lakegate.formats._limits import ReaderLimits, check_columns
 
 __all__ = ["FORMATS", "ConvertResult", "OutputFormat", "TableResult", "convert", "output_stem"]
 
@@ -41,6 +43,7 @@ OutputFormat = Literal["parquet", "delta"]
 FORMATS: Final = ("parquet", "delta")
 _MAX_ATTEMPTS: Final = 60
 _SCRATCH_PREFIX: Final = ".lakegate-tmp-"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,15 @@ def convert(
     sheet: str | None = None,
     overrides: Mapping[str, str] | None = None,
     limits: ArchiveLimits | None = None,
+    reader_limits: ReaderLimits | None = None,
     on_error: Callable[[Path, LakegateError], None] | None = None,
     on_result: Callable[[ConvertResult], None] | None = None,
 ) -> list[ConvertResult]:
     """Convert each file of ``sources`` into ``out_dir`` as Parquet (zstd) or Delta tables.
 
     ``overrides`` force column types (``{"zip": "string"}``, see ``lakegate.formats``).
+    ``limits`` bound what archives expand to, ``reader_limits`` what one file may cost
+    (columns, line length, JSON depth, a PDF's time and memory).
     A bad input raises its ``ReaderError`` at once, unless ``on_error`` is given: then it
     is called with the input and the error, and the other inputs are still converted.
     """
@@ -129,7 +135,12 @@ def convert(
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: output must be a folder")
     check_overrides(overrides)  # a bad type name is one error, not one per input
-    options = ReadOptions(sheet=sheet, overrides=dict(overrides or {}), limits=limits or ArchiveLimits())
+    options = ReadOptions(
+        sheet=sheet,
+        overrides=dict(overrides or {}),
+        limits=limits or ArchiveLimits(),
+        reader_limits=reader_limits or ReaderLimits(),
+    )
     claimed: dict[Path, Path] = {}
     results: list[ConvertResult] = []
     for raw in sources:
@@ -181,7 +192,7 @@ def _convert_one(
     except OSError as exc:
         raise LakegateError(f"{out}: cannot create the output folder ({exc.strerror})") from exc
     try:
-        staged = _stage(source, out, fmt, scratch, stem, multi, options, claimed)
+        staged = _staged_or_refused(source, out, fmt, scratch, stem, multi, options, claimed)
         warnings: list[str] = []
         results: list[TableResult] = []
         for item in staged:
@@ -219,6 +230,34 @@ def _convert_one(
     )
 
 
+def _staged_or_refused(
+    source: Path,
+    out: Path,
+    fmt: str,
+    scratch: Path,
+    stem: str,
+    multi: bool,
+    options: ReadOptions,
+    claimed: dict[Path, Path],
+) -> list[_Staged]:
+    """:func:`_stage`, with any failure of a reader's parser turned into a ``ReaderError``.
+
+    Parsers are third-party code fed hostile bytes: whatever they raise (a ``RecursionError``,
+    a ``KeyError`` from a broken PDF, an ``OverflowError`` from a date out of range) is a
+    file that cannot be read, so the caller quarantines it and goes on with the next file
+    instead of aborting the batch. The traceback goes to the log for a bug report.
+    """
+    try:
+        return _stage(source, out, fmt, scratch, stem, multi, options, claimed)
+    except (LakegateError, KeyboardInterrupt, SystemExit):
+        raise
+    except MemoryError as exc:
+        raise ReaderError(str(source), "ran out of memory while reading") from exc
+    except Exception as exc:
+        _log.warning("reading %s failed in its parser", source, exc_info=True)
+        raise ReaderError(str(source), f"cannot be read ({type(exc).__name__}: {_first_line(exc)})") from exc
+
+
 def _stage(
     source: Path,
     out: Path,
@@ -242,6 +281,7 @@ def _stage(
             final = out / (f"{name}.parquet" if fmt == "parquet" else name)
             if final in claimed:
                 raise InputError(f"{source}: output {final} is also the output of {claimed[final]}")
+            check_columns(source, len(table.frame.collect_schema()), options.reader_limits, table=table.name)
             written, target = _write(table, scratch / name, source)
             schema = {column: dtype_name(dtype) for column, dtype in written.frame.collect_schema().items()}
             rows = int(pl.scan_parquet(target).select(pl.len()).collect().item())  # footer only

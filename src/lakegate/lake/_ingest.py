@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lakegate.errors import InputError, ReaderError
+from lakegate.formats import ArchiveLimits, ReaderLimits
 from lakegate.lake._convert import convert
 from lakegate.lake._stats import profile_parquet
 
@@ -59,6 +60,8 @@ def stage_file(
     overrides: Mapping[str, str] | None = None,
     sha256: str | None = None,
     label: str | None = None,
+    limits: ArchiveLimits | None = None,
+    reader_limits: ReaderLimits | None = None,
 ) -> StagedBatch:
     """Convert ``source`` into ``scratch`` as exactly one table and profile it.
 
@@ -67,7 +70,15 @@ def stage_file(
     """
     started = time.perf_counter()
     digest = sha256 or file_sha256(source)
-    results = convert([source], scratch, format="parquet", sheet=sheet, overrides=overrides)
+    results = convert(
+        [source],
+        scratch,
+        format="parquet",
+        sheet=sheet,
+        overrides=overrides,
+        limits=limits,
+        reader_limits=reader_limits,
+    )
     tables = results[0].tables
     name = label or source.name
     if not tables or (tables[0].rows == 0 and len(tables) == 1):
