@@ -253,9 +253,11 @@ class ReaderSettings(_Section):
         64 * 1024**2, ge=1024**2, description="Longest line of a text file (CSV, TSV, JSON lines)."
     )
     max_json_depth: int = Field(64, gt=0, description="How deeply JSON objects and arrays may nest.")
-    max_seconds: float = Field(120.0, gt=0, description="Time one PDF may take to read (a child process).")
+    max_seconds: float = Field(
+        25.0, gt=0, description="Time one PDF or legacy .xls may take to parse (in a child process)."
+    )
     max_memory_bytes: int = Field(
-        1024**3, ge=64 * 1024**2, description="Memory (heap) of the child process reading one PDF."
+        512 * 1024**2, ge=64 * 1024**2, description="Heap of the child process parsing one PDF or .xls."
     )
     max_archive_bytes: int = Field(
         16 * 1024**3, gt=0, description="Bytes one archive (.gz, .zip, xlsx, ods) may expand to."

@@ -13,8 +13,9 @@ milliseconds instead of running a parser for minutes:
   decoder recurse);
 * ``max_seconds`` / ``max_memory_bytes``: the time and address-space budget of the
   readers whose cost cannot be told from the file's size (PDF: a compressed stream can
-  hide gigabytes, a page can hold millions of drawing operations). Those readers run in
-  a child process under ``RLIMIT_AS`` and a timeout (see ``_sandbox``).
+  hide gigabytes, a page can hold millions of drawing operations; a corrupt ``.xls``
+  can loop in calamine). Those parsers run in a child process under ``RLIMIT_DATA``,
+  ``RLIMIT_CPU`` and a timeout (see ``_sandbox``).
 
 Every refusal is a ``ReaderError`` naming the file, the limit and its setting
 (``readers.<name>`` in lakegate.yaml, ``LAKEGATE_READERS__<NAME>`` in the environment).
@@ -53,10 +54,10 @@ class ReaderLimits:
     """Longest physical line of a text file (CSV, TSV, JSON lines)."""
     max_json_depth: int = 64
     """How deeply JSON objects and arrays may nest."""
-    max_seconds: float = 120.0
-    """Time one PDF may take to read (in its child process)."""
-    max_memory_bytes: int = 1024 * MiB
-    """Address space of the child process reading one PDF."""
+    max_seconds: float = 25.0
+    """Time one PDF (or legacy .xls) may take to parse, in its child process."""
+    max_memory_bytes: int = 512 * MiB
+    """Heap of the child process parsing one PDF (or legacy .xls)."""
 
     def __post_init__(self) -> None:
         for name in ("max_columns", "max_line_bytes", "max_json_depth", "max_seconds", "max_memory_bytes"):

@@ -168,10 +168,11 @@ class _JsonTable:
             for name in self.overrides
             if name not in self.flat
         )
+        sample_schema = flat_sample.schema  # built on each access: once, not once per column
         for name in self.flat:
             if name in self.overrides:
                 self.types[name] = self.overrides[name]
-            elif isinstance(flat_sample.schema[name], pl.String):
+            elif isinstance(sample_schema[name], pl.String):
                 kind = infer_column(flat_sample[name], numbers=False)
                 self.types[name] = kind if kind.kind != "string" else None
                 if (

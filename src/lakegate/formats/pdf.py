@@ -5,7 +5,7 @@ data, and cells are typed like CSV text. The ``text`` table has one row per page
 ``file``, ``page`` (1-based), ``text``. A PDF with neither text nor tables has no text
 layer (a scan): that is an error, since lakegate does no OCR. So is an encrypted one.
 The parsing runs in a child process within the time and memory budget of
-``ReaderLimits`` (see ``_pdfworker``): a PDF's cost cannot be told from its size.
+``ReaderLimits`` (see ``_sandbox``): a PDF's cost cannot be told from its size.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class PdfReader(Reader):
             raise ReaderError(str(path), "empty file")
         if b"%PDF-" not in magic:
             raise ReaderError(str(path), "not a PDF file")
-        from lakegate.formats._pdfworker import read_pdf
+        from lakegate.formats._sandbox import read_pdf
 
         texts, tables = read_pdf(path, options.reader_limits, work_dir=options.work_dir)
         overrides = check_overrides(options.overrides)

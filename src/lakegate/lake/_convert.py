@@ -243,17 +243,17 @@ def _staged_or_refused(
     """:func:`_stage`, with any failure of a reader's parser turned into a ``ReaderError``.
 
     Parsers are third-party code fed hostile bytes: whatever they raise (a ``RecursionError``,
-    a ``KeyError`` from a broken PDF, an ``OverflowError`` from a date out of range) is a
+    a ``KeyError`` from a broken PDF, a Rust ``PanicException`` from a corrupt workbook) is a
     file that cannot be read, so the caller quarantines it and goes on with the next file
     instead of aborting the batch. The traceback goes to the log for a bug report.
     """
     try:
         return _stage(source, out, fmt, scratch, stem, multi, options, claimed)
-    except (LakegateError, KeyboardInterrupt, SystemExit):
+    except (LakegateError, KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except MemoryError as exc:
         raise ReaderError(str(source), "ran out of memory while reading") from exc
-    except Exception as exc:
+    except BaseException as exc:  # a Rust PanicException is not an Exception
         _log.warning("reading %s failed in its parser", source, exc_info=True)
         raise ReaderError(str(source), f"cannot be read ({type(exc).__name__}: {_first_line(exc)})") from exc
 

@@ -160,3 +160,33 @@ def test_limits_must_be_positive():
         ReaderLimits(max_columns=0)
     with pytest.raises(InputError, match="max_line_bytes"):
         ReaderLimits(max_line_bytes=1000)
+
+
+@pytest.mark.parametrize("fraction", [0.6, 0.9, 0.99])
+def test_a_truncated_xls_is_a_reader_error_not_a_rust_panic(tmp_path, fraction):
+    from .builders import write_xls
+
+    whole = write_xls(tmp_path / "whole.xls", {"data": [["a", "b"], *[[i, f"x{i}"] for i in range(200)]]})
+    data = whole.read_bytes()
+    src = tmp_path / "cut.xls"
+    src.write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(ReaderError) as caught:
+        convert([src], tmp_path / "out")
+    assert caught.value.path == str(src)
+
+
+def test_a_legacy_xls_still_converts_after_its_probe(tmp_path):
+    from .builders import write_xls
+
+    src = write_xls(tmp_path / "ok.xls", {"data": [["a", "b"], [1, "x"], [2, "y"]]})
+    [result] = convert([src], tmp_path / "out")
+    assert result.rows == 2
+
+
+def test_a_json_record_with_thousands_of_keys_converts(tmp_path):
+    import json
+
+    src = tmp_path / "wide.jsonl"
+    src.write_text("".join(json.dumps({f"k{i}": i + row for i in range(3000)}) + "\n" for row in range(3)))
+    [result] = convert([src], tmp_path / "out")
+    assert (result.rows, result.columns) == (3, 3000)
