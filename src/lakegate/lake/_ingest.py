@@ -78,6 +78,7 @@ def stage_file(
         overrides=overrides,
         limits=limits,
         reader_limits=reader_limits,
+        delta_types=True,
     )
     tables = results[0].tables
     name = label or source.name
@@ -90,6 +91,7 @@ def stage_file(
             detail={"tables": [t.name for t in tables]},
         )
     table = tables[0]
+    _check_names_unique_ignoring_case(name, table.schema)
     parquet = Path(table.path)
     return StagedBatch(
         source=name,
@@ -104,3 +106,16 @@ def stage_file(
         seconds=round(time.perf_counter() - started, 3),
         table=table.name,
     )
+
+
+def _check_names_unique_ignoring_case(name: str, schema: Mapping[str, str]) -> None:
+    """Delta tables (and most warehouses) tell columns apart ignoring case: refuse ``a`` beside ``A``."""
+    seen: dict[str, str] = {}
+    for column in schema:
+        other = seen.setdefault(column.casefold(), column)
+        if other != column:
+            raise ReaderError(
+                name,
+                f"columns {other!r} and {column!r} differ only in case; a dataset's column names "
+                "must be unique ignoring case (rename one in the file)",
+            )
