@@ -68,3 +68,29 @@ def test_hostile_files_are_converted_or_refused_never_a_crash_or_a_hang(hostile_
     assert "readers.max_json_depth" in refused["attack-nested-obj-500.json"]
     assert "archive bomb" in refused["attack-zip-bomb.zip"]
     assert "archive bomb" in refused["attack-gzip-bomb.csv.gz"]
+
+
+@pytest.mark.timeout(300)
+def test_lakegate_convert_reports_every_hostile_file_and_no_traceback(hostile_files, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    chosen = [f for f in sample(hostile_files, 40, seed=11, quick=True) if f.family != "attack"][:25]
+    chosen += [f for f in hostile_files if f.path.name.startswith(("attack-nested", "attack-surrogates"))]
+    done = subprocess.run(
+        [sys.executable, "-m", "lakegate_server.cli", "convert", "--json", "-o", str(tmp_path / "out")]
+        + [str(f.path) for f in chosen],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr
+    assert "a bug in lakegate" not in done.stderr
+    report = json.loads(done.stdout)
+    sources = {r["source"] for r in report["results"]} | {e["file"] for e in report["errors"]}
+    assert sources == {str(f.path) for f in chosen}
+    assert report["errors"]
+    assert done.returncode == 1
+    assert all(e["message"].strip() for e in report["errors"])
