@@ -731,6 +731,13 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
         "hangs": counts["hang"],
         "max_seconds": max((o.seconds for o in outcomes), default=0.0),
         "peak_rss_mib": round(max((o.peak_rss for o in outcomes), default=0) / MiB, 1),
+        "slowest": [
+            [Path(o.path).name, o.seconds, o.outcome] for o in sorted(outcomes, key=lambda o: -o.seconds)[:5]
+        ],
+        "heaviest_mib": [
+            [Path(o.path).name, round(o.peak_rss / MiB), o.outcome]
+            for o in sorted(outcomes, key=lambda o: -o.peak_rss)[:5]
+        ],
         "by_family": {
             family: dict(Counter(o.outcome for o in outcomes if o.family == family))
             for family in sorted({o.family for o in outcomes})
