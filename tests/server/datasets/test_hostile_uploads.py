@@ -37,3 +37,23 @@ def test_hostile_uploads_are_ingested_or_quarantined_with_a_reason(api, execute_
     assert all(q["reason"].strip() for q in quarantined.values())
     assert "readers.max_columns" in quarantined["wide.csv"]["reason"]
     assert not any(settings.LAKEGATE.paths.uploads.iterdir()), "no staged upload is left behind"
+
+
+def test_an_unexpected_failure_while_ingesting_is_quarantined_not_a_crash(api, tmp_path, monkeypatch):
+    from lakegate_server import flow
+    from lakegate_server.conf import project
+    from lakegate_server.datasets.services import QuarantinedError
+
+    def explode(**_kwargs: object) -> None:
+        raise RuntimeError("Schema error: something a library said")
+
+    monkeypatch.setattr(flow, "version_commit", explode)
+    path = tmp_path / "odd.csv"
+    path.write_text("a\n1\n")
+    with pytest.raises(QuarantinedError) as caught:
+        flow.ingest_file(config=project(), dataset="odd", path=path, actor="test")
+    assert "odd.csv: could not be ingested (RuntimeError: Schema error" in caught.value.message
+    [entry] = api("viewer").get("/api/v1/quarantine").json()["items"]
+    assert entry["source"] == "odd.csv"
+    assert "RuntimeError" in entry["reason"]
+    assert path.exists(), "the user's file is never moved"
