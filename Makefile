@@ -9,13 +9,14 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 DEMO_DIR ?= demo
 
-.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench
+.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench fuzz
 
 help:
 	@echo "make up     run the service with a demo project on embedded defaults (SQLite)"
 	@echo "make test   lint + the test suite twice: SQLite/SQLite queue, then PostgreSQL/Redis"
 	@echo "make lint   ruff, ruff format --check, mypy (strict core), import-linter"
 	@echo "make bench  benchmarks against peer tools (results in benchmarks/results/)"
+	@echo "make fuzz   1,000+ hostile files through convert and ingest, then atheris (benchmarks/results/fuzz.json)"
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -58,3 +59,9 @@ bench: bootstrap
 	@$(UV) sync --frozen --quiet --extra xgboost --group bench
 	@set -e; for script in benchmarks/[a-z]*.py; do \
 		echo "== $$script"; $(UV) run --group bench python $$script; done
+
+# Hostile files (tests/support/hostile.py) through convert and ingest, then the atheris
+# target over the readers; FUZZ_ARGS=--full adds the 200 MB lines and 2 GiB bombs.
+FUZZ_ARGS ?=
+fuzz: bootstrap
+	$(UV) run python benchmarks/_fuzz.py $(FUZZ_ARGS)

@@ -20,6 +20,7 @@ __all__ = [
     "ExportSettings",
     "MonitoringSettings",
     "OpenLineageSettings",
+    "ReaderSettings",
     "RunSettings",
     "StreamSettings",
     "WebSettings",
@@ -297,4 +298,24 @@ class DatasetSettings(_Section):
     )
     exports: list[ExportSettings] = Field(
         default_factory=list, description="Warehouse exports queued after each accepted version."
+    )
+
+
+class ReaderSettings(_Section):
+    """``readers:``: what one input file may cost (lakegate.formats.ReaderLimits); a file past
+    a limit is refused and quarantined with a reason naming the setting."""
+
+    max_columns: int = Field(16_384, gt=0, description="Columns of one table (Excel's own limit).")
+    max_line_bytes: int = Field(
+        64 * 1024**2, ge=1024**2, description="Longest line of a text file (CSV, TSV, JSON lines)."
+    )
+    max_json_depth: int = Field(64, gt=0, description="How deeply JSON objects and arrays may nest.")
+    max_seconds: float = Field(
+        25.0, gt=0, description="Time one PDF or legacy .xls may take to parse (in a child process)."
+    )
+    max_memory_bytes: int = Field(
+        512 * 1024**2, ge=64 * 1024**2, description="Heap of the child process parsing one PDF or .xls."
+    )
+    max_archive_bytes: int = Field(
+        16 * 1024**3, gt=0, description="Bytes one archive (.gz, .zip, xlsx, ods) may expand to."
     )

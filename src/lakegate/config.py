@@ -29,6 +29,7 @@ from lakegate._config_sections import (
     ExportSettings,
     MonitoringSettings,
     OpenLineageSettings,
+    ReaderSettings,
     RunSettings,
     StreamSettings,
     WebSettings,
@@ -36,6 +37,7 @@ from lakegate._config_sections import (
 from lakegate.errors import ConfigError, ProjectNotFoundError
 
 if TYPE_CHECKING:
+    from lakegate.formats import ArchiveLimits, ReaderLimits
     from lakegate.lake import TableLocation
 
 __all__ = [
@@ -48,12 +50,14 @@ __all__ = [
     "MonitoringSettings",
     "OpenLineageSettings",
     "ProjectPaths",
+    "ReaderSettings",
     "RunSettings",
     "Settings",
     "StreamSettings",
     "WebSettings",
     "find_project_dir",
     "load_settings",
+    "reader_limits",
 ]
 
 CONFIG_FILE = "lakegate.yaml"
@@ -97,6 +101,8 @@ class Settings(BaseSettings):
     monitoring: MonitoringSettings = MonitoringSettings()
     openlineage: OpenLineageSettings = OpenLineageSettings()
     email: EmailSettings = EmailSettings()
+    # What one input file may cost a reader: columns, line length, JSON depth, a PDF's time and memory.
+    readers: ReaderSettings = ReaderSettings()
     # Knowledge bases searchable through the API: name -> kb.jsonl (relative to the project).
     knowledge_bases: dict[str, Path] = Field(default_factory=dict)
     # Where datasets' Delta tables live: None is the project's .lakegate/lake; "s3://bucket/prefix"
@@ -349,3 +355,20 @@ def load_settings(project_dir: Path | None = None) -> Settings:
         key = settings.paths.secret_key_file.read_text(encoding="utf-8").strip()
         settings = settings.model_copy(update={"secret_key": key})
     return settings
+
+
+def reader_limits(settings: Settings) -> tuple[ArchiveLimits, ReaderLimits]:
+    """The archive and reader limits of ``settings.readers``, for :func:`lakegate.lake.stage_file`."""
+    from lakegate.formats import ArchiveLimits, ReaderLimits
+
+    readers = settings.readers
+    return (
+        ArchiveLimits(max_bytes=readers.max_archive_bytes),
+        ReaderLimits(
+            max_columns=readers.max_columns,
+            max_line_bytes=readers.max_line_bytes,
+            max_json_depth=readers.max_json_depth,
+            max_seconds=readers.max_seconds,
+            max_memory_bytes=readers.max_memory_bytes,
+        ),
+    )

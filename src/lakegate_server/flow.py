@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lakegate.config import Settings
-from lakegate.errors import ConflictError, LakegateError, Transient
+from lakegate.errors import ConflictError, LakegateError, ReaderError, Transient
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 from lakegate_server.datasets.services import (
     Committed,
@@ -143,6 +143,16 @@ def ingest_file(
     except LakegateError as exc:
         raise _quarantined(
             config, exc, dataset=dataset, path=path, label=path.name, move=False, actor=actor
+        ) from exc
+    except Exception as exc:
+        # A failure no seam translated (a library's own exception on a hostile file): the
+        # file still gets its quarantine entry, and a batch goes on with the next file.
+        log.warning("ingesting %s failed unexpectedly: %r", path.name, exc)
+        log.debug("the failure of %s", path.name, exc_info=True)
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        error = ReaderError(path.name, f"could not be ingested ({type(exc).__name__}: {first})")
+        raise _quarantined(
+            config, error, dataset=dataset, path=path, label=path.name, move=False, actor=actor
         ) from exc
     return _gated(config, committed, actor=actor)
 

@@ -8,6 +8,7 @@ import polars and their parsers only when a file of their format is read.
 from lakegate.formats._archive import ArchiveLimits
 from lakegate.formats._base import Reader, ReadOptions, Reread, Table, safe_name
 from lakegate.formats._infer import KINDS, Kind
+from lakegate.formats._limits import ReaderLimits
 from lakegate.formats._registry import (
     ARCHIVE_EXTENSIONS,
     EXTENSIONS,
@@ -26,6 +27,7 @@ __all__ = [
     "Kind",
     "ReadOptions",
     "Reader",
+    "ReaderLimits",
     "Reread",
     "Table",
     "is_multi_table",

@@ -167,7 +167,7 @@ def is_encrypted(info: zipfile.ZipInfo) -> bool:
 def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, NotImplementedError) as exc:
         raise ReaderError(str(path), f"not a valid zip file ({exc})") from exc
     except OSError as exc:
         raise ReaderError(str(path), f"cannot read: {exc.strerror or exc}") from exc
@@ -213,7 +213,7 @@ def zip_members(path: Path, work_dir: Path, limits: ArchiveLimits) -> list[tuple
             try:
                 with archive.open(info) as source, target.open("wb") as sink:
                     total_out = _copy_counted(source, sink, path, limits, total_out, total_in)
-            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
                 raise ReaderError(str(path), f"corrupt zip entry {info.filename!r} ({exc})") from exc
             members.append((info.filename, target))
     return members

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Final
 
 from lakegate.formats._archive import ArchiveLimits
+from lakegate.formats._limits import ReaderLimits
 
 if TYPE_CHECKING:
     import polars as pl
@@ -34,7 +35,7 @@ _MAX_NAME: Final = 80
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How to read: sheet choice, type overrides, archive limits, scratch space."""
+    """How to read: sheet choice, type overrides, archive and reader limits, scratch space."""
 
     sheet: str | None = None
     overrides: Mapping[str, str] = field(default_factory=dict)
@@ -43,6 +44,8 @@ class ReadOptions:
     """Where decompressed or re-encoded copies go (default: the system temp folder)."""
     sample_rows: int = DEFAULT_SAMPLE_ROWS
     """Rows sampled to sniff the dialect and infer column types."""
+    reader_limits: ReaderLimits = field(default_factory=ReaderLimits)
+    """Columns, line length, JSON depth, time and memory one file may cost (see ``_limits``)."""
 
 
 @dataclass

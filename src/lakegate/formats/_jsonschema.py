@@ -60,19 +60,24 @@ def scan_schema(path: Path, source: Path, *, line_numbers: bool) -> FullSchema:
     root = _Node(kind="struct")
     conflicts: set[str] = set()
     unpaired = 0
-    with source.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                record = _slow_loads(path, number if line_numbers else None, line)
-                unpaired += _has_surrogate(record)
-            if not isinstance(record, dict):
-                where = f"line {number}: " if line_numbers else ""
-                raise ReaderError(str(path), f"{where}expected a JSON object per line")
-            _merge(root, record, "", conflicts)
+    number = 0
+    try:
+        with source.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    record = _slow_loads(path, number if line_numbers else None, line)
+                    unpaired += _has_surrogate(record)
+                if not isinstance(record, dict):
+                    where = f"line {number}: " if line_numbers else ""
+                    raise ReaderError(str(path), f"{where}expected a JSON object per line")
+                _merge(root, record, "", conflicts)
+    except RecursionError as exc:
+        where = f"line {number}: " if line_numbers else ""
+        raise ReaderError(str(path), f"{where}JSON nested too deeply to read") from exc
     return FullSchema(schema=_schema(root), text_paths=tuple(sorted(conflicts)), unpaired=unpaired)
 
 

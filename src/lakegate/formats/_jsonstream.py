@@ -98,6 +98,8 @@ class _Cursor:
         while True:
             try:
                 value, end = decoder.raw_decode(self.buf, self.pos)
+            except RecursionError as exc:
+                self.fail(f"JSON nested too deeply to read ({exc})")
             except json.JSONDecodeError as exc:
                 # A value cut by the window end: read more and try again (up to a bound).
                 if len(self.buf) - self.pos < _MAX_RECORD and self.more():

@@ -36,6 +36,7 @@ from lakegate.formats._infer import (
     to_kind,
     widen,
 )
+from lakegate.formats._limits import check_columns, check_line_lengths
 from lakegate.formats._ragged import RaggedScan
 from lakegate.formats._text import HEAD_BYTES, decode_head, detect_encoding, has_nul, read_head
 
@@ -58,6 +59,10 @@ class CsvReader(Reader):
         if path.stat().st_size == 0:
             raise ReaderError(str(path), "empty file")
         head = read_head(path)
+        limits = options.reader_limits
+        if path.stat().st_size > limits.max_line_bytes:  # a shorter file has no line that long
+            bare_cr = b"\n" not in head and b"\r" in head
+            check_line_lengths(path, limits, terminator=b"\r" if bare_cr else b"\n")
         encoding = detect_encoding(path, head)
         text = decode_head(path, head, encoding)
         complete = len(head) < HEAD_BYTES
@@ -66,6 +71,7 @@ class CsvReader(Reader):
         if not text.strip():
             raise ReaderError(str(path), "empty file (no data, only blank lines)")
         dialect = sniff(text, prefer_tab=path.suffix.lower() in (".tsv", ".tab"), complete=complete)
+        check_columns(path, len(dialect.names), limits)
         with tempfile.TemporaryDirectory(prefix="lakegate-csv-", dir=options.work_dir) as scratch:
             work = Path(scratch)
             prepared = prepare(

@@ -15,7 +15,7 @@ ISO dates typed as text). Error cells (``#DIV/0!``, ``#N/A``, ...) are nulls, co
 column in a warning and in :attr:`Table.error_cells`; a column mixing types the reader
 cannot unite (dates and durations) is text, with a warning (see ``_sheetload``). A sheet
 is read whole (sheets are bounded: 1,048,576 rows), after the zip container passed the
-archive limits.
+archive limits; a legacy ``.xls`` is first parsed once in a budgeted child process.
 """
 
 from __future__ import annotations
@@ -166,6 +166,12 @@ def _open(path: Path, options: ReadOptions) -> Any:
         if not magic.startswith(_ZIP_MAGIC):
             raise ReaderError(str(path), "not a valid workbook (not a zip container)")
         check_zip_container(path, options.limits, kind="workbook")
+    else:
+        # calamine can loop and allocate without end on a corrupt OLE file: parse it once
+        # in a budgeted child first (see _sandbox).
+        from lakegate.formats._sandbox import probe_xls
+
+        probe_xls(path, options.reader_limits, work_dir=options.work_dir)
     try:
         return fastexcel.read_excel(path)
     except (fastexcel.FastExcelError, OSError, ValueError) as exc:

@@ -49,6 +49,7 @@ from lakegate.formats._infer import (
 from lakegate.formats._jsonflat import flatten_columns, writable_schema
 from lakegate.formats._jsonschema import scan_schema, without_surrogates
 from lakegate.formats._jsonstream import arrow_scan, arrow_schema, json_to_lines
+from lakegate.formats._limits import check_json_depth, check_line_lengths, dtype_depth, refusal
 from lakegate.formats._text import UTF8, detect_encoding, has_nul, read_head, transcode_to_utf8
 
 if TYPE_CHECKING:
@@ -148,7 +149,11 @@ class _JsonTable:
         self.retries = 0
         self.types: dict[str, ColumnType | None] = {}
         self.fractions: dict[str, ColumnType] = {}  # exact-format datetimes -> the %.f format
+        self.limits = options.reader_limits
+        if source.stat().st_size > self.limits.max_line_bytes:
+            check_line_lengths(source, self.limits, label=str(path))
         sample = _sample_lines(path, source, options.sample_rows, check=line_numbers)
+        check_json_depth(path, sample, self.limits)  # polars' schema inference recurses on depth
         self.empty = not sample
         if self.empty:
             return
@@ -163,10 +168,11 @@ class _JsonTable:
             for name in self.overrides
             if name not in self.flat
         )
+        sample_schema = flat_sample.schema  # built on each access: once, not once per column
         for name in self.flat:
             if name in self.overrides:
                 self.types[name] = self.overrides[name]
-            elif isinstance(flat_sample.schema[name], pl.String):
+            elif isinstance(sample_schema[name], pl.String):
                 kind = infer_column(flat_sample[name], numbers=False)
                 self.types[name] = kind if kind.kind != "string" else None
                 if (
@@ -195,6 +201,13 @@ class _JsonTable:
                 raise ReaderError(str(self.path), f"malformed JSON lines ({_first_line(exc)})") from exc
 
     def _set_schema(self, schema: pl.Schema) -> None:
+        depth = max((dtype_depth(dtype) for dtype in schema.values()), default=0)
+        if depth > self.limits.max_json_depth:
+            raise refusal(
+                self.path,
+                f"JSON nested {depth:,} levels deep, more than {self.limits.max_json_depth}",
+                "max_json_depth",
+            )
         self.schema, listed = writable_schema(schema)
         self.flat, dropped = flatten_columns(self.schema)
         # Replaced, not added to: the full schema may fill an object the sample saw empty.
@@ -345,6 +358,8 @@ def _check_line(path: Path, number: int, line: bytes) -> None:
         value = None
     try:
         value = json.loads(line) if value is None else value
+    except RecursionError as exc:
+        raise ReaderError(str(path), f"line {number}: JSON nested too deeply to read") from exc
     except ValueError as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise ReaderError(str(path), f"line {number}: malformed JSON ({reason})") from exc

@@ -4,6 +4,8 @@ Tables are named ``page<p>_table<n>``; the first row is the header unless it loo
 data, and cells are typed like CSV text. The ``text`` table has one row per page:
 ``file``, ``page`` (1-based), ``text``. A PDF with neither text nor tables has no text
 layer (a scan): that is an error, since lakegate does no OCR. So is an encrypted one.
+The parsing runs in a child process within the time and memory budget of
+``ReaderLimits`` (see ``_sandbox``): a PDF's cost cannot be told from its size.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from lakegate.formats._infer import check_overrides, infer_column, looks_like_he
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["PdfReader"]
+__all__ = ["PdfReader", "extract"]
 
 
 class PdfReader(Reader):
@@ -36,10 +38,9 @@ class PdfReader(Reader):
             raise ReaderError(str(path), "empty file")
         if b"%PDF-" not in magic:
             raise ReaderError(str(path), "not a PDF file")
-        texts = _page_texts(path)
-        tables = list(_tables(path))
-        if not tables and not any(text.strip() for text in texts):
-            raise ReaderError(str(path), "no text layer: a scanned PDF? (OCR is not supported)")
+        from lakegate.formats._sandbox import read_pdf
+
+        texts, tables = read_pdf(path, options.reader_limits, work_dir=options.work_dir)
         overrides = check_overrides(options.overrides)
         text = pl.DataFrame(
             {"file": [path.name] * len(texts), "page": list(range(1, len(texts) + 1)), "text": texts},
@@ -48,6 +49,15 @@ class PdfReader(Reader):
         yield Table(name="text", frame=text.lazy())
         for name, rows in tables:
             yield Table(name=name, frame=_frame(rows, overrides, path, name).lazy())
+
+
+def extract(path: Path) -> tuple[list[str], list[tuple[str, list[list[str | None]]]]]:
+    """The page texts and the detected tables' cells (run in the budgeted child process)."""
+    texts = _page_texts(path)
+    tables = list(_tables(path))
+    if not tables and not any(text.strip() for text in texts):
+        raise ReaderError(str(path), "no text layer: a scanned PDF? (OCR is not supported)")
+    return texts, tables
 
 
 def _page_texts(path: Path) -> list[str]:

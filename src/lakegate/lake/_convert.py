@@ -14,6 +14,7 @@ by a new table version (a Delta transaction, atomic by itself).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -34,6 +35,7 @@ from lakegate.formats import (
     safe_name,
 )
 from lakegate.formats._infer import check_overrides, dtype_name
+from lakegate.formats._limits import ReaderLimits, check_columns
 
 __all__ = ["FORMATS", "ConvertResult", "OutputFormat", "TableResult", "convert", "output_stem"]
 
@@ -41,6 +43,7 @@ OutputFormat = Literal["parquet", "delta"]
 FORMATS: Final = ("parquet", "delta")
 _MAX_ATTEMPTS: Final = 60
 _SCRATCH_PREFIX: Final = ".lakegate-tmp-"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,17 @@ def convert(
     sheet: str | None = None,
     overrides: Mapping[str, str] | None = None,
     limits: ArchiveLimits | None = None,
+    reader_limits: ReaderLimits | None = None,
+    delta_types: bool = False,
     on_error: Callable[[Path, LakegateError], None] | None = None,
     on_result: Callable[[ConvertResult], None] | None = None,
 ) -> list[ConvertResult]:
     """Convert each file of ``sources`` into ``out_dir`` as Parquet (zstd) or Delta tables.
 
     ``overrides`` force column types (``{"zip": "string"}``, see ``lakegate.formats``).
+    ``limits`` bound what archives expand to, ``reader_limits`` what one file may cost
+    (columns, line length, JSON depth, a PDF's time and memory). ``delta_types`` gives
+    Parquet outputs the types a Delta table can hold (as ``format="delta"`` does).
     A bad input raises its ``ReaderError`` at once, unless ``on_error`` is given: then it
     is called with the input and the error, and the other inputs are still converted.
     """
@@ -129,13 +137,18 @@ def convert(
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: output must be a folder")
     check_overrides(overrides)  # a bad type name is one error, not one per input
-    options = ReadOptions(sheet=sheet, overrides=dict(overrides or {}), limits=limits or ArchiveLimits())
+    options = ReadOptions(
+        sheet=sheet,
+        overrides=dict(overrides or {}),
+        limits=limits or ArchiveLimits(),
+        reader_limits=reader_limits or ReaderLimits(),
+    )
     claimed: dict[Path, Path] = {}
     results: list[ConvertResult] = []
     for raw in sources:
         source = Path(raw)
         try:
-            result = _convert_one(source, out, format, options, claimed)
+            result = _convert_one(source, out, format, options, claimed, delta_types=delta_types)
         except LakegateError as exc:
             if on_error is None:
                 raise
@@ -166,7 +179,13 @@ class _Staged:
 
 
 def _convert_one(
-    source: Path, out: Path, fmt: str, options: ReadOptions, claimed: dict[Path, Path]
+    source: Path,
+    out: Path,
+    fmt: str,
+    options: ReadOptions,
+    claimed: dict[Path, Path],
+    *,
+    delta_types: bool = False,
 ) -> ConvertResult:
     started = time.perf_counter()
     try:
@@ -181,7 +200,7 @@ def _convert_one(
     except OSError as exc:
         raise LakegateError(f"{out}: cannot create the output folder ({exc.strerror})") from exc
     try:
-        staged = _stage(source, out, fmt, scratch, stem, multi, options, claimed)
+        staged = _staged_or_refused(source, out, fmt, scratch, stem, multi, options, claimed, delta_types)
         warnings: list[str] = []
         results: list[TableResult] = []
         for item in staged:
@@ -219,6 +238,35 @@ def _convert_one(
     )
 
 
+def _staged_or_refused(
+    source: Path,
+    out: Path,
+    fmt: str,
+    scratch: Path,
+    stem: str,
+    multi: bool,
+    options: ReadOptions,
+    claimed: dict[Path, Path],
+    delta_types: bool,
+) -> list[_Staged]:
+    """:func:`_stage`, with any failure of a reader's parser turned into a ``ReaderError``.
+
+    Parsers are third-party code fed hostile bytes: whatever they raise (a ``RecursionError``,
+    a ``KeyError`` from a broken PDF, a Rust ``PanicException`` from a corrupt workbook) is a
+    file that cannot be read, so the caller quarantines it and goes on with the next file
+    instead of aborting the batch. The traceback goes to the log for a bug report.
+    """
+    try:
+        return _stage(source, out, fmt, scratch, stem, multi, options, claimed, delta_types)
+    except (LakegateError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except MemoryError as exc:
+        raise ReaderError(str(source), "ran out of memory while reading") from exc
+    except BaseException as exc:  # a Rust PanicException is not an Exception
+        _log.warning("reading %s failed in its parser", source, exc_info=True)
+        raise ReaderError(str(source), f"cannot be read ({type(exc).__name__}: {_first_line(exc)})") from exc
+
+
 def _stage(
     source: Path,
     out: Path,
@@ -228,6 +276,7 @@ def _stage(
     multi: bool,
     options: ReadOptions,
     claimed: dict[Path, Path],
+    delta_types: bool = False,
 ) -> list[_Staged]:
     """Write every table of ``source`` into ``scratch``; nothing is visible in ``out`` yet."""
     import polars as pl
@@ -242,8 +291,11 @@ def _stage(
             final = out / (f"{name}.parquet" if fmt == "parquet" else name)
             if final in claimed:
                 raise InputError(f"{source}: output {final} is also the output of {claimed[final]}")
-            written, target = _write(table, scratch / name, source)
-            schema = {column: dtype_name(dtype) for column, dtype in written.frame.collect_schema().items()}
+            check_columns(source, len(table.frame.collect_schema()), options.reader_limits, table=table.name)
+            delta = fmt == "delta" or delta_types
+            written, target = _write(table, scratch / name, source, delta=delta)
+            frame = _delta_frame(written) if delta else written.frame
+            schema = {column: dtype_name(dtype) for column, dtype in frame.collect_schema().items()}
             rows = int(pl.scan_parquet(target).select(pl.len()).collect().item())  # footer only
             staged.append(_Staged(name, target, final, written, schema, rows))
     finally:
@@ -251,6 +303,27 @@ def _stage(
     if not staged:
         raise ReaderError(str(source), "no table found")
     return staged
+
+
+def _delta_frame(table: Table) -> Any:
+    """``table``'s frame with the types Delta tables cannot hold made ones they can (a warning each).
+
+    A duration (a spreadsheet's ``[h]:mm:ss`` cell) becomes seconds (``float``); a time of
+    day becomes ``HH:MM:SS[.ffffff]`` text. Delta has neither type, and its writer refuses them.
+    """
+    import polars as pl
+
+    changed: list[pl.Expr] = []
+    warnings: list[str] = []
+    for column, dtype in table.frame.collect_schema().items():
+        if isinstance(dtype, pl.Duration):
+            changed.append((pl.col(column).dt.total_microseconds() / 1_000_000).alias(column))
+            warnings.append(f"column {column!r}: durations stored as seconds (Delta has no duration type)")
+        elif isinstance(dtype, pl.Time):
+            changed.append(pl.col(column).dt.to_string("%H:%M:%S%.f").alias(column))
+            warnings.append(f"column {column!r}: times of day stored as text (Delta has no time type)")
+    table.warnings.extend(w for w in warnings if w not in table.warnings)
+    return table.frame.with_columns(changed) if changed else table.frame
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -261,7 +334,7 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _write(table: Table, base: Path, source: Path) -> tuple[Table, Path]:
+def _write(table: Table, base: Path, source: Path, *, delta: bool = False) -> tuple[Table, Path]:
     """Stream ``table`` into ``<base>.<attempt>.parquet``; retry through ``table.recover``.
 
     Each attempt gets its own file: a failed polars sink may still be closing its file
@@ -272,7 +345,8 @@ def _write(table: Table, base: Path, source: Path) -> tuple[Table, Path]:
     for attempt in range(_MAX_ATTEMPTS):
         target = base.with_name(f"{base.name}.{attempt}.parquet")
         try:
-            table.frame.sink_parquet(target, compression="zstd")
+            frame = _delta_frame(table) if delta else table.frame
+            frame.sink_parquet(target, compression="zstd")
         except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
             if table.recover is None:
                 raise ReaderError(str(source), _first_line(exc)) from exc

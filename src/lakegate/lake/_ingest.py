@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lakegate.errors import InputError, ReaderError
+from lakegate.formats import ArchiveLimits, ReaderLimits
 from lakegate.lake._convert import convert
 from lakegate.lake._stats import profile_parquet
 
@@ -59,6 +60,8 @@ def stage_file(
     overrides: Mapping[str, str] | None = None,
     sha256: str | None = None,
     label: str | None = None,
+    limits: ArchiveLimits | None = None,
+    reader_limits: ReaderLimits | None = None,
 ) -> StagedBatch:
     """Convert ``source`` into ``scratch`` as exactly one table and profile it.
 
@@ -67,7 +70,16 @@ def stage_file(
     """
     started = time.perf_counter()
     digest = sha256 or file_sha256(source)
-    results = convert([source], scratch, format="parquet", sheet=sheet, overrides=overrides)
+    results = convert(
+        [source],
+        scratch,
+        format="parquet",
+        sheet=sheet,
+        overrides=overrides,
+        limits=limits,
+        reader_limits=reader_limits,
+        delta_types=True,
+    )
     tables = results[0].tables
     name = label or source.name
     if not tables or (tables[0].rows == 0 and len(tables) == 1):
@@ -79,6 +91,7 @@ def stage_file(
             detail={"tables": [t.name for t in tables]},
         )
     table = tables[0]
+    _check_names_unique_ignoring_case(name, table.schema)
     parquet = Path(table.path)
     return StagedBatch(
         source=name,
@@ -93,3 +106,16 @@ def stage_file(
         seconds=round(time.perf_counter() - started, 3),
         table=table.name,
     )
+
+
+def _check_names_unique_ignoring_case(name: str, schema: Mapping[str, str]) -> None:
+    """Delta tables (and most warehouses) tell columns apart ignoring case: refuse ``a`` beside ``A``."""
+    seen: dict[str, str] = {}
+    for column in schema:
+        other = seen.setdefault(column.casefold(), column)
+        if other != column:
+            raise ReaderError(
+                name,
+                f"columns {other!r} and {column!r} differ only in case; a dataset's column names "
+                "must be unique ignoring case (rename one in the file)",
+            )

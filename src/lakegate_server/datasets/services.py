@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lakegate.config import Settings
+from lakegate.config import Settings, reader_limits
 from lakegate.errors import ConflictError, InputError, LakegateError, NotFoundError
 from lakegate.lake import (
     StagedBatch,
@@ -166,6 +166,7 @@ def version_commit(
     scratch = scratch_dir(config, "ingest-")
     try:
         dataset_config = config.dataset(name)
+        archive_limits, file_limits = reader_limits(config)
         batch = stage_file(
             source,
             scratch,
@@ -173,6 +174,8 @@ def version_commit(
             overrides=dataset_config.types,
             sha256=sha256,
             label=label,
+            limits=archive_limits,
+            reader_limits=file_limits,
         )
         committed = _commit(config, name, batch, mode=mode, evolve=evolve, created_by=created_by)
         if not committed.duplicate:
