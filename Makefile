@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 DEMO_DIR ?= demo
 
-.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench
+.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench load
 
 help:
 	@echo "make up     run the service with a demo project on embedded defaults (SQLite)"
@@ -57,3 +57,8 @@ bench: bootstrap
 	@$(UV) sync --frozen --quiet --group bench
 	@set -e; for script in benchmarks/[a-z]*.py; do \
 		echo "== $$script"; $(UV) run --group bench python $$script; done
+
+# Four workers on two hosts, 500 uploads (CI runs the same test with 100, LAKEGATE_LOAD_FILES).
+load: bootstrap
+	LAKEGATE_DATABASE_URL=$(PG_URL) LAKEGATE_REDIS_URL=$(REDIS_URL) LAKEGATE_LOAD_FILES=500 \
+		$(UV) run pytest -n 0 -s tests/e2e/test_many_workers.py

@@ -16,18 +16,17 @@ import json
 import os
 import re
 import signal
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
 
-from tests.core.lake.s3server import keys, moto_s3, new_bucket, storage_options
+from tests.core.lake.s3server import keys, moto_s3, new_bucket
 from tests.e2e.conftest import Project, free_port, wait_for
 from tests.server.training.data import CHURN, customer_frame
+from tests.support.cluster import second_host, share_bucket
 
 pytestmark = [
     pytest.mark.slow,
@@ -66,26 +65,6 @@ def configure(project: Project) -> None:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def second_host(first: Project, root: Path) -> Project:
-    """Another project folder with the first one's settings: same database, queue and bucket."""
-    env = {**first.env, "LAKEGATE_PROJECT_DIR": str(root)}
-    host = Project(root=root, env=env)
-    host.run("init", str(root))
-    return host
-
-
-def share(project: Project, endpoint: str, bucket: str) -> None:
-    options = json.dumps(storage_options(endpoint))
-    project.env.update(
-        LAKEGATE_STORAGE=f"s3://{bucket}/state",
-        LAKEGATE_STORAGE_OPTIONS=options,
-        LAKEGATE_LAKE=f"s3://{bucket}/lake",
-        LAKEGATE_LAKE_STORAGE_OPTIONS=options,
-        LAKEGATE_SECRET_KEY="two-hosts-" + uuid.uuid4().hex * 2,
-        LAKEGATE_RUNS__REAP_INTERVAL_SECONDS="0.5",
-    )
-
-
 def local_state(project: Project) -> list[str]:
     """Files a host keeps of what must be shared: staged uploads, quarantine, models."""
     state = project.root / ".lakegate"
@@ -97,9 +76,13 @@ def test_a_file_uploaded_on_one_host_is_ingested_trained_and_served_across_hosts
     project, tmp_path_factory, s3_endpoint
 ):
     bucket = new_bucket(s3_endpoint)
-    share(project, s3_endpoint, bucket)
+    share_bucket(project, s3_endpoint, bucket, LAKEGATE_RUNS__REAP_INTERVAL_SECONDS="0.5")
     host_a = project
-    host_b = second_host(host_a, tmp_path_factory.mktemp("host-b"))
+    with second_host(host_a, tmp_path_factory.mktemp("host-b")) as host_b:
+        across_hosts(host_a, host_b, s3_endpoint, bucket)
+
+
+def across_hosts(host_a: Project, host_b: Project, s3_endpoint: str, bucket: str) -> None:
     for host in (host_a, host_b):
         configure(host)
 
