@@ -193,9 +193,7 @@ def one_config(  # noqa: PLR0915 - one measurement, read top to bottom
                 "SELECT count(*), count(DISTINCT v.sha256) FROM datasets_datasetversion v "
                 "JOIN datasets_dataset d ON d.id = v.dataset_id WHERE d.name LIKE 'load%'"
             ).fetchone() or (0, 0)
-            verdicts = dict(
-                conn.execute("SELECT status, count(*) FROM datasets_datasetversion GROUP BY status")
-            )
+            verdicts = dict(conn.execute(VERDICTS).fetchall())
     finally:
         for proc in procs:
             if proc.poll() is None:
