@@ -13,8 +13,8 @@ Then, from the catalog itself:
 - every worker of both hosts took runs; nothing is left queued or running; no staged object
   is left in the bucket.
 
-``LAKEGATE_LOAD_FILES`` sets the number of uploads: 100 in CI (about a minute here),
-500 with ``make load``.
+``LAKEGATE_LOAD_FILES`` sets the number of uploads: 100 in CI (245 s measured at load average 23
+on 2 cores, the S3 server being moto in Python), 500 with ``make load``.
 """
 
 from __future__ import annotations
