@@ -32,8 +32,11 @@ from tests.core.lake.s3server import keys, moto_s3, new_bucket
 from tests.e2e.conftest import free_port, wait_for
 from tests.support.cluster import ingest_report, second_host, share_bucket
 
+FILES = int(os.environ.get("LAKEGATE_LOAD_FILES", "100"))
 pytestmark = [
     pytest.mark.slow,
+    # Beyond the suite's 300 s: about 2 s an upload on a loaded 2-core machine.
+    pytest.mark.timeout(300 + FILES * 4),
     pytest.mark.skipif(
         not os.environ.get("LAKEGATE_DATABASE_URL") or not os.environ.get("LAKEGATE_REDIS_URL"),
         reason="hosts share PostgreSQL and Redis (SQLite and the embedded queue live in one project "
@@ -41,7 +44,6 @@ pytestmark = [
     ),
 ]
 
-FILES = int(os.environ.get("LAKEGATE_LOAD_FILES", "100"))
 DATASETS = ("load_a", "load_b")
 
 
@@ -78,14 +80,12 @@ def test_four_workers_on_two_hosts_ingest_every_file_exactly_once(project, tmp_p
                 run_ids = list(pool.map(upload, range(FILES)))
             uploaded = time.monotonic() - started
             database = host_a.env["LAKEGATE_DATABASE_URL"]
-            wait_for(
-                lambda: (
-                    ingest_report(database).finished() == FILES and ingest_report(database).unfinished == 0
-                ),
-                timeout=60 + FILES * 2,
-                what=f"{FILES} ingest runs to finish",
-                interval=1,
-            )
+
+            def all_done() -> bool:
+                now = ingest_report(database)
+                return now.finished() == FILES and now.unfinished == 0
+
+            wait_for(all_done, timeout=120 + FILES * 3, what=f"{FILES} ingest runs to finish", interval=1)
             elapsed = time.monotonic() - started
             report = ingest_report(database)
             staged_left = keys(endpoint, bucket, "state/uploads/")
