@@ -9,7 +9,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 DEMO_DIR ?= demo
 
-.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench fuzz
+.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench fuzz load
 
 help:
 	@echo "make up     run the service with a demo project on embedded defaults (SQLite)"
@@ -65,3 +65,8 @@ bench: bootstrap
 FUZZ_ARGS ?=
 fuzz: bootstrap
 	$(UV) run python benchmarks/_fuzz.py $(FUZZ_ARGS)
+
+# Four workers on two hosts, 500 uploads (CI runs the same test with 100, LAKEGATE_LOAD_FILES).
+load: bootstrap
+	LAKEGATE_DATABASE_URL=$(PG_URL) LAKEGATE_REDIS_URL=$(REDIS_URL) LAKEGATE_LOAD_FILES=500 \
+		$(UV) run pytest -n 0 -s tests/e2e/test_many_workers.py

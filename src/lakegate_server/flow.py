@@ -40,6 +40,7 @@ from typing import Any
 
 from lakegate.config import Settings
 from lakegate.errors import ConflictError, LakegateError, ReaderError, Transient
+from lakegate.storage import open_storage
 from lakegate_server.datasets.models import DatasetVersion, VersionStatus
 from lakegate_server.datasets.services import (
     Committed,
@@ -161,50 +162,67 @@ def ingest_staged(
     *,
     config: Settings,
     dataset: str,
-    path: Path,
+    key: str,
     original_name: str | None = None,
     mode: str = "append",
     evolve: bool = False,
     sheet: str | None = None,
     actor: str,
 ) -> IngestResult:
-    """Ingest a file lakegate holds under ``.lakegate/uploads/`` (an upload or inbox drop).
+    """Ingest a file lakegate staged at ``key`` in the storage (``uploads/<id>/<name>``: an upload
+    or inbox drop), from whichever host runs this.
 
-    The file moves: into the lake (then it is deleted) or into the quarantine when it is at
-    fault. A lake that does not answer is raised as it is (a ``Transient`` error) with the
-    file left staged, for the run to try again; :func:`quarantine_staged` keeps it when no
-    attempt is left.
+    The file is read where it is on a local storage, else downloaded into a scratch folder.
+    It moves into the lake (the staged object is deleted once the version committed) or into
+    the quarantine when it is at fault. A lake that does not answer is raised as it is (a
+    ``Transient`` error) with the file left staged, for the run to try again;
+    :func:`quarantine_staged` keeps it when no attempt is left.
     """
-    label = original_name or path.name
+    storage = open_storage(config)
+    label = original_name or key.rsplit("/", 1)[-1]
+    scratch = scratch_dir(config, "staged-")
     try:
-        committed = version_commit(
-            config=config,
-            name=dataset,
-            source=path,
-            original_name=original_name,
-            mode=mode,
-            evolve=evolve,
-            sheet=sheet,
-            created_by=actor,
-        )
-    except ConflictError:
-        raise
-    except LakegateError as exc:
-        if isinstance(exc, Transient):
+        path = storage.local_copy(key, scratch)
+        try:
+            committed = version_commit(
+                config=config,
+                name=dataset,
+                source=path,
+                original_name=original_name or label,
+                mode=mode,
+                evolve=evolve,
+                sheet=sheet,
+                created_by=actor,
+            )
+        except ConflictError:
             raise
-        raise _quarantined(
-            config, exc, dataset=dataset, path=path, label=label, move=True, actor=actor
-        ) from exc
-    path.unlink(missing_ok=True)
+        except LakegateError as exc:
+            if isinstance(exc, Transient):
+                raise
+            error = _quarantined(config, exc, dataset=dataset, path=path, label=label, move=True, actor=actor)
+            storage.delete(key)
+            raise error from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    storage.delete(key)
     return _gated(config, committed, actor=actor)
 
 
 def quarantine_staged(
-    *, config: Settings, dataset: str, path: Path, original_name: str | None, error: LakegateError, actor: str
+    *, config: Settings, dataset: str, key: str, original_name: str | None, error: LakegateError, actor: str
 ) -> QuarantinedError:
-    """Move a staged file into the quarantine with ``error`` (an outage on the run's last attempt)."""
-    label = original_name or path.name
-    return _quarantined(config, error, dataset=dataset, path=path, label=label, move=True, actor=actor)
+    """Move the file staged at ``key`` into the quarantine with ``error`` (an outage on the run's
+    last attempt, or a run that ended without taking it)."""
+    storage = open_storage(config)
+    label = original_name or key.rsplit("/", 1)[-1]
+    scratch = scratch_dir(config, "staged-")
+    try:
+        path = storage.local_copy(key, scratch)
+        kept = _quarantined(config, error, dataset=dataset, path=path, label=label, move=True, actor=actor)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    storage.delete(key)
+    return kept
 
 
 def ingest_resume(*, config: Settings, dataset: str, actor: str) -> IngestResult | None:

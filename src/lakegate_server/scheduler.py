@@ -4,7 +4,8 @@
 - the inbox (``inbox_claim``): files dropped into ``.lakegate/inbox/<dataset>/`` become
   ``ingest`` runs. A watchfiles thread wakes the loop as soon as a file lands; the loop
   also runs every ``runs.reap_interval_seconds``, so nothing depends on file events alone.
-  Then ``staging_sweep`` lists inbox links and stranded uploads in the quarantine.
+  Then ``staging_sweep`` lists inbox links and stranded uploads in the quarantine, and
+  (every 10 minutes) ``model_attempts_sweep`` deletes model uploads no version row names.
 - cron triggers of pipelines (``pipelines_cron_fire``) and sources (``sources_cron_fire``):
   last fire times live in the database, so a restarted scheduler neither fires a slot twice
   nor skips one silently.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
@@ -31,6 +33,7 @@ from lakegate_server.flow import streams_flush
 from lakegate_server.jobs.services import runs_reap
 from lakegate_server.sources.services import sources_cron_fire
 from lakegate_server.training.monitoring import scoring_drift_cron_fire
+from lakegate_server.training.registry import model_attempts_sweep
 from lakegate_server.training.services import pipelines_cron_fire
 
 __all__ = ["scheduler_run"]
@@ -38,6 +41,22 @@ __all__ = ["scheduler_run"]
 log = logging.getLogger("lakegate.scheduler")
 
 _FLUSH_MAX_WAIT = 30.0
+# Listing every model folder of the storage is not worth doing on each pass.
+_SWEEP_EVERY = 600.0
+
+
+def _every(seconds: float, task: Callable[[], object]) -> Callable[[], object]:
+    """``task``, run at most once per ``seconds`` (the first call runs it)."""
+    last = [float("-inf")]
+
+    def throttled() -> object:
+        now = time.monotonic()
+        if now - last[0] < seconds:
+            return None
+        last[0] = now
+        return task()
+
+    return throttled
 
 
 def _watch_inbox(config: Settings, wake: threading.Event, stop: threading.Event) -> None:
@@ -100,6 +119,10 @@ def scheduler_run(*, stop: threading.Event | None = None, install_signals: bool 
         ("pipelines_cron_fire", lambda: pipelines_cron_fire(config=config)),
         ("sources_cron_fire", lambda: sources_cron_fire(config=config)),
         ("scoring_drift_cron_fire", lambda: scoring_drift_cron_fire(config=config)),
+        (
+            "model_attempts_sweep",
+            _every(_SWEEP_EVERY, lambda: model_attempts_sweep(config=config)),
+        ),
     ]
     log.info("scheduler started", extra={"reap_interval_seconds": interval})
     while not stop.is_set():

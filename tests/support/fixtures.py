@@ -80,3 +80,8 @@ def train(execute_queued: Callable[[], list[str]]) -> Callable[..., Any]:
         return Run.objects.get(pk=queued.pk)
 
     return run
+
+
+def staged_entries(folder: Path) -> set[Path]:
+    """What a staging folder holds; a folder the storage removed once empty holds nothing."""
+    return set(folder.iterdir()) if folder.is_dir() else set()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict
 from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from lakegate.storage import open_storage
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
 from lakegate_server.conf import project
@@ -112,11 +112,13 @@ def datasets_upload(
     sheet: str | None = Query(None),
 ) -> Status[RunOut]:
     token = authorize(request, Role.EDITOR)
-    staged, original = receive_upload(request, config=project())
+    config = project()
+    staged, original = receive_upload(request, config=config)
     try:
         run = dataset_upload_queue(
+            config=config,
             name=name,
-            staged=staged,
+            key=staged,
             original_name=original,
             mode=mode,
             evolve=evolve,
@@ -124,7 +126,7 @@ def datasets_upload(
             created_by=f"token:{token.name}",
         )
     except BaseException:
-        shutil.rmtree(staged.parent, ignore_errors=True)  # no run took the file: nothing left behind
+        open_storage(config).delete(staged)  # no run took the file: nothing left behind
         raise
     return Status(202, RunOut.model_validate(run.to_dict()))
 

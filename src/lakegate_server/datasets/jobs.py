@@ -1,8 +1,10 @@
 """The ``ingest`` job: ingest an uploaded or inbox file as a run (worker side).
 
-The staged file lives in ``.lakegate/uploads/<id>/`` from the upload (or the inbox claim)
-until the lake has its version: it is removed only after the version committed, or moved
-into the quarantine when the file is at fault.
+The staged file lives in the storage at ``uploads/<id>/<name>`` (the run's ``key``; the
+project's ``.lakegate/uploads/`` by default, an object store with ``storage: s3://...``) from
+the upload (or the inbox claim) until the lake has its version, so the worker may run on any
+host: it is removed only after the version committed, or moved into the quarantine when the
+file is at fault.
 
 A lake that does not answer (:class:`~lakegate.errors.LakeUnavailableError`) is an outage,
 not a bad file. An attempt then fails with that transient error and leaves the staged file
@@ -22,8 +24,9 @@ Whatever else ends an ingest run failed while its file is still staged (its work
 the last attempt, an unexpected error), :func:`_keep_staged_file` moves the file into the
 quarantine with the run's error, so no failed run leaves a file behind unlisted.
 
-A worker killed after the commit and before the gate leaves a ``pending`` version and no
-staged file: the retry finds the version its run committed and gates it (``ingest_resume``).
+A worker killed after the commit and before the gate (or before deleting the staged file)
+leaves a ``pending`` version: the retry finds the version its run committed and gates it
+(``ingest_resume``) instead of reading the file again.
 
 The sequence itself (commit, quarantine, gate, what follows) is the spine's,
 :mod:`lakegate_server.flow`; this module adapts it to a run.
@@ -40,7 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lakegate.config import Settings
 from lakegate.errors import InputError, JobError, LakegateError, Transient
-from lakegate_server.datasets.services import quarantine_add
+from lakegate.storage import Area, join_key, open_storage
+from lakegate_server.datasets.inbox import is_upload_key
 from lakegate_server.flow import IngestResult, ingest_resume, ingest_staged, quarantine_staged
 from lakegate_server.jobs.context import JobContext, json_safe
 from lakegate_server.jobs.models import Run
@@ -55,27 +59,54 @@ class IngestParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dataset: str
-    path: str = Field(..., description="A file under .lakegate/uploads/ (uploads and claimed inbox files).")
+    key: str | None = Field(
+        None, description="The staged file's storage key, uploads/<id>/<name> (uploads and inbox drops)."
+    )
+    path: str | None = Field(
+        None, description="Before staging went through the storage: a file under .lakegate/uploads/."
+    )
     original_name: str | None = None
     mode: Literal["append", "overwrite"] = "append"
     evolve: bool = False
     sheet: str | None = None
 
 
-def _staged_path(config: Settings, raw: str) -> Path | None:
-    """``raw`` resolved when it is under ``.lakegate/uploads/``, else None."""
+def _staged_key(config: Settings, params: IngestParams) -> str | None:
+    """The storage key of the run's staged file, or None when the params name none lakegate staged."""
+    if params.key is not None:
+        return join_key(params.key) if is_upload_key(params.key) else None
+    if params.path is None:
+        return None
+    # A run queued before staging went through the storage names a local path; it is the
+    # same file when the storage is the project's own folder.
     uploads = config.paths.uploads.resolve()
-    path = Path(raw).resolve()
-    return path if path.is_relative_to(uploads) else None
+    path = Path(params.path).resolve()
+    local = open_storage(config).local_path(Area.UPLOADS)
+    if local is None or local.resolve() != uploads or not path.is_relative_to(uploads):
+        return None
+    key = join_key(Area.UPLOADS, path.relative_to(uploads).as_posix())
+    return key if is_upload_key(key) else None
 
 
-def _staged_file(config: Settings, raw: str) -> Path:
+def _require_key(config: Settings, params: IngestParams) -> str:
     """Only files lakegate itself staged may be ingested by a run: no reading of arbitrary paths."""
-    path = _staged_path(config, raw)
-    if path is None:
+    key = _staged_key(config, params)
+    if key is None:
+        if params.key is not None:
+            raise InputError(
+                "params.key must be a staged file's key, uploads/<id>/<name>", detail={"field": "key"}
+            )
         uploads = config.paths.uploads.resolve()
         raise InputError(f"params.path must be a file under {uploads}", detail={"field": "path"})
-    return path
+    return key
+
+
+def _tidy(config: Settings, key: str) -> None:
+    """Remove the staged file's folder on a local storage once it is empty."""
+    local = open_storage(config).local_path(key)
+    if local is not None:
+        with contextlib.suppress(OSError):
+            local.parent.rmdir()
 
 
 def _last_attempt(ctx: JobContext) -> bool:
@@ -86,24 +117,25 @@ def _last_attempt(ctx: JobContext) -> bool:
 
 def ingest(ctx: JobContext, params: IngestParams) -> dict[str, Any]:
     config, actor = ctx.settings, f"run:{ctx.run_id}"
-    source = _staged_file(config, params.path)
-    label = params.original_name or source.name
-    if not source.is_file():
-        # Gone: an earlier attempt of this run committed it (and was killed before the end).
-        resumed = ingest_resume(config=config, dataset=params.dataset, actor=actor)
-        if resumed is None:
-            raise InputError(
-                f"{label}: the staged file is gone (already ingested?)", detail={"field": "path"}
-            )
+    key = _require_key(config, params)
+    label = params.original_name or key.rsplit("/", 1)[-1]
+    storage = open_storage(config)
+    if ctx.attempt > 1 and (resumed := ingest_resume(config=config, dataset=params.dataset, actor=actor)):
+        # An earlier attempt of this run committed the file (and was killed before the end):
+        # finish that version instead of reading the file again.
+        storage.delete(key)
+        _tidy(config, key)
         ctx.log("ingest resumed", dataset=params.dataset, version=resumed.version.number)
         return _summary(ctx, resumed)
+    if not storage.exists(key):
+        raise InputError(f"{label}: the staged file is gone (already ingested?)", detail={"field": "key"})
     last = _last_attempt(ctx)
     ctx.log("ingest started", dataset=params.dataset, file=label, last_attempt=last)
     try:
         result = ingest_staged(
             config=config,
             dataset=params.dataset,
-            path=source,
+            key=key,
             original_name=params.original_name,
             mode=params.mode,
             evolve=params.evolve,
@@ -118,16 +150,15 @@ def ingest(ctx: JobContext, params: IngestParams) -> dict[str, Any]:
         raise quarantine_staged(
             config=config,
             dataset=params.dataset,
-            path=source,
+            key=key,
             original_name=params.original_name,
             error=exc,
             actor=actor,
         ) from exc
     finally:
-        # The per-upload folder: empty once the file went into the lake or the quarantine;
-        # still holding the file after a transient failure, for the next attempt.
-        with contextlib.suppress(OSError):
-            source.parent.rmdir()
+        # The per-upload folder (local storage): empty once the file went into the lake or
+        # the quarantine; still holding the file after a transient failure, for the next attempt.
+        _tidy(config, key)
     return _summary(ctx, result)
 
 
@@ -143,21 +174,19 @@ def _keep_staged_file(run: Run, config: Settings) -> None:
         params = IngestParams.model_validate(run.params)
     except ValidationError:
         return
-    path = _staged_path(config, params.path)
-    if path is None or not path.is_file():
+    key = _staged_key(config, params)
+    if key is None or not open_storage(config).exists(key):
         return  # ingested, quarantined already, or never a staged file
-    record = quarantine_add(
+    error = quarantine_staged(
         config=config,
         dataset=params.dataset,
-        source=path,
-        error=JobError(run.last_error or f"run {run.pk} failed"),
+        key=key,
         original_name=params.original_name,
-        move=True,
-        created_by=f"run:{run.pk}",
+        error=JobError(run.last_error or f"run {run.pk} failed"),
+        actor=f"run:{run.pk}",
     )
-    with contextlib.suppress(OSError):
-        path.parent.rmdir()
-    log.warning("failed run's file quarantined", extra={"run": run.pk, "quarantine_id": record.id})
+    _tidy(config, key)
+    log.warning("failed run's file quarantined", extra={"run": run.pk, "quarantine_id": error.entry_id})
 
 
 INGEST = JobSpec(

@@ -94,24 +94,28 @@ def _validate_mode(mode: str) -> None:
 
 def dataset_upload_queue(
     *,
+    config: Settings,
     name: str,
-    staged: Path,
+    key: str,
     original_name: str,
     mode: str = "append",
     evolve: bool = False,
     sheet: str | None = None,
     created_by: str = "",
 ) -> Run:
-    """Queue an ``ingest`` run for a file staged under ``.lakegate/uploads/``."""
+    """Queue an ``ingest`` run for the file staged at ``key`` (``uploads/<id>/<name>`` in the storage).
+
+    A name or mode that is refused removes the staged file: no run will take it.
+    """
     try:
         validate_dataset_name(name)
         _validate_mode(mode)
     except InputError:
-        shutil.rmtree(staged.parent, ignore_errors=True)
+        open_storage(config).delete(key)
         raise
     params = {
         "dataset": name,
-        "path": str(staged),
+        "key": key,
         "original_name": original_name,
         "mode": mode,
         "evolve": evolve,

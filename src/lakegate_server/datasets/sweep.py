@@ -6,16 +6,18 @@
   and listed in the quarantine with the reason ``symlink_refused``. What it points to is never
   read: the kept file is a note naming the link (``<name>.symlink.txt``), so a retry reads
   that note and fails on its format instead of reading outside the project;
-- a staged folder under ``.lakegate/uploads/`` that no queued or running ingest run refers to
-  (its run was cancelled, or the server stopped between staging the file and queueing the
-  run) is moved into the quarantine once it is ``STALE_UPLOAD_SECONDS`` old, with the reason
-  ``upload_stranded`` naming the run; links found there are refused the same way.
+- a staged file (``uploads/<id>/<name>`` in the storage, and this host's ``.lakegate/uploads/``)
+  that no queued or running ingest run refers to (its run was cancelled, or the server
+  stopped between staging the file and queueing the run) is moved into the quarantine once
+  it is ``STALE_UPLOAD_SECONDS`` old, with the reason ``upload_stranded`` naming the run;
+  links found there are refused the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +26,10 @@ from typing import Final
 from lakegate.config import Settings
 from lakegate.errors import InputError, LakegateError
 from lakegate.formats import safe_name
+from lakegate.storage import Area, open_storage
 from lakegate_server.datasets.inbox import stage_upload_dir
 from lakegate_server.datasets.models import QuarantinedFile
-from lakegate_server.datasets.services import quarantine_add
+from lakegate_server.datasets.services import quarantine_add, scratch_dir
 from lakegate_server.jobs.models import FINISHED, Run
 
 __all__ = [
@@ -115,14 +118,24 @@ def inbox_links_refuse(*, config: Settings, settle_seconds: float = 2.0) -> list
 
 
 def _live_folders() -> set[str]:
-    """Staged folders a queued or running ingest run still refers to."""
+    """Staged folders (the ``<id>`` of ``uploads/<id>/<name>``) a queued or running ingest run refers to."""
     params = Run.objects.filter(kind="ingest").exclude(status__in=FINISHED).values_list("params", flat=True)
-    return {Path(str(p.get("path", ""))).parent.name for p in params if isinstance(p, dict)}
+    live = set()
+    for p in params:
+        if isinstance(p, dict):
+            if p.get("key"):
+                live.add(str(p["key"]).split("/")[1] if str(p["key"]).count("/") == 2 else "")
+            if p.get("path"):
+                live.add(Path(str(p["path"])).parent.name)
+    return live
 
 
-def _stranded_reason(path: Path) -> tuple[str, str, str | None]:
+def _stranded_reason(key: str, path: Path | None = None) -> tuple[str, str, str | None]:
     """(dataset, why the file is stranded, its original name) from the last run that named it."""
-    run = Run.objects.filter(kind="ingest", params__path=str(path)).order_by("-pk").first()
+    runs = Run.objects.filter(kind="ingest")
+    run = runs.filter(params__key=key).order_by("-pk").first()
+    if run is None and path is not None:
+        run = runs.filter(params__path=str(path)).order_by("-pk").first()
     if run is None:
         return "", "staged but no ingest run took it (the server stopped before queueing one)", None
     params = run.params if isinstance(run.params, dict) else {}
@@ -132,16 +145,27 @@ def _stranded_reason(path: Path) -> tuple[str, str, str | None]:
     return str(params.get("dataset", "")), why, params.get("original_name")
 
 
-def uploads_sweep(*, config: Settings, older_than: float = STALE_UPLOAD_SECONDS) -> list[QuarantinedFile]:
-    """Move staged files no run will take into the quarantine; remove their empty folders.
+def _keep_stranded(config: Settings, path: Path, key: str) -> QuarantinedFile:
+    dataset, why, original = _stranded_reason(key, path)
+    label = original or path.name
+    error = StrandedUploadError(f"{label}: {why}; kept here instead", detail={"file": label})
+    return quarantine_add(
+        config=config,
+        dataset=dataset,
+        source=path,
+        error=error,
+        original_name=label,
+        move=True,
+        created_by="sweep",
+    )
 
-    A folder is left alone while a queued or running ingest run refers to it, and while it is
-    younger than ``older_than`` seconds. Links are listed as refused, never followed.
-    """
+
+def _local_sweep(config: Settings, live: set[str], older_than: float) -> list[QuarantinedFile]:
+    """The staging folder on this host: claims on their way into the storage, links, and (on the
+    default local storage) every staged file."""
     root = config.paths.uploads
     if not root.is_dir():
         return []
-    live = _live_folders()
     now = time.time()
     kept: list[QuarantinedFile] = []
     for folder in sorted(root.iterdir()):
@@ -150,28 +174,54 @@ def uploads_sweep(*, config: Settings, older_than: float = STALE_UPLOAD_SECONDS)
         # lakegate stages one folder per file; anything else put there is swept the same way.
         staged = sorted(folder.iterdir()) if folder.is_dir() and not folder.is_symlink() else [folder]
         for path in staged:
-            dataset, why, original = _stranded_reason(path)
-            label = original or path.name
+            key = f"{Area.UPLOADS}/{path.relative_to(root).as_posix()}"
             if path.is_symlink():
+                dataset, _, original = _stranded_reason(key, path)
+                label = original or path.name
                 kept.append(_refuse_link(config, path, dataset=dataset, label=label, created_by="sweep"))
             elif path.is_file():
-                error = StrandedUploadError(f"{label}: {why}; kept here instead", detail={"file": label})
-                kept.append(
-                    quarantine_add(
-                        config=config,
-                        dataset=dataset,
-                        source=path,
-                        error=error,
-                        original_name=label,
-                        move=True,
-                        created_by="sweep",
-                    )
-                )
+                kept.append(_keep_stranded(config, path, key))
             else:
                 log.warning("unexpected folder in a staged upload; left alone", extra={"entry": str(path)})
         with contextlib.suppress(OSError):
             folder.rmdir()
     return kept
+
+
+def _storage_sweep(config: Settings, live: set[str], older_than: float) -> list[QuarantinedFile]:
+    """The storage's staging area when it is not this host's folder (an object store)."""
+    storage = open_storage(config)
+    local = storage.local_path(Area.UPLOADS)
+    if local is not None and local.resolve() == config.paths.uploads.resolve():
+        return []  # the same folder: _local_sweep went through it
+    now = datetime.now(UTC)
+    kept: list[QuarantinedFile] = []
+    for info in storage.list_objects(Area.UPLOADS):
+        parts = info.key.split("/")
+        folder = parts[1] if len(parts) > 2 else ""  # uploads/<id>/<name>
+        if folder in live or (now - info.last_modified).total_seconds() < older_than:
+            continue
+        scratch = scratch_dir(config, "sweep-")
+        try:
+            path = storage.download(info.key, scratch / parts[-1])
+            kept.append(_keep_stranded(config, path, info.key))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        storage.delete(info.key)
+    return kept
+
+
+def uploads_sweep(*, config: Settings, older_than: float = STALE_UPLOAD_SECONDS) -> list[QuarantinedFile]:
+    """Move staged files no run will take into the quarantine; remove their empty folders.
+
+    Staged files live in the storage (``uploads/<id>/<name>``; the project's
+    ``.lakegate/uploads/`` by default); inbox claims pass through this host's
+    ``.lakegate/uploads/`` on their way there. Both are swept. A file is left alone while a
+    queued or running ingest run refers to it, and while it is younger than ``older_than``
+    seconds. Links are listed as refused, never followed.
+    """
+    live = _live_folders()
+    return [*_local_sweep(config, live, older_than), *_storage_sweep(config, live, older_than)]
 
 
 def staging_sweep(*, config: Settings) -> list[QuarantinedFile]:

@@ -1,4 +1,8 @@
-"""Receive a multipart upload into ``.lakegate/uploads/`` with a hard size limit.
+"""Receive a multipart upload into the storage's staging area with a hard size limit.
+
+The file ends at the key ``uploads/<id>/<name>`` of the storage (:mod:`lakegate.storage`):
+on the default local storage a rename of Django's temporary file into ``.lakegate/uploads/``,
+on an object store an upload, so the worker that runs its ``ingest`` may be on any host.
 
 Two fences, both before the disk fills up:
 
@@ -12,7 +16,6 @@ Two fences, both before the disk fills up:
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +26,8 @@ from django.utils.datastructures import MultiValueDict
 
 from lakegate.config import Settings
 from lakegate.errors import InputError, PayloadTooLargeError
-from lakegate.formats import safe_name
-from lakegate_server.datasets.inbox import stage_upload_dir
+from lakegate.storage import open_storage
+from lakegate_server.datasets.inbox import stage_file, upload_key
 
 __all__ = ["receive_upload"]
 
@@ -68,8 +71,8 @@ class _SizeLimit(FileUploadHandler):
         return None
 
 
-def receive_upload(request: HttpRequest, *, config: Settings, field: str = "file") -> tuple[Path, str]:
-    """Save the multipart file ``field`` under ``.lakegate/uploads/<id>/``; return (path, name)."""
+def receive_upload(request: HttpRequest, *, config: Settings, field: str = "file") -> tuple[str, str]:
+    """Stage the multipart file ``field`` at ``uploads/<id>/<name>`` in the storage; return (key, name)."""
     limit = config.web.max_upload_bytes
     guard = _SizeLimit(request, limit)
     request.upload_handlers.insert(0, guard)
@@ -81,14 +84,14 @@ def receive_upload(request: HttpRequest, *, config: Settings, field: str = "file
     if upload is None:
         raise InputError(f"send the file as the multipart form field {field!r}", detail={"field": field})
     original = Path(upload.name or "upload").name
-    target = stage_upload_dir(config) / safe_name(original, default="upload")
     if isinstance(upload, TemporaryUploadedFile):
-        # Same filesystem (FILE_UPLOAD_TEMP_DIR is in the project): a rename, not a copy.
-        # Closing afterwards finds the temporary file gone, which Django expects.
-        shutil.move(upload.temporary_file_path(), target)
-        upload.close()
-    else:
-        with target.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-    return target, original
+        # A local storage is on the same filesystem (FILE_UPLOAD_TEMP_DIR is in the project):
+        # a rename, not a copy. Closing afterwards finds the temporary file gone, which
+        # Django expects.
+        try:
+            key = stage_file(config, Path(upload.temporary_file_path()), original)
+        finally:
+            upload.close()
+    else:  # small enough to be held in memory (FILE_UPLOAD_MAX_MEMORY_SIZE)
+        key = open_storage(config).put_bytes(upload_key(original), b"".join(upload.chunks()))
+    return key, original

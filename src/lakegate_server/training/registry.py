@@ -17,8 +17,9 @@ import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
+from typing import Final, cast
 
 from django.db import transaction
 from django.db.models import Max
@@ -34,9 +35,20 @@ from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage
 from lakegate_server.training.promotion import promotion_rule_apply
 from lakegate_server.training.shapes import Robustness
 
-__all__ = ["Registration", "code_version", "model_version_register"]
+__all__ = [
+    "ABANDONED_AFTER_SECONDS",
+    "Registration",
+    "code_version",
+    "model_attempts_sweep",
+    "model_version_register",
+]
 
 log = logging.getLogger("lakegate.training")
+
+# An attempt folder no version row names is deleted once its newest file is this old: the
+# manifest is its last file and the row commits right after it, so an hour is far beyond
+# any registration still in progress.
+ABANDONED_AFTER_SECONDS: Final = 3600.0
 
 
 @functools.cache
@@ -183,3 +195,47 @@ def _fingerprint(result: PipelineResult) -> str:
 
     text = "\n".join(f"{k}:{v}" for k, v in sorted(result.input_fingerprints.items()))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def model_attempts_sweep(*, config: Settings, older_than: float = ABANDONED_AFTER_SECONDS) -> list[str]:
+    """Delete model folders no version row names (a worker died between upload and commit).
+
+    Such a folder was never a version: nothing reads it (readers follow rows), and without
+    its manifest it is not even a committed folder. Deleted once its newest file is
+    ``older_than`` seconds old, so an upload in progress is left alone. Returns the prefixes.
+    """
+    storage = open_storage(config)
+    named = _named_folders(config)
+    now = datetime.now(UTC)
+    swept = []
+    for model in storage.list_dirs(Area.MODELS):
+        for attempt in storage.list_dirs(model):
+            if attempt in named:
+                continue
+            objects = storage.list_objects(attempt)
+            newest = max((info.last_modified for info in objects), default=None)
+            if newest is None or (now - newest).total_seconds() < older_than:
+                continue
+            if attempt in _named_folders(config):
+                continue  # committed meanwhile
+            storage.delete_prefix(attempt)
+            swept.append(attempt)
+            log.warning("abandoned model upload deleted", extra={"prefix": attempt, "files": len(objects)})
+    return swept
+
+
+def _named_folders(config: Settings) -> set[str]:
+    """The storage keys of the folders version rows name (rows written before the storage
+    existed hold a path in the project's state folder: the same key on a local storage)."""
+    state = config.paths.state
+    named = set()
+    for stored in ModelVersion.objects.values_list("artifact_path", flat=True):
+        path = Path(stored)
+        if path.is_absolute():
+            if not path.is_relative_to(state):
+                continue
+            path = path.relative_to(state)
+        elif path.parts[:1] == (state.name,):
+            path = Path(*path.parts[1:])
+        named.add(path.parent.as_posix())
+    return named

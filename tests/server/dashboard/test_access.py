@@ -18,6 +18,7 @@ from lakegate_server.accounts.services import token_create
 from lakegate_server.datasets.models import QuarantinedFile
 from lakegate_server.jobs.models import Run
 from tests.server.dashboard.conftest import WHO, Lake
+from tests.support.fixtures import staged_entries
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,7 +133,7 @@ def test_every_post_checks_the_role_and_changes_nothing_when_refused(
         "entry": lake.quarantined,
         "token": token_create(name="old", role="viewer").token,
     }
-    staged_before = set(settings.LAKEGATE.paths.uploads.iterdir())
+    staged_before = staged_entries(settings.LAKEGATE.paths.uploads)
     response = action.send(browse(who), ctx)
     expected = outcome(who, action.need)
     if expected == "login":
@@ -144,7 +145,8 @@ def test_every_post_checks_the_role_and_changes_nothing_when_refused(
         assert response.status_code in {200, 302}, response.content[:500]
     assert action.happened(ctx) is (expected == "allowed")
     if expected != "allowed":
-        assert set(settings.LAKEGATE.paths.uploads.iterdir()) == staged_before, "a refused upload is not kept"
+        staged_now = staged_entries(settings.LAKEGATE.paths.uploads)
+        assert staged_now == staged_before, "a refused upload is not kept"
 
 
 @pytest.mark.parametrize("who", ["stranger", "viewer", "editor", "admin"])

@@ -11,6 +11,7 @@ from lakegate_server.accounts.models import ApiToken
 from lakegate_server.accounts.selectors import token_authenticate
 from lakegate_server.datasets.models import DatasetVersion
 from lakegate_server.jobs.models import Run, RunStatus
+from tests.support.fixtures import staged_entries
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +24,7 @@ def upload(client: Client, content: bytes = SALES, **fields: str):
 
 
 def staged(settings) -> set:
-    return set(settings.LAKEGATE.paths.uploads.iterdir())
+    return staged_entries(settings.LAKEGATE.paths.uploads)
 
 
 def test_an_upload_queues_an_ingest_run_and_shows_it(browse, execute_queued, settings):

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from lakegate_server.conf import project
 from lakegate_server.flow import ingest_file
+from tests.support.fixtures import staged_entries
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,21 +74,21 @@ def test_a_bad_upload_fails_its_run_and_is_quarantined(api, execute_queued, sett
     assert retried.status_code == 200, retried.content
     assert retried.json()["widened_columns"] == {"id": "string"}
     assert api("viewer").get("/api/v1/quarantine").json()["items"] == []
-    assert not any(settings.LAKEGATE.paths.uploads.iterdir()), "no staged upload is left behind"
+    assert not staged_entries(settings.LAKEGATE.paths.uploads), "no staged upload is left behind"
 
 
 def test_uploads_over_the_limit_are_413(api, settings):
-    before = set(settings.LAKEGATE.paths.uploads.iterdir())
+    before = staged_entries(settings.LAKEGATE.paths.uploads)
     web = settings.LAKEGATE.web.model_copy(update={"max_upload_bytes": 100})
     settings.LAKEGATE = settings.LAKEGATE.model_copy(update={"web": web})
     response = upload(api, "editor", "weather", b"x" * 5000)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
-    assert set(settings.LAKEGATE.paths.uploads.iterdir()) == before
+    assert staged_entries(settings.LAKEGATE.paths.uploads) == before
 
 
 def test_upload_needs_an_editor_a_file_and_a_valid_name(api, settings):
-    before = set(settings.LAKEGATE.paths.uploads.iterdir())
+    before = staged_entries(settings.LAKEGATE.paths.uploads)
     assert upload(api, "viewer", "weather", WEATHER).status_code == 403
     assert upload(api, None, "weather", WEATHER).status_code == 401
     client = api("editor")
@@ -97,7 +98,7 @@ def test_upload_needs_an_editor_a_file_and_a_valid_name(api, settings):
     bad = upload(api, "editor", "Bad Name", WEATHER)
     assert bad.status_code == 422
     assert "dataset name 'Bad Name'" in bad.json()["error"]["message"]
-    assert set(settings.LAKEGATE.paths.uploads.iterdir()) == before
+    assert staged_entries(settings.LAKEGATE.paths.uploads) == before
 
 
 def test_unknown_datasets_and_versions_are_404(api, tmp_path):

@@ -36,9 +36,7 @@ def test_a_settled_drop_is_claimed_once_and_ingested(execute_queued):
     assert execute_queued() == ["succeeded"]
     version = version_get(name="weather")
     assert (version.number, version.source_name, version.rows) == (1, "w1.csv", 1)
-    assert not (settings.LAKEGATE.paths.uploads / runs[0].params["path"]).parent.exists(), (
-        "staged copy removed"
-    )
+    assert not (settings.LAKEGATE.paths.state / runs[0].params["key"]).parent.exists(), "staged copy removed"
 
 
 def test_files_still_being_written_and_bad_folders_are_left_alone():

@@ -120,7 +120,7 @@ def test_a_cancelled_upload_is_swept_into_the_quarantine_naming_its_run(api):
     )
     assert response.status_code == 202, response.content
     run = Run.objects.get(pk=response.json()["id"])
-    staged = settings.LAKEGATE.paths.uploads / run.params["path"]
+    staged = settings.LAKEGATE.paths.state / run.params["key"]
     assert staged.is_file()
     assert uploads_sweep(config=project(), older_than=0) == [], "a queued run's file is left alone"
     run_cancel(run_id=run.pk, by="test")

@@ -91,7 +91,7 @@ def next_attempt() -> str:
 
 def test_an_upload_waits_out_the_outage_and_is_ingested_once(api, settings, bucket, dataset, lake_down):
     run = upload(api, dataset, WEATHER)
-    staged = Path(run["params"]["path"])
+    staged = settings.LAKEGATE.paths.state / run["params"]["key"]
 
     started = time.monotonic()
     assert next_attempt() == "queued"  # re-queued by the runner, not failed
@@ -140,7 +140,7 @@ def test_when_attempts_run_out_the_file_waits_in_quarantine_with_the_reason(
     dropped = drop(settings, dataset, "w1.csv", WEATHER)
     # (other tests' leftovers in this process's inbox are claimed too: only ours is run here)
     [run] = [r for r in inbox_claim(config=project(), settle_seconds=2) if r.params["dataset"] == dataset]
-    staged = Path(run.params["path"])
+    staged = settings.LAKEGATE.paths.state / run.params["key"]
 
     assert run_execute(run_id=run.pk) == "queued"
     assert staged.read_bytes() == WEATHER
@@ -182,7 +182,7 @@ def test_a_run_failed_by_the_reaper_keeps_its_staged_file_in_quarantine(api, set
     runs = settings.LAKEGATE.runs.model_copy(update={"max_attempts": 1})
     settings.LAKEGATE = settings.LAKEGATE.model_copy(update={"runs": runs})
     run = upload(api, dataset, WEATHER)
-    staged = Path(run["params"]["path"])
+    staged = settings.LAKEGATE.paths.state / run["params"]["key"]
     assert run_claim(run_id=run["id"], worker="gone:1:worker") is not None
 
     report = runs_reap(now=timezone.now() + timedelta(hours=1))

@@ -22,6 +22,7 @@ from lakegate_server.accounts.services import token_create
 from lakegate_server.serving import build_app, mount
 from lakegate_server.serving.guard import PREDICT_PATH, STREAM_PATH, UPLOAD_PATHS, RequestGuard, body_limit
 from lakegate_server.streams.wal import stream_logs_close
+from tests.support.fixtures import staged_entries
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,7 +79,7 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
 def leftovers(settings: Any) -> list[str]:
     """What is left in the staging and temporary folders (Django spools uploads to tmp/)."""
     paths = settings.LAKEGATE.paths
-    return sorted(p.name for folder in (paths.uploads, paths.state / "tmp") for p in folder.iterdir())
+    return sorted(p.name for folder in (paths.uploads, paths.state / "tmp") for p in staged_entries(folder))
 
 
 def test_a_chunked_stream_push_is_refused_once_it_passes_the_limit(portal, app, settings):

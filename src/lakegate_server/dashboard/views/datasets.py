@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lakegate.errors import LakegateError, NotFoundError, PayloadTooLargeError
 from lakegate.formats import EXTENSIONS
+from lakegate.storage import open_storage
 from lakegate_server.accounts.models import Role
 from lakegate_server.conf import project
 from lakegate_server.dashboard.access import HtmxHttpRequest, authorize, login_required
@@ -99,8 +99,9 @@ def dataset_diff(request: HtmxHttpRequest, name: str) -> HttpResponse:
 @require_POST
 def dataset_upload(request: HtmxHttpRequest) -> HttpResponseBase:
     authorize(request, Role.EDITOR)
+    config = project()
     try:
-        staged, original = receive_upload(request, config=project())
+        staged, original = receive_upload(request, config=config)
     except LakegateError as exc:
         messages.error(request, f"Upload refused: {exc.message}")
         # An oversized body was never parsed; reading request.POST would start parsing it again.
@@ -108,7 +109,7 @@ def dataset_upload(request: HtmxHttpRequest) -> HttpResponseBase:
     rejected = CsrfViewMiddleware(_no_view).process_view(request, _no_view, (), {})
     form = UploadForm(request.POST)
     if rejected is not None or not form.is_valid():
-        shutil.rmtree(staged.parent, ignore_errors=True)
+        open_storage(config).delete(staged)
         if rejected is not None:
             return rejected
         messages.error(request, f"Upload refused: {form_errors(form)}")
@@ -116,8 +117,9 @@ def dataset_upload(request: HtmxHttpRequest) -> HttpResponseBase:
     data = form.cleaned_data
     try:
         run = dataset_upload_queue(
+            config=config,
             name=data["dataset"],
-            staged=staged,
+            key=staged,
             original_name=original,
             mode=data["mode"],
             evolve=data["evolve"],
@@ -125,7 +127,7 @@ def dataset_upload(request: HtmxHttpRequest) -> HttpResponseBase:
             created_by=acting_user(request),
         )
     except LakegateError as exc:
-        shutil.rmtree(staged.parent, ignore_errors=True)  # no run took the file: nothing left behind
+        open_storage(config).delete(staged)  # no run took the file: nothing left behind
         messages.error(request, f"Upload refused: {exc.message}")
         return _upload_back(data["dataset"])
     messages.success(request, f"{original} uploaded; run {run.pk} ingests it into {data['dataset']}.")
