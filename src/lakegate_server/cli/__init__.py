@@ -81,6 +81,14 @@ add_commands(
     },
 )
 
+add_commands(
+    "lakegate_server.cli.chaos",
+    commands={
+        "chaos": "Kill the service's processes at step boundaries and random moments in a scratch "
+        "project; check nothing is lost or duplicated (exit 1 on any violation).",
+    },
+)
+
 
 def main() -> None:
     if sys.argv[1:] == ["--version"]:
