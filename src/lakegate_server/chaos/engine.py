@@ -351,23 +351,28 @@ class Driver:
 
     # -- setup -------------------------------------------------------------------------------
     def setup(self) -> None:
-        import numpy as np
-        import polars as pl
-
         svc = self.svc
         with (svc.root / "lakegate.yaml").open("a") as handle:
             handle.write(PIPELINE_YAML)
         svc.token = json.loads(svc.cli("token", "create", "--role", "editor", "--json").stdout)["token"]
         self.headers = {"Authorization": f"Bearer {svc.token}"}
-        gen = np.random.default_rng(7)
-        x1, x2 = gen.normal(size=400), gen.normal(size=400)
-        group = gen.choice(["a", "b"], size=400)
-        frame = pl.DataFrame({"x1": x1, "x2": x2, "group": group, "label": (x1 + x2 > 0)})
-        train = svc.root / "train.csv"
-        frame.write_csv(train)
-        svc.cli("ingest", str(train), "--dataset", TRAIN, "--json")
+        self.train_batch(400)
         svc.start()
         svc.cli("run", MODEL, "--wait", "--timeout", "180", "--json", timeout=240)
+
+    def train_batch(self, rows: int) -> None:
+        """A new batch of the training dataset (``lakegate ingest``): the next training run has new inputs."""
+        import numpy as np
+        import polars as pl
+
+        gen = np.random.default_rng(self.rng.randrange(2**32))
+        x1, x2 = gen.normal(size=rows), gen.normal(size=rows)
+        group = gen.choice(["a", "b"], size=rows)
+        frame = pl.DataFrame({"x1": x1, "x2": x2, "group": group, "label": (x1 + x2 > 0)})
+        path = self.svc.root / f"train-{uuid.uuid4().hex[:8]}.csv"
+        frame.write_csv(path)
+        self.svc.cli("ingest", str(path), "--dataset", TRAIN, "--json")
+        path.unlink()
 
     # -- actions -----------------------------------------------------------------------------
     def _name(self, stem: str, ext: str = "csv") -> str:
@@ -523,6 +528,7 @@ class Driver:
         return how, killed
 
     def _worker_train(self) -> tuple[str, bool]:
+        self.train_batch(self.rng.randint(50, 200))
         first = self.svc.max_run()
         with self.predicting():
             self.svc.cli("run", MODEL, "--json")
@@ -675,9 +681,14 @@ def chaos_run(
     database_url: str | None = None,
     redis_url: str | None = None,
     keep: bool = False,
+    points: list[str] | None = None,
     say: Callable[[str], None] = lambda _line: None,
 ) -> ChaosReport:
-    """Run ``trials`` trials against a scratch project; the report holds every violation found."""
+    """Run ``trials`` trials against a scratch project; the report holds every violation found.
+
+    The kill points (all of :data:`KILL_POINTS`, or ``points``) are taken in a shuffled order,
+    each once per round.
+    """
     rng = random.Random(seed)  # noqa: S311 - kill moments, not secrets
     report = ChaosReport(backend=backend, seed=seed)
     started = time.monotonic()
@@ -709,7 +720,7 @@ def chaos_run(
         driver = Driver(service, rng, say)
         say(f"scratch project {root} ({backend})")
         driver.setup()
-        points = list(KILL_POINTS)
+        points = list(points or KILL_POINTS)
         for number in range(1, trials + 1):
             if (number - 1) % len(points) == 0:
                 rng.shuffle(points)

@@ -244,24 +244,24 @@ def check_poison(sent: Sent, snap: Snapshot) -> list[Violation]:
 
 
 def check_models(snap: Snapshot) -> list[Violation]:
-    """One model version per successful training run (none for a failed one)."""
+    """One model version per successful training run: the one it registered, or (inputs and
+    model unchanged, ``created`` false) the existing version it names; never two."""
     found: list[Violation] = []
     per_run = Counter(m["run_id"] for m in snap.model_versions if m.get("run_id") is not None)
+    numbers = {m["number"] for m in snap.model_versions}
+    rule = "one model version per successful training run"
     for run in snap.runs:
         if run["kind"] != "train":
             continue
         n = per_run.get(run["id"], 0)
-        if run["status"] == "succeeded" and n != 1:
+        if n > 1:
+            found.append(Violation(rule, f"run {run['id']} ({run['status']}): {n} model versions"))
+        elif run["status"] == "succeeded" and run.get("created") and n != 1:
+            found.append(Violation(rule, f"run {run['id']} created a version, {n} in the registry"))
+        elif run["status"] == "succeeded" and run.get("model_version") not in numbers:
             found.append(
                 Violation(
-                    "one model version per successful training run", f"run {run['id']}: {n} model versions"
-                )
-            )
-        elif run["status"] != "succeeded" and n > 1:
-            found.append(
-                Violation(
-                    "one model version per successful training run",
-                    f"run {run['id']} ({run['status']}): {n} model versions",
+                    rule, f"run {run['id']} names version {run.get('model_version')}, not in the registry"
                 )
             )
     return found

@@ -93,6 +93,9 @@ def snapshot(*, delta_from: dict[str, int], stream: str) -> dict[str, Any]:
             "lease_expires_at": _epoch(r.lease_expires_at),
             "heartbeat_at": _epoch(r.heartbeat_at),
             "last_error": r.last_error[:300],
+            # a training run's outcome: did it register a version, and which one it names
+            "created": (r.result or {}).get("created") if isinstance(r.result, dict) else None,
+            "model_version": (r.result or {}).get("version") if isinstance(r.result, dict) else None,
         }
         for r in Run.objects.order_by("id")
     ]

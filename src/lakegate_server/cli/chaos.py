@@ -34,6 +34,10 @@ def chaos(
             "default: LAKEGATE_CHAOS_DATABASE_URL or postgresql://postgres@127.0.0.1:5432/postgres.",
         ),
     ] = None,
+    point: Annotated[
+        list[str] | None,
+        typer.Option("--point", help="Only this kill point (repeatable), e.g. worker@ingest; default: all."),
+    ] = None,
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the scratch project folder (to read its logs).")
     ] = False,
@@ -43,7 +47,19 @@ def chaos(
 
     Exits 1 when any invariant is violated (or the session itself could not run).
     """
-    from lakegate_server.chaos.engine import chaos_run
+    import signal
+
+    from lakegate.errors import InputError
+    from lakegate_server.chaos.engine import KILL_POINTS, chaos_run
+
+    unknown = sorted(set(point or []) - set(KILL_POINTS))
+    if unknown:
+        raise InputError(f"--point {unknown[0]!r}: not a kill point (one of {', '.join(KILL_POINTS)})")
+
+    def _stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)  # unwinds: the scratch service is stopped, its folder removed
+
+    signal.signal(signal.SIGTERM, _stop)
 
     url = (
         database_url
@@ -62,6 +78,7 @@ def chaos(
         database_url=url,
         redis_url=os.environ.get("LAKEGATE_REDIS_URL") if backend == "postgres" else None,
         keep=keep,
+        points=point,
         say=say,
     )
     if json_output:

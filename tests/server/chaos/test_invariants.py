@@ -86,6 +86,18 @@ def good() -> tuple[Sent, Snapshot]:
                 "attempts": 2,
                 "max_attempts": 3,
                 "queued_at": NOW - 50,
+                "created": True,
+                "model_version": 1,
+            },
+            {
+                "id": 11,
+                "kind": "train",
+                "status": "succeeded",
+                "attempts": 1,
+                "max_attempts": 3,
+                "queued_at": NOW - 40,
+                "created": False,
+                "model_version": 1,
             },
             {
                 "id": 8,
@@ -191,7 +203,7 @@ def test_acknowledged_stream_records_land_exactly_once(ids, expected):
 
 def test_runs_left_running_or_queued_past_three_leases_or_over_their_attempts():
     _, snap = good()
-    snap.runs[1]["queued_at"] = NOW - 7  # 3 x 2 s lease = 6 s
+    next(r for r in snap.runs if r["id"] == 8)["queued_at"] = NOW - 7  # 3 x 2 s lease = 6 s
     snap.runs.append(
         {
             "id": 10,
@@ -214,10 +226,10 @@ def test_runs_left_running_or_queued_past_three_leases_or_over_their_attempts():
 def test_a_poison_run_that_loops_or_fails_early_is_a_violation():
     sent, snap = good()
     looping = copy.deepcopy(snap)
-    looping.runs[2]["status"] = "queued"
+    next(r for r in looping.runs if r["id"] == 9)["status"] = "queued"
     assert check_poison(sent, looping)[0].detail == "run 9 is queued"
     early = copy.deepcopy(snap)
-    early.runs[2]["attempts"] = 2
+    next(r for r in early.runs if r["id"] == 9)["attempts"] = 2
     assert check_poison(sent, early)[0].detail == "run 9 failed after 2 of 3 attempts"
 
 
@@ -225,10 +237,13 @@ def test_one_model_version_per_successful_training_run():
     _, snap = good()
     snap.model_versions.append({"model": "m", "number": 2, "run_id": 7})
     (found,) = check_models(snap)
-    assert found.detail == "run 7: 2 model versions"
+    assert found.detail == "run 7 (succeeded): 2 model versions"
     _, snap = good()
     snap.model_versions = []
-    assert check_models(snap)[0].detail == "run 7: 0 model versions"
+    assert [v.detail for v in check_models(snap)] == [
+        "run 7 created a version, 0 in the registry",
+        "run 11 names version 1, not in the registry",
+    ]
 
 
 def test_a_champion_that_does_not_load_and_a_predict_route_that_failed():
