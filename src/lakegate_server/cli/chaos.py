@@ -91,10 +91,10 @@ def chaos(
         table.add_column("trials", justify="right")
         table.add_column("kills", justify="right")
         table.add_column("violations", justify="right")
-        for point, kills in report.kills_by_point().items():
-            count = sum(1 for t in report.trials if t.point == point)
-            bad = sum(len(t.violations) for t in report.trials if t.point == point)
-            table.add_row(point, str(count), str(kills), f"[red]{bad}[/red]" if bad else "0")
+        for where, kills in report.kills_by_point().items():
+            count = sum(1 for t in report.trials if t.point == where)
+            bad = sum(len(t.violations) for t in report.trials if t.point == where)
+            table.add_row(where, str(count), str(kills), f"[red]{bad}[/red]" if bad else "0")
         console.print(table)
         console.print(
             f"{report.files} files, {report.stream_records} acknowledged stream records, "

@@ -20,7 +20,8 @@ from lakegate.lake._location import table_errors
         # delta-rs puts the OS error in words inside its own exception
         (
             RuntimeError(
-                "Generic LocalFileSystem error: Unable to copy data to file: No space left on device (os error 28)"
+                "Generic LocalFileSystem error: Unable to copy data to file: "
+                "No space left on device (os error 28)"
             ),
             "the disk is full (no space left on device)",
         ),
@@ -37,13 +38,9 @@ def test_disk_problem_names_full_and_read_only_disks(exc, expected):
 
 
 def test_a_cause_down_the_chain_counts():
-    try:
-        try:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        except OSError as inner:
-            raise RuntimeError("parquet write failed") from inner
-    except RuntimeError as outer:
-        assert disk_problem(outer) == "the disk is full (no space left on device)"
+    outer = RuntimeError("parquet write failed")
+    outer.__cause__ = OSError(errno.ENOSPC, "No space left on device")
+    assert disk_problem(outer) == "the disk is full (no space left on device)"
 
 
 def test_the_lake_seam_says_the_disk_is_full_and_that_nothing_was_committed(tmp_path):

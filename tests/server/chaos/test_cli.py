@@ -37,8 +37,11 @@ def _run(monkeypatch, report: ChaosReport, *args: str):
 def test_a_clean_session_exits_0_with_kills_by_point(monkeypatch):
     result, seen = _run(monkeypatch, _report(), "--trials", "2", "--seed", "5", "--point", "worker@ingest")
     assert result.exit_code == 0, result.output
-    assert seen["trials"] == 2 and seen["seed"] == 5 and seen["points"] == ["worker@ingest"]
-    assert "worker@ingest" in result.output and "up@all" in result.output
+    assert seen["trials"] == 2
+    assert seen["seed"] == 5
+    assert seen["points"] == ["worker@ingest"]
+    assert "worker@ingest" in result.output
+    assert "up@all" in result.output
 
 
 def test_any_violation_exits_1_and_is_named(monkeypatch):

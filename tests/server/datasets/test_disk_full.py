@@ -41,7 +41,8 @@ def _rows_in_table(name: str) -> int:
 
 def _assert_kept(info: pytest.ExceptionInfo[QuarantinedError], source: Path, reason: str) -> None:
     assert info.value.detail["reason_code"] == "lake_error"
-    assert reason in info.value.message and "nothing was committed" in info.value.message
+    assert reason in info.value.message
+    assert "nothing was committed" in info.value.message
     entry = QuarantinedFile.objects.get(id=info.value.entry_id)
     kept = project().paths.quarantine / entry.id / source.name
     assert kept.read_bytes() == source.read_bytes(), "the quarantine holds the file"
