@@ -7,14 +7,18 @@ PYTEST_WORKERS ?= 2
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 DEMO_DIR ?= demo
+CHAOS_TRIALS ?= 100
+CHAOS_SEED ?= 1
+CHAOS_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench
+.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench chaos
 
 help:
 	@echo "make up     run the service with a demo project on embedded defaults (SQLite)"
 	@echo "make test   lint + the test suite twice: SQLite/SQLite queue, then PostgreSQL/Redis"
 	@echo "make lint   ruff, ruff format --check, mypy (strict core), import-linter"
 	@echo "make bench  benchmarks against peer tools (results in benchmarks/results/)"
+	@echo "make chaos  SIGKILL the service $(CHAOS_TRIALS) times per backend (results in benchmarks/results/chaos.json)"
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -57,3 +61,19 @@ bench: bootstrap
 	@$(UV) sync --frozen --quiet --group bench
 	@set -e; for script in benchmarks/[a-z]*.py; do \
 		echo "== $$script"; $(UV) run --group bench python $$script; done
+
+# `lakegate chaos` on both backends (each a scratch project; PostgreSQL: a database created
+# and dropped on CHAOS_PG_URL's server). Exits non-zero when either found a violation.
+chaos: bootstrap
+	@mkdir -p benchmarks/results
+	@uptime
+	-$(UV) run lakegate chaos --trials $(CHAOS_TRIALS) --seed $(CHAOS_SEED) --json \
+		> benchmarks/results/chaos-embedded.json
+	-$(UV) run lakegate chaos --trials $(CHAOS_TRIALS) --seed $(CHAOS_SEED) --backend postgres \
+		--database-url $(CHAOS_PG_URL) --json > benchmarks/results/chaos-postgres.json
+	$(UV) run python -c "import json, pathlib; d = pathlib.Path('benchmarks/results'); \
+		runs = [json.loads((d / f'chaos-{b}.json').read_text()) for b in ('embedded', 'postgres')]; \
+		(d / 'chaos.json').write_text(json.dumps(runs, indent=1) + '\\n'); \
+		[print(r['backend'], r['trials'], 'trials', r['kills'], 'kills', len(r['violations']), 'violations') for r in runs]; \
+		raise SystemExit(0 if all(r['ok'] for r in runs) else 1)"
+	@rm -f benchmarks/results/chaos-embedded.json benchmarks/results/chaos-postgres.json

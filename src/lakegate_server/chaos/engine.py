@@ -148,6 +148,11 @@ class ChaosReport:
         }
 
 
+def _stamp() -> str:
+    """UTC wall time (a request's start), to find it in the scratch project's logs."""
+    return time.strftime("%H:%M:%S", time.gmtime())
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -455,6 +460,7 @@ class Driver:
         def poll() -> None:
             with httpx.Client(timeout=30) as client:  # a loaded machine is slow, not down
                 while not stop.is_set():
+                    sent_at = _stamp()
                     try:
                         answer = client.post(
                             f"{self.svc.base}/api/v1/models/{MODEL}/predict",
@@ -464,9 +470,11 @@ class Driver:
                         if answer.status_code == 200:
                             self.sent.predict_answers += 1
                         else:
-                            self.sent.predict_failures.append(f"{answer.status_code} {answer.text[:200]}")
+                            self.sent.predict_failures.append(
+                                f"sent {sent_at}: {answer.status_code} {answer.text[:200]}"
+                            )
                     except httpx.HTTPError as exc:
-                        self.sent.predict_failures.append(f"{type(exc).__name__}: {exc}")
+                        self.sent.predict_failures.append(f"sent {sent_at}: {type(exc).__name__}: {exc}")
                     stop.wait(0.1)
 
         thread = threading.Thread(target=poll, name="predict-poll", daemon=True)
