@@ -148,6 +148,17 @@ class ChaosReport:
         }
 
 
+def _stop_with_parent() -> None:
+    """In the child before exec: SIGTERM it when this process dies (Linux), so a killed
+    `lakegate chaos` leaves no scratch `lakegate up` behind (its children follow it)."""
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _stamp() -> str:
     """UTC wall time (a request's start), to find it in the scratch project's logs."""
     return time.strftime("%H:%M:%S", time.gmtime())
@@ -199,6 +210,7 @@ class Service:
                 cwd=self.root,
                 stdout=log,
                 stderr=log,
+                preexec_fn=_stop_with_parent,  # noqa: PLW1509 - a prctl call, no locks taken
             )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
