@@ -20,6 +20,13 @@ __all__ = ["app", "main"]
 
 # Module -> the commands and sub-apps its ``register(app)`` adds, with their help lines.
 add_commands(
+    "lakegate_server.cli.chaos",
+    commands={
+        "chaos": "Kill the service's processes at step boundaries and random moments in a scratch "
+        "project; check nothing is lost or duplicated (exit 1 on any violation).",
+    },
+)
+add_commands(
     "lakegate_server.cli.datasets",
     commands={
         "ingest": "Ingest files into a dataset: one new version each, duplicates skipped, "
@@ -78,14 +85,6 @@ add_commands(
     groups={
         "pipelines": "Pipelines declared in lakegate.yaml.",
         "models": "Registered models: versions, champions, promotion, rollback, audit.",
-    },
-)
-
-add_commands(
-    "lakegate_server.cli.chaos",
-    commands={
-        "chaos": "Kill the service's processes at step boundaries and random moments in a scratch "
-        "project; check nothing is lost or duplicated (exit 1 on any violation).",
     },
 )
 

@@ -43,10 +43,12 @@ def chaos(
     ] = False,
     json_output: JsonOpt = False,
 ) -> None:
-    """Kill the worker, web, scheduler and the whole `lakegate up` of a scratch project; check the invariants.
+    """Kill the service's processes at step boundaries and random moments in a scratch project; check nothing is lost or duplicated (exit 1 on any violation).
 
-    Exits 1 when any invariant is violated (or the session itself could not run).
-    """
+    The worker, the web process mid-upload and mid-stream-push, the scheduler mid-reap and the
+    whole `lakegate up`, each SIGKILLed; then the records are checked. Exits 1 when any
+    invariant is violated, or when the session itself could not run.
+    """  # noqa: E501 - the first line is the command's help line, as the CLI table declares it
     import signal
 
     from lakegate.errors import InputError
