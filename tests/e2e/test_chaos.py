@@ -1,4 +1,4 @@
-"""`lakegate chaos`, for real and short: a scratch project, its `lakegate up` killed three ways.
+"""`lakegate chaos`, for real and short: a scratch project, its `lakegate up` killed two ways.
 
 The embedded pass runs it on SQLite; the PostgreSQL pass (LAKEGATE_DATABASE_URL set) on a
 fresh PostgreSQL database the command creates and drops. `make chaos` runs the long version.
@@ -16,11 +16,12 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.timeout(900)  # ~60 s on an idle machine; minutes on a loaded one
+@pytest.mark.timeout(1200)  # about a minute on an idle machine; ~10 min at load 18 on 2 cores
 def test_a_short_chaos_session_finds_no_violation(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEGATE_")}
-    args = ["--trials", "3", "--seed", "11", "--json"]
-    args += ["--point", "worker@ingest", "--point", "web@stream", "--point", "up@all"]
+    # Two trials: the worker killed mid-ingest (predict polled throughout), and the whole
+    # `lakegate up` killed while inbox drops, an upload and stream pushes are under way.
+    args = ["--trials", "2", "--seed", "11", "--json", "--point", "worker@ingest", "--point", "up@all"]
     if url := os.environ.get("LAKEGATE_DATABASE_URL"):
         args += ["--backend", "postgres", "--database-url", url]
         if os.environ.get("LAKEGATE_REDIS_URL"):
@@ -31,7 +32,7 @@ def test_a_short_chaos_session_finds_no_violation(tmp_path):
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=850,
+        timeout=1150,
         check=False,
     )
     report = json.loads(done.stdout)
@@ -39,9 +40,9 @@ def test_a_short_chaos_session_finds_no_violation(tmp_path):
     assert report["violations"] == [], report["violations"]
     assert done.returncode == 0, done.stderr
     assert report["backend"] == ("postgres" if os.environ.get("LAKEGATE_DATABASE_URL") else "embedded")
-    assert report["trials"] == 3
-    assert report["kills"] == 3
-    assert {p for p, n in report["kills_by_point"].items() if n} == {"worker@ingest", "web@stream", "up@all"}
+    assert report["trials"] == 2
+    assert report["kills"] == 2
+    assert {p for p, n in report["kills_by_point"].items() if n} == {"worker@ingest", "up@all"}
     assert report["files"] >= 1
     assert report["stream_records"] >= 1
     assert report["predict_answers"] >= 1, "the predict route was polled through the worker kill"

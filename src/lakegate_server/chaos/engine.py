@@ -637,6 +637,7 @@ class Driver:
         delay = round(self.rng.uniform(0.2, 3.0), 2)
         for _ in range(self.rng.randint(1, 2)):
             self.drop()
+        self.push(50)  # at least one acknowledged batch before the kill
         stop = threading.Event()
 
         def busy() -> None:
