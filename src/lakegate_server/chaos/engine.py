@@ -489,6 +489,23 @@ class Driver:
                         self.sent.predict_failures.append(f"sent {sent_at}: {type(exc).__name__}: {exc}")
                     stop.wait(0.1)
 
+        # Warm first (not counted): a web process just restarted loads the champion on its
+        # first request, which on a loaded machine took over 30 s. What is checked is that the
+        # route keeps answering while the worker dies, not the web's own cold start.
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                answer = httpx.post(
+                    f"{self.svc.base}/api/v1/models/{MODEL}/predict",
+                    json=PREDICT_RECORD,
+                    headers=self.headers,
+                    timeout=180,
+                )
+                if answer.status_code == 200:
+                    break
+            time.sleep(0.5)
+        else:
+            self.sent.predict_failures.append(f"sent {_stamp()}: no answer within 180 s before the kill")
         thread = threading.Thread(target=poll, name="predict-poll", daemon=True)
         thread.start()
         try:
