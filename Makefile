@@ -8,8 +8,11 @@ PYTEST_WORKERS ?= 2
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 DEMO_DIR ?= demo
+CHAOS_TRIALS ?= 100
+CHAOS_SEED ?= 1
+CHAOS_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench fuzz load
+.PHONY: help bootstrap chromium up test test-embedded test-postgres lint fmt bench fuzz load chaos
 
 help:
 	@echo "make up     run the service with a demo project on embedded defaults (SQLite)"
@@ -17,6 +20,8 @@ help:
 	@echo "make lint   ruff, ruff format --check, mypy (strict core), import-linter"
 	@echo "make bench  benchmarks against peer tools (results in benchmarks/results/)"
 	@echo "make fuzz   1,000+ hostile files through convert and ingest, then atheris (benchmarks/results/fuzz.json)"
+	@echo "make chaos  SIGKILL the service $(CHAOS_TRIALS) times per backend (results in benchmarks/results/chaos.json)"
+	@echo "make load   four workers on two hosts take 500 uploads (PostgreSQL + Redis + S3)"
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -70,3 +75,19 @@ fuzz: bootstrap
 load: bootstrap
 	LAKEGATE_DATABASE_URL=$(PG_URL) LAKEGATE_REDIS_URL=$(REDIS_URL) LAKEGATE_LOAD_FILES=500 \
 		$(UV) run pytest -n 0 -s tests/e2e/test_many_workers.py
+
+# `lakegate chaos` on both backends (each a scratch project; PostgreSQL: a database created
+# and dropped on CHAOS_PG_URL's server). Exits non-zero when either found a violation.
+chaos: bootstrap
+	@mkdir -p benchmarks/results
+	@uptime
+	-$(UV) run lakegate chaos --trials $(CHAOS_TRIALS) --seed $(CHAOS_SEED) --json \
+		> benchmarks/results/chaos-embedded.json
+	-$(UV) run lakegate chaos --trials $(CHAOS_TRIALS) --seed $(CHAOS_SEED) --backend postgres \
+		--database-url $(CHAOS_PG_URL) --json > benchmarks/results/chaos-postgres.json
+	$(UV) run python -c "import json, pathlib; d = pathlib.Path('benchmarks/results'); \
+		runs = [json.loads((d / f'chaos-{b}.json').read_text()) for b in ('embedded', 'postgres')]; \
+		(d / 'chaos.json').write_text(json.dumps(runs, indent=1) + '\\n'); \
+		[print(r['backend'], r['trials'], 'trials', r['kills'], 'kills', len(r['violations']), 'violations') for r in runs]; \
+		raise SystemExit(0 if all(r['ok'] for r in runs) else 1)"
+	@rm -f benchmarks/results/chaos-embedded.json benchmarks/results/chaos-postgres.json

@@ -35,8 +35,11 @@ import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from django.utils import timezone
 
 from lakegate.config import Settings
 from lakegate.errors import ConflictError, LakegateError, ReaderError, Transient
@@ -92,6 +95,7 @@ __all__ = [
     "version_gate",
     "version_reject",
     "version_revoke",
+    "versions_pending_gate",
 ]
 
 log = logging.getLogger("lakegate.flow")
@@ -461,6 +465,46 @@ def version_revoke(*, config: Settings, dataset: str, number: int, reason: str, 
     return Withdrawal(version=version, impact=dataset_version_impact(version=version))
 
 
+def versions_pending_gate(
+    *, config: Settings, now: datetime | None = None, actor: str = "scheduler"
+) -> list[int]:
+    """Gate versions left ``pending`` by a commit whose gate never ran; the ids of those gated.
+
+    The lake dropped between commit and check (``lakegate ingest``, a stream flush), or a
+    process died there: nothing else would ever decide such a version. A version waits
+    3 x ``runs.lease_seconds`` first (its own caller may still be checking it), and one an
+    ingest run committed is left to that run while it is queued or running (its retry resumes
+    it, :func:`ingest_resume`). A gate that fails (the lake still down) leaves the version
+    pending for the next pass. The scheduler calls this every pass.
+    """
+    now = now or timezone.now()
+    before = now - timedelta(seconds=3 * config.runs.lease_seconds)
+    stale = DatasetVersion.objects.filter(status=VersionStatus.PENDING, created_at__lt=before).select_related(
+        "dataset"
+    )
+    live = {
+        f"run:{pk}"
+        for pk in Run.objects.filter(status__in=["queued", "running"]).values_list("pk", flat=True)
+    }
+    gated: list[int] = []
+    for version in stale.order_by("id"):
+        if version.created_by in live:
+            continue
+        try:
+            version_gate(config=config, dataset=version.dataset.name, number=version.number, actor=actor)
+        except LakegateError as exc:
+            log.warning(
+                "pending version not gated yet",
+                extra={"dataset": version.dataset.name, "version": version.number, "error": exc.message},
+            )
+            continue
+        log.info(
+            "gated a version left pending", extra={"dataset": version.dataset.name, "version": version.number}
+        )
+        gated.append(version.pk)
+    return gated
+
+
 def on_version_decided(*, config: Settings, version: DatasetVersion) -> list[Run]:
     """What a decision starts: for an accepted version, its pipeline runs, batch scoring and exports.
 
@@ -478,10 +522,17 @@ def on_version_decided(*, config: Settings, version: DatasetVersion) -> list[Run
 
 
 def _gated(config: Settings, committed: Committed, *, actor: str) -> IngestResult:
-    """A new version goes through the gate; a duplicate was decided when it first came."""
-    if committed.duplicate:
-        return IngestResult(version=committed.version, duplicate=True)
+    """A new version goes through the gate; a duplicate was decided when it first came.
+
+    Except a duplicate of ``actor``'s own version still ``pending``: an earlier attempt of the
+    same run committed it and was killed before the gate (and before the staged file was
+    removed), so this attempt finishes what that one started.
+    """
     version = committed.version
+    if committed.duplicate:
+        if not (version.status == VersionStatus.PENDING and actor and version.created_by == actor):
+            return IngestResult(version=version, duplicate=True)
+        log.info("gating a version an earlier attempt committed", extra={"version": version.number})
     report = version_gate(config=config, dataset=version.dataset.name, number=version.number, actor=actor)
     version.refresh_from_db()
     return IngestResult(version=version, duplicate=False, report=report)

@@ -6,6 +6,8 @@
   also runs every ``runs.reap_interval_seconds``, so nothing depends on file events alone.
   Then ``staging_sweep`` lists inbox links and stranded uploads in the quarantine, and
   (every 10 minutes) ``model_attempts_sweep`` deletes model uploads no version row names.
+- versions left ``pending`` (the lake dropped, or a process died, between commit and gate)
+  are gated (``versions_pending_gate``).
 - cron triggers of pipelines (``pipelines_cron_fire``) and sources (``sources_cron_fire``):
   last fire times live in the database, so a restarted scheduler neither fires a slot twice
   nor skips one silently.
@@ -29,7 +31,7 @@ from lakegate.errors import Transient
 from lakegate_server.conf import project
 from lakegate_server.datasets.inbox import inbox_claim
 from lakegate_server.datasets.sweep import staging_sweep
-from lakegate_server.flow import streams_flush
+from lakegate_server.flow import streams_flush, versions_pending_gate
 from lakegate_server.jobs.services import runs_reap
 from lakegate_server.sources.services import sources_cron_fire
 from lakegate_server.training.monitoring import scoring_drift_cron_fire
@@ -116,6 +118,7 @@ def scheduler_run(*, stop: threading.Event | None = None, install_signals: bool 
         ("runs_reap", runs_reap),
         ("inbox_claim", lambda: inbox_claim(config=config)),
         ("staging_sweep", lambda: staging_sweep(config=config)),
+        ("versions_pending_gate", lambda: versions_pending_gate(config=config)),
         ("pipelines_cron_fire", lambda: pipelines_cron_fire(config=config)),
         ("sources_cron_fire", lambda: sources_cron_fire(config=config)),
         ("scoring_drift_cron_fire", lambda: scoring_drift_cron_fire(config=config)),

@@ -3,7 +3,8 @@
 Children get their own session, so a Ctrl-C in the terminal reaches only ``up``, which
 then stops them in order: SIGTERM (workers finish their current runs), then SIGKILL after
 the grace period (the reaper re-queues what was cut off). A child that crashes is
-restarted with a back-off; children also stop by themselves if ``up`` is killed.
+restarted with a back-off (reset once it has run for a while); children also stop by
+themselves if ``up`` is killed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ __all__ = ["Supervisor", "serve"]
 
 log = logging.getLogger("lakegate.up")
 
+# A child that ran at least this long before it exited restarts after the shortest delay
+# again: only a crash loop backs off towards 30 s (found by `lakegate chaos`: without the
+# reset, a worker killed six times in an hour waited 30 s before each later restart).
+STABLE_SECONDS = 10.0
+
 
 class Supervisor:
     def __init__(
@@ -28,11 +34,15 @@ class Supervisor:
         *,
         env: Mapping[str, str],
         grace_seconds: float = 20.0,
+        stable_seconds: float = STABLE_SECONDS,
     ) -> None:
         self.commands = dict(commands)
         self.env = dict(env)
         self.grace_seconds = grace_seconds
+        self.stable_seconds = stable_seconds
+        self._backoff: dict[str, float] = {}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.started_at: dict[str, float] = {}
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._monitor = threading.Thread(target=self._watch, name="supervisor", daemon=True)
@@ -49,20 +59,28 @@ class Supervisor:
             self.procs[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 list(self.commands[name]), env=self.env, start_new_session=True
             )
+            self.started_at[name] = time.monotonic()
         log.info("started", extra={"child": name, "pid": self.procs[name].pid})
 
     def _watch(self) -> None:
-        backoff: dict[str, float] = {}
         while not self._stopping.wait(1.0):
             for name, proc in list(self.procs.items()):
                 code = proc.poll()
                 if code is None or self._stopping.is_set():
                     continue
-                delay = min(backoff.get(name, 0.5) * 2, 30.0)
-                backoff[name] = delay
+                delay = self.restart_delay(name, lived=time.monotonic() - self.started_at.get(name, 0.0))
                 log.error("child exited; restarting", extra={"child": name, "code": code, "delay": delay})
                 if not self._stopping.wait(delay):
                     self._spawn(name)
+
+    def restart_delay(self, name: str, *, lived: float) -> float:
+        """Seconds before restarting ``name``, which exited after ``lived`` seconds: doubling from
+        1 s up to 30 s while it keeps dying young, 1 s again once it had run ``stable_seconds``."""
+        if lived >= self.stable_seconds:
+            self._backoff.pop(name, None)  # it had been up a while: a crash, not a crash loop
+        delay = min(self._backoff.get(name, 0.5) * 2, 30.0)
+        self._backoff[name] = delay
+        return delay
 
     def stop(self) -> None:
         with self._lock:

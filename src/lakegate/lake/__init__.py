@@ -3,7 +3,7 @@
 from lakegate.lake._compact import Compacted, compact_table, table_file_count
 from lakegate.lake._convert import FORMATS, ConvertResult, OutputFormat, TableResult, convert, output_stem
 from lakegate.lake._ingest import StagedBatch, file_sha256, stage_file
-from lakegate.lake._location import TableLocation, as_location
+from lakegate.lake._location import TableLocation, as_location, disk_problem
 from lakegate.lake._quarantine import QuarantineEntry, drop_entry, quarantine_file, read_entry
 from lakegate.lake._stats import profile_parquet
 from lakegate.lake._table import (
@@ -32,6 +32,7 @@ __all__ = [
     "batch_frame",
     "compact_table",
     "convert",
+    "disk_problem",
     "drop_entry",
     "export_version",
     "file_sha256",

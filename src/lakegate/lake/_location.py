@@ -18,6 +18,7 @@ reads its retry budget only from an integer ``retry_timeout_ms``. So there are t
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -28,7 +29,14 @@ from typing import Any, Final
 
 from lakegate.errors import ConfigError, LakeError, LakegateError, LakeUnavailableError
 
-__all__ = ["CLIENT_DEFAULTS", "TableLocation", "as_location", "parse_duration", "table_errors"]
+__all__ = [
+    "CLIENT_DEFAULTS",
+    "TableLocation",
+    "as_location",
+    "disk_problem",
+    "parse_duration",
+    "table_errors",
+]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -188,11 +196,36 @@ def table_errors(location: TableLocation | Path | str, action: str) -> Iterator[
                 f"{location}: the lake is unreachable ({unreachable}); try again once it is reachable",
                 detail={"location": str(location), "reason": "unreachable"},
             ) from exc
+        if (disk := disk_problem(exc)) is not None:
+            raise LakeError(
+                f"{location}: cannot {action} the Delta table: {disk}; nothing was committed",
+                detail={"location": str(location), "reason": disk},
+            ) from exc
         reason = chain[:300] or type(exc).__name__
         raise LakeError(
             f"{location}: cannot {action} the Delta table ({reason})",
             detail={"location": str(location), "reason": reason},
         ) from exc
+
+
+# A disk that refuses writes, as errno or as delta-rs / object_store put it in words.
+_DISK: Final = (
+    (errno.ENOSPC, ("no space left on device", "os error 28"), "the disk is full (no space left on device)"),
+    (errno.EDQUOT, ("disk quota exceeded", "os error 122"), "the disk quota is exceeded"),
+    (errno.EROFS, ("read-only file system", "os error 30"), "the file system is read-only"),
+)
+
+
+def disk_problem(exc: BaseException) -> str | None:
+    """What a full or read-only disk looks like to a user, when ``exc`` (or a cause) is one; else None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen).lower()
+        for number, words, say in _DISK:
+            if (isinstance(seen, OSError) and seen.errno == number) or any(w in text for w in words):
+                return say
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 # object_store's "error sending request": the request never got an HTTP response.

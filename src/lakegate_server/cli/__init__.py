@@ -20,6 +20,13 @@ __all__ = ["app", "main"]
 
 # Module -> the commands and sub-apps its ``register(app)`` adds, with their help lines.
 add_commands(
+    "lakegate_server.cli.chaos",
+    commands={
+        "chaos": "Kill the service's processes at step boundaries and random moments in a scratch "
+        "project; check nothing is lost or duplicated (exit 1 on any violation).",
+    },
+)
+add_commands(
     "lakegate_server.cli.dags",
     commands={
         "export-dag": "Write PIPELINE as an Airflow DAG or Dagster assets that run it through lakegate."
@@ -74,12 +81,6 @@ add_commands(
     groups={
         "token": "API tokens (roles: viewer, editor, admin).",
         "user": "Dashboard logins (roles: viewer, editor, admin).",
-    },
-)
-add_commands(
-    "lakegate_server.cli.dags",
-    commands={
-        "export-dag": "Write PIPELINE as an Airflow DAG or Dagster assets that run it through lakegate."
     },
 )
 add_commands(

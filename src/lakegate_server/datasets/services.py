@@ -23,9 +23,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lakegate.config import Settings, reader_limits
-from lakegate.errors import ConflictError, InputError, LakegateError, NotFoundError
+from lakegate.errors import ConflictError, InputError, LakeError, LakegateError, NotFoundError
 from lakegate.lake import (
     StagedBatch,
+    disk_problem,
     drop_entry,
     file_sha256,
     quarantine_file,
@@ -184,6 +185,17 @@ def version_commit(
         committed = _commit(config, name, batch, mode=mode, evolve=evolve, created_by=created_by)
         if not committed.duplicate:
             _sample_store(config, committed.version, batch.parquet, scratch)
+    except LakegateError:
+        raise
+    except Exception as exc:
+        # A full or read-only disk under the scratch folder or the lake: the operator's to fix,
+        # named as such; the transaction rolled back and the source is left as it was.
+        if (disk := disk_problem(exc)) is None:
+            raise
+        raise LakeError(
+            f"{label}: cannot ingest into {name}: {disk}; nothing was committed",
+            detail={"location": str(config.paths.state), "reason": disk},
+        ) from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return committed

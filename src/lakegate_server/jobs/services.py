@@ -210,6 +210,41 @@ class ReapReport:
     requeued: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     resent: list[int] = field(default_factory=list)
+    late: list[int] = field(default_factory=list)  # lease expired, worker process alive here: waited for
+
+
+# How many leases past expiry a run whose worker process is still alive on this host waits
+# before the reaper takes it anyway (a hung process is not alive in any useful sense).
+LIVE_GRACE_LEASES = 10
+
+
+def _alive_here(worker: str) -> bool:
+    """Whether ``worker`` (``host:pid:thread``) names a live process on this very host."""
+    import os
+    import socket
+
+    host, _, rest = worker.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False  # this process reaps: an attempt here that stopped heartbeating is not ours to wait for
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return _not_zombie(pid)
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # noqa: PTH123 - one small read
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True  # no /proc (macOS): the signal check above is all there is
 
 
 def runs_reap(*, now: datetime | None = None) -> ReapReport:
@@ -237,6 +272,14 @@ def runs_reap(*, now: datetime | None = None) -> ReapReport:
             run = Run.objects.select_for_update().filter(id=run_id, status=RunStatus.RUNNING).first()
             if run is None or run.lease_expires_at is None or run.lease_expires_at >= now:
                 continue  # renewed or finished since we looked
+            if _alive_here(run.worker) and now - run.lease_expires_at < timedelta(
+                seconds=LIVE_GRACE_LEASES * cfg.lease_seconds
+            ):
+                # Its process is alive on this host: the heartbeat is late (a SQLite lock wait,
+                # a loaded machine), not dead. Re-queueing now would run the attempt twice and
+                # fail-hooks would quarantine a file the live attempt is still ingesting.
+                report.late.append(run.pk)
+                continue
             if run.heartbeat_at is None:
                 reason = f"worker {run.worker} claimed attempt {run.attempts} but never sent a heartbeat"
             else:
@@ -277,5 +320,9 @@ def runs_reap(*, now: datetime | None = None) -> ReapReport:
         log.warning(
             "reaper acted",
             extra={"requeued": report.requeued, "failed": report.failed, "resent": report.resent},
+        )
+    if report.late:
+        log.warning(
+            "lease expired but the worker process is alive here; waiting", extra={"runs": report.late}
         )
     return report

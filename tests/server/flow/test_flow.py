@@ -15,9 +15,11 @@ from lakegate_server.datasets.services import QuarantinedError, version_commit
 from lakegate_server.flow import (
     ingest_file,
     ingest_resume,
+    ingest_staged,
     on_version_decided,
     version_approve,
     version_gate,
+    versions_pending_gate,
 )
 from lakegate_server.jobs.models import Run
 from lakegate_server.training.models import TriggerFire
@@ -131,6 +133,79 @@ def test_ingest_resume_gates_what_a_killed_attempt_committed(tmp_path, pipelines
     again = ingest_resume(config=project(), dataset="customers", actor="run:41")
     assert again is not None
     assert again.report == resumed.report, "a second resume decides nothing again"
+
+
+def test_a_retry_whose_file_is_still_staged_gates_the_version_its_killed_attempt_committed(tmp_path):
+    """Killed between the commit and removing the staged file (found by `lakegate chaos`): the retry
+    reads the same bytes, finds its own pending version and gates it, instead of calling it a
+    duplicate and leaving it pending for ever."""
+    staged = _csv(tmp_path, "a.csv", seed=1)
+    committed = version_commit(config=project(), name="customers", source=staged, created_by="run:41")
+    assert committed.version.status == "pending"
+
+    other = ingest_staged(
+        config=project(), dataset="customers", path=shutil.copy(staged, tmp_path / "b.csv"), actor="run:7"
+    )
+    assert other.duplicate, "another run's copy of the bytes is a duplicate, and gates nothing"
+    assert DatasetVersion.objects.get().status == "pending"
+
+    retried = ingest_staged(config=project(), dataset="customers", path=staged, actor="run:41")
+    assert not retried.duplicate
+    assert retried.report is not None
+    assert (retried.version.number, retried.version.status) == (1, "accepted")
+    assert not staged.exists(), "the staged file is gone once its version is decided"
+    assert DatasetVersion.objects.count() == 1
+
+
+def test_versions_left_pending_are_gated_by_the_sweep_unless_their_run_is_still_at_it(tmp_path):
+    """The lake dropped between commit and check (or the process died there): the scheduler's
+    sweep decides the version once it is older than 3 leases; a live run's version is its own."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    config = project()
+    orphan = version_commit(
+        config=config, name="customers", source=_csv(tmp_path, "a.csv", seed=1), created_by="cli"
+    )
+    live_run = Run.objects.create(kind="ingest", status="running", queued_at=timezone.now())
+    owned = version_commit(
+        config=config,
+        name="customers",
+        source=_csv(tmp_path, "b.csv", seed=2),
+        created_by=f"run:{live_run.pk}",
+    )
+    assert versions_pending_gate(config=config) == [], "too young: its caller may be checking it now"
+
+    later = timezone.now() + timedelta(seconds=3 * config.runs.lease_seconds + 1)
+    assert versions_pending_gate(config=config, now=later) == [orphan.version.pk]
+    assert DatasetVersion.objects.get(pk=orphan.version.pk).status == "accepted"
+    assert DatasetVersion.objects.get(pk=owned.version.pk).status == "pending", "its run resumes it"
+
+    Run.objects.filter(pk=live_run.pk).update(status="failed")
+    assert versions_pending_gate(config=config, now=later) == [owned.version.pk]
+    assert not DatasetVersion.objects.filter(status="pending").exists()
+
+
+def test_the_sweep_leaves_a_version_pending_while_the_lake_is_still_down(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    config = project()
+    committed = version_commit(
+        config=config, name="customers", source=_csv(tmp_path, "a.csv", seed=1), created_by="cli"
+    )
+
+    def down(**kwargs):
+        raise LakeUnavailableError("the lake is unreachable (connection refused)")
+
+    monkeypatch.setattr("lakegate_server.flow.version_check", down)
+    later = timezone.now() + timedelta(seconds=3 * config.runs.lease_seconds + 1)
+    assert versions_pending_gate(config=config, now=later) == []
+    assert DatasetVersion.objects.get(pk=committed.version.pk).status == "pending"
+    monkeypatch.undo()
+    assert versions_pending_gate(config=config, now=later) == [committed.version.pk]
 
 
 def test_a_users_file_is_copied_to_the_quarantine_never_moved(tmp_path):

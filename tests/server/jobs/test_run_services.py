@@ -169,3 +169,39 @@ def test_cancel_stops_a_running_run_and_fences_it():
         run_cancel(run_id=run.pk)
     with pytest.raises(NotFoundError):
         run_cancel(run_id=123456)
+
+
+def test_reaper_waits_for_a_worker_process_still_alive_on_this_host(django_capture_on_commit_callbacks):
+    """A heartbeat held up (a SQLite lock wait, a loaded machine) is late, not dead: re-queueing
+    would run the attempt twice, and an ingest's failure hook would quarantine a copy of the file
+    the live attempt then ingests (the file twice). Bounded: a hung process is reaped after
+    LIVE_GRACE_LEASES leases; a dead one at once."""
+    import socket
+    import subprocess
+
+    from lakegate_server.conf import project
+    from lakegate_server.jobs.services import LIVE_GRACE_LEASES
+
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        run = make_run()
+        run_claim(run_id=run.pk, worker=f"{socket.gethostname()}:{alive.pid}:Worker-1")
+        expire(run)
+        report = runs_reap()
+        assert report.late == [run.pk]
+        assert report.requeued == report.failed == []
+        run.refresh_from_db()
+        assert run.status == RunStatus.RUNNING
+
+        hung = run.lease_expires_at + timedelta(seconds=LIVE_GRACE_LEASES * project().runs.lease_seconds + 1)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert runs_reap(now=hung).requeued == [run.pk], "a hung process is taken back in the end"
+    finally:
+        alive.kill()
+        alive.wait()
+
+    gone = make_run()
+    run_claim(run_id=gone.pk, worker=f"{socket.gethostname()}:{alive.pid}:Worker-1")  # that pid is dead now
+    expire(gone)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runs_reap().requeued == [gone.pk]

@@ -1,0 +1,1 @@
+"""``lakegate chaos``: fault injection against a scratch project (engine, probe, invariants)."""
