@@ -57,3 +57,9 @@ bench: bootstrap
 	@$(UV) sync --frozen --quiet --group bench
 	@set -e; for script in benchmarks/[a-z]*.py; do \
 		echo "== $$script"; $(UV) run --group bench python $$script; done
+
+# schemathesis against the API with a token of each role: 100 examples per operation and role
+# (the test suite runs 5). Prints the figures (requests, statuses).
+.PHONY: fuzz-api
+fuzz-api: bootstrap
+	LAKEGATE_FUZZ_EXAMPLES=$${LAKEGATE_FUZZ_EXAMPLES:-100} $(UV) run pytest -n 0 -q -s -p no:randomly tests/server/test_api_fuzz.py

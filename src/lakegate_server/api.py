@@ -17,6 +17,7 @@ from lakegate import __version__
 from lakegate.errors import LakegateError
 from lakegate_server.accounts.api import router as tokens_router
 from lakegate_server.accounts.auth import TokenAuth
+from lakegate_server.api_errors import document_common_errors
 from lakegate_server.datasets.api import quarantine_router, stats_router
 from lakegate_server.datasets.api import router as datasets_router
 from lakegate_server.exports.api import export_router
@@ -58,6 +59,7 @@ api.add_router("/models", models_router, tags=["training"])
 api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/streams", streams_router, tags=["streams"])
 api.add_router("/datasets", export_router, tags=["export"])
+document_common_errors(api)
 
 
 def _respond(request: HttpRequest, status: int, code: str, message: str, detail: Any = None) -> HttpResponse:

@@ -5,9 +5,16 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from lakegate_server.jobs.registry import JOBS
+
 
 class RunCreateIn(Schema):
-    kind: str = Field(..., description="Job kind, e.g. `selfcheck`.", examples=["selfcheck"])
+    kind: str = Field(
+        ...,
+        description="Job kind, e.g. `selfcheck`.",
+        examples=["selfcheck"],
+        json_schema_extra={"enum": sorted(JOBS)},  # checked by the registry (422 naming the kinds)
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="Parameters of the job kind.")
 
 

@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema
 
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.api_errors import errors
 from lakegate_server.conf import project
 from lakegate_server.knowledge.selectors import kb_list, kb_search
 
@@ -31,7 +32,9 @@ def kb_index(request: HttpRequest) -> KbListOut:
     return KbListOut(items=kb_list(config=project()))
 
 
-@router.get("/search", response=KbSearchOut, summary="Semantic search over a knowledge base")
+@router.get(
+    "/search", response={200: KbSearchOut, **errors(404)}, summary="Semantic search over a knowledge base"
+)
 def kb_search_endpoint(
     request: HttpRequest,
     q: str = Query(..., min_length=1, max_length=2000),
