@@ -83,6 +83,8 @@ def validate_dataset_name(name: str) -> None:
     """InputError naming the field when ``name`` is not a valid dataset name."""
     try:
         name_validator(name)
+        if "\n" in name:  # NAME_RE's "$" matches before a final newline: "abc\n" is not a name
+            raise ValidationError(name_validator.message)
     except ValidationError as exc:
         raise InputError(f"dataset name {name!r}: {exc.messages[0]}", detail={"field": "dataset"}) from exc
 
