@@ -18,9 +18,11 @@ def _post_forms() -> list[tuple[str, str]]:
     found = []
     for template in sorted(TEMPLATES.rglob("*.html")):
         text = template.read_text(encoding="utf-8")
-        for match in FORM.finditer(text):
-            if re.search(r"""method\s*=\s*["']?post""", match["attrs"], re.IGNORECASE):
-                found.append((f"{template.relative_to(TEMPLATES)}: <form{match['attrs']}>", match["body"]))
+        found.extend(
+            (f"{template.relative_to(TEMPLATES)}: <form{match['attrs']}>", match["body"])
+            for match in FORM.finditer(text)
+            if re.search(r"""method\s*=\s*["']?post""", match["attrs"], re.IGNORECASE)
+        )
     return found
 
 
