@@ -191,3 +191,34 @@ def test_export_targets_name_no_file(to, reason, api):
     response = api("editor").post("/api/v1/datasets/probe/export", {"to": to, "table": "../../t"})
     assert response.status_code == 422, response.content[:300]
     assert response.json()["error"]["detail"]["reason"] == reason
+
+
+NUL_PROBES = [
+    ("GET", "/api/v1/models/a%00b"),
+    ("GET", "/api/v1/models/a%00b/audit"),
+    ("GET", "/api/v1/lineage/model/a%00b/1"),
+    ("GET", "/api/v1/runs?kind=a%00b"),
+    ("GET", "/api/v1/ledger?dataset=a%00b"),
+    ("GET", "/api/v1/ledger?model=a%00b"),
+    ("POST", "/api/v1/pipelines/a%00b/runs"),
+    ("POST", "/api/v1/sources/a%00b/run"),
+    ("GET", "/api/v1/kb/search?q=x&kb=a%00b"),
+    ("GET", "/api/v1/datasets/a%00b"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), NUL_PROBES, ids=[f"{m} {u}" for m, u in NUL_PROBES])
+def test_a_nul_character_is_never_a_server_error(method, url, api):
+    """PostgreSQL refuses NUL in text (a 422 naming the cause); SQLite matches nothing (404, or
+    an empty list): never a 500."""
+    admin = api("admin")
+    response = admin.client.generic(
+        method, url, b"{}", content_type="application/json", headers=admin.headers
+    )
+    assert response.status_code < 500, response.content[:300]
+    assert "error" in response.json() or response.status_code == 200
+
+
+def test_a_nul_character_in_a_body_is_never_a_server_error(api):
+    response = api("admin").post("/api/v1/tokens", {"name": "a\x00b", "role": "viewer"})
+    assert response.status_code in {201, 422}, response.content[:300]
