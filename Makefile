@@ -91,3 +91,9 @@ chaos: bootstrap
 		[print(r['backend'], r['trials'], 'trials', r['kills'], 'kills', len(r['violations']), 'violations') for r in runs]; \
 		raise SystemExit(0 if all(r['ok'] for r in runs) else 1)"
 	@rm -f benchmarks/results/chaos-embedded.json benchmarks/results/chaos-postgres.json
+
+# schemathesis against the API with a token of each role: 100 examples per operation and role
+# (the test suite runs 5). Prints the figures (requests, statuses).
+.PHONY: fuzz-api
+fuzz-api: bootstrap
+	LAKEGATE_FUZZ_EXAMPLES=$${LAKEGATE_FUZZ_EXAMPLES:-100} $(UV) run pytest -n 0 -q -s -p no:randomly tests/server/test_api_fuzz.py

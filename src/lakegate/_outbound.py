@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 import ssl
 from pathlib import Path
@@ -26,6 +27,8 @@ __all__ = [
     "IPAddress",
     "OutboundPolicy",
     "check_address",
+    "embedded_ipv4",
+    "host_literal",
     "resolve_checked",
     "tls_context",
 ]
@@ -68,33 +71,104 @@ class OutboundPolicy(BaseModel):
         return values
 
 
-def check_address(address: IPAddress, policy: OutboundPolicy) -> str | None:  # noqa: PLR0911
-    """``None`` when ``address`` may be contacted, else the reason it may not."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    if any(address in ipaddress.ip_network(n, strict=False) for n in policy.allowed_networks):
+# IPv6 ranges that carry an IPv4 address in their last 32 bits and route to it: NAT64
+# (RFC 6052's well-known prefix) and the deprecated IPv4-compatible form (::a.b.c.d).
+_NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE: Final = ipaddress.ip_network("::/96")
+# Tunnels whose own prefix is judged too: a Teredo relay or an IPv4-compatible address
+# reaches more than the IPv4 address inside it (both are refused unless private is allowed).
+_JUDGED_TWICE: Final = frozenset({"Teredo", "IPv4-compatible"})
+# Routed inside a site, though Python calls them global: site-local (deprecated) and a
+# site's own NAT64 translator (RFC 8215).
+_ROUTED_INSIDE: Final = (ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("64:ff9b:1::/48"))
+# A host made only of these characters is an IPv4 address in one of the forms C resolvers
+# accept (2130706433, 0x7f.1, 017700000001): read without DNS, as getaddrinfo would read it.
+_NUMERIC_HOST: Final = re.compile(r"[0-9a-fA-FxX.]+")
+
+
+def embedded_ipv4(address: IPAddress) -> tuple[str, ipaddress.IPv4Address] | None:  # noqa: PLR0911
+    """The IPv4 address an IPv6 address routes to (mapped, 6to4, Teredo, NAT64, compatible), if any."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return "IPv4-mapped", address.ipv4_mapped
+    if address.sixtofour is not None:
+        return "6to4", address.sixtofour
+    if address.teredo is not None:
+        return "Teredo", address.teredo[1]
+    if address in _NAT64:
+        return "NAT64", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _IPV4_COMPATIBLE and int(address) > 1:  # :: and ::1 are themselves
+        return "IPv4-compatible", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _allowed_by_network(address: IPAddress, policy: OutboundPolicy) -> bool:
+    return any(
+        address.version == (network := ipaddress.ip_network(n, strict=False)).version and address in network
+        for n in policy.allowed_networks
+    )
+
+
+def check_address(address: IPAddress, policy: OutboundPolicy) -> str | None:
+    """``None`` when ``address`` may be contacted, else the reason it may not.
+
+    An IPv6 address that carries an IPv4 address it routes to (``::ffff:127.0.0.1``,
+    6to4 ``2002:7f00:1::``, NAT64 ``64:ff9b::7f00:1``, Teredo) is judged by that IPv4 address.
+    """
+    if _allowed_by_network(address, policy):
+        return None
+    inner = embedded_ipv4(address)
+    if inner is not None:
+        kind, ipv4 = inner
+        reason = _check_plain(ipv4, policy)
+        if reason is not None:
+            article = "an" if kind[0] in "AEIOU" else "a"
+            return f"{address} is {article} {kind} address for {reason.removeprefix(f'{ipv4} is ')}"
+        if kind not in _JUDGED_TWICE:
+            return None
+    return _check_plain(address, policy)
+
+
+def _check_plain(address: IPAddress, policy: OutboundPolicy) -> str | None:  # noqa: PLR0911
+    if _allowed_by_network(address, policy):
         return None
     if address in METADATA_ADDRESSES:
         return f"{address} is a cloud metadata address"
-    if address.is_multicast or address.is_unspecified or address.is_reserved:
+    if address.is_multicast or address.is_unspecified:
         return f"{address} is not a unicast address"
     if address.is_link_local:
         return f"{address} is a link-local address"
-    if address.is_global:
+    inside = isinstance(address, ipaddress.IPv6Address) and any(address in n for n in _ROUTED_INSIDE)
+    if address.is_reserved and not inside:
+        return f"{address} is not a unicast address"
+    if address.is_global and not inside:
         return None
-    if policy.allow_private and (address.is_private or address.is_loopback):
+    if policy.allow_private and (address.is_private or address.is_loopback or inside):
         return None
     return f"{address} is a private or loopback address (set allow_private or allowed_networks to permit it)"
+
+
+def host_literal(host: str) -> IPAddress | None:
+    """``host`` as an IP address, read without DNS: IPv6 in brackets or not, and the IPv4
+    forms C resolvers accept (dotted, decimal ``2130706433``, hex ``0x7f.1``, octal)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.fullmatch(host):
+        try:  # inet_aton reads decimal, hex and octal parts as getaddrinfo would
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 def resolve_checked(
     host: str, port: int, policy: OutboundPolicy, *, error: type[LakegateError] = LakegateError
 ) -> list[str]:
     """Resolve ``host`` once; every address must be allowed (else ``error``). Returns them in order."""
-    try:
-        literal = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        literal = None
+    literal = host_literal(host)
     if literal is not None:
         addresses = [literal]
     else:

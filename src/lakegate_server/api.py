@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -17,6 +18,7 @@ from lakegate import __version__
 from lakegate.errors import LakegateError
 from lakegate_server.accounts.api import router as tokens_router
 from lakegate_server.accounts.auth import TokenAuth
+from lakegate_server.api_errors import document_common_errors
 from lakegate_server.datasets.api import quarantine_router, stats_router
 from lakegate_server.datasets.api import router as datasets_router
 from lakegate_server.exports.api import export_router
@@ -58,6 +60,7 @@ api.add_router("/models", models_router, tags=["training"])
 api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/streams", streams_router, tags=["streams"])
 api.add_router("/datasets", export_router, tags=["export"])
+document_common_errors(api)
 
 
 def _respond(request: HttpRequest, status: int, code: str, message: str, detail: Any = None) -> HttpResponse:
@@ -122,6 +125,18 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
             request, 422, "invalid_json", f"request body is not valid JSON: {exc.__cause__}", None
         )
     return _respond(request, exc.status_code, status_code(exc.status_code), str(exc))
+
+
+@api.exception_handler(DataError)
+def _unstorable(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # A value the database cannot hold or compare: PostgreSQL refuses a NUL character in text.
+    log.warning("request value refused by the database", extra={"path": request.path, "error": str(exc)})
+    return _respond(
+        request,
+        422,
+        "invalid_input",
+        "a value in the request cannot be stored or looked up (a NUL character, or out of range)",
+    )
 
 
 @api.exception_handler(Exception)

@@ -129,3 +129,38 @@ def test_weak_secret_key_rules():
     assert weak_secret_key(STRONG_KEY) is None
     assert weak_secret_key("x" * 60) == "has fewer than 5 distinct characters"
     assert weak_secret_key("Your-Secret-Key-" + STRONG_KEY) == "contains 'your-secret', a known default"
+
+
+SETTINGS_PROBE = """
+import hashlib, json, os, django
+django.setup()
+from django.conf import settings
+print(json.dumps({
+    "debug": settings.DEBUG,
+    "key_from_env": settings.SECRET_KEY == os.environ["LAKEGATE_SECRET_KEY"],
+    "session_cookie": [settings.SESSION_COOKIE_SECURE, settings.SESSION_COOKIE_HTTPONLY],
+    "csrf_cookie_secure": settings.CSRF_COOKIE_SECURE,
+    "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+    "hsts": [settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS],
+    "csrf_middleware": "django.middleware.csrf.CsrfViewMiddleware" in settings.MIDDLEWARE,
+    "clickjacking": "django.middleware.clickjacking.XFrameOptionsMiddleware" in settings.MIDDLEWARE,
+}))
+"""
+
+
+def test_the_production_settings_are_what_the_deploy_check_reads():
+    """DEBUG off, the secret key from the environment, secure and HTTP-only session cookie,
+    secure CSRF cookie, HTTPS redirect, HSTS, the CSRF and clickjacking middleware."""
+    done = django(["shell", "-c", SETTINGS_PROBE], PRODUCTION)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "debug": False,
+        "key_from_env": True,
+        "session_cookie": [True, True],
+        "csrf_cookie_secure": True,
+        "ssl_redirect": True,
+        "hsts": [31536000, True],
+        "csrf_middleware": True,
+        "clickjacking": True,
+    }

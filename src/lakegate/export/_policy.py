@@ -21,14 +21,13 @@ from __future__ import annotations
 import getpass
 import ipaddress
 import os
-import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from lakegate._outbound import IPAddress, OutboundPolicy, check_address, resolve_checked
+from lakegate._outbound import IPAddress, OutboundPolicy, check_address, host_literal, resolve_checked
 from lakegate.errors import ConfigError, InputError, LakegateError, TransientExportError
 
 if TYPE_CHECKING:
@@ -80,7 +79,6 @@ _NO_AMBIENT_CREDENTIALS: Final = {
     "require_auth": "!gss,!sspi",
 }
 _LIBPQ_16: Final = 160000
-_NUMERIC_HOST: Final = re.compile(r"[0-9a-fA-FxX.]+")
 
 
 @dataclass(frozen=True)
@@ -164,7 +162,7 @@ def checked_addresses(host: str, port: int, dbname: str, policy: TargetPolicy, *
     but not the address a name resolved to; an unresolvable name is ``unreachable``.
     ``dbname`` (see :func:`effective_dbname`) is compared with the catalog's.
     """
-    literal = _literal(host)
+    literal = host_literal(host)
     try:
         addresses = resolve_checked(str(literal or host), port, policy.outbound, error=_RefusedError)
     except _RefusedError as exc:
@@ -177,10 +175,6 @@ def checked_addresses(host: str, port: int, dbname: str, policy: TargetPolicy, *
         raise _policy_refusal(
             given, host, ipaddress.ip_address(address), policy, named=literal is None
         ) from None
-    for address in map(ipaddress.ip_address, addresses):
-        embedded = _embedded_ipv4(address)
-        if embedded is not None and check_address(embedded, policy.outbound) is not None:
-            raise _policy_refusal(given, host, embedded, policy, named=literal is None)
     catalog = policy.catalog
     if catalog is not None and dbname == catalog.name and _is_catalog(addresses, port, catalog):
         raise refusal(given, REFUSED, "that is lakegate's own catalog database")
@@ -214,29 +208,6 @@ class _RefusedError(LakegateError):
     """resolve_checked's refusal, caught here to word it for users (no resolved address)."""
 
 
-def _literal(host: str) -> IPAddress | None:
-    """``host`` as an IP address, including the forms C resolvers accept (``2130706433``, ``0x7f.1``)."""
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        pass
-    if _NUMERIC_HOST.fullmatch(host):
-        try:  # inet_aton reads decimal, hex and octal parts as getaddrinfo would, without DNS
-            return ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return None
-    return None
-
-
-def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
-    """The IPv4 address inside a 6to4 or Teredo IPv6 address (they route to it), if any."""
-    if not isinstance(address, ipaddress.IPv6Address):
-        return None
-    if address.sixtofour is not None:
-        return address.sixtofour
-    return address.teredo[1] if address.teredo is not None else None
-
-
 def _policy_refusal(
     given: str, host: str, address: IPAddress, policy: TargetPolicy, *, named: bool
 ) -> InputError:
@@ -256,7 +227,7 @@ def _is_catalog(addresses: Iterable[str], port: int, catalog: CatalogDatabase) -
     if not host or host.startswith("/"):  # a socket: the same server answers on loopback
         mine = {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
     else:
-        literal = _literal(host)
+        literal = host_literal(host)
         try:
             mine = (
                 {literal}

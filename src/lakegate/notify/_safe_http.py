@@ -45,7 +45,10 @@ def safe_post(url: str, *, content: bytes, headers: dict[str, str], policy: Outb
         limits=httpx.Limits(max_keepalive_connections=0),
     ) as client:
         for _hop in range(policy.max_redirects + 1):
-            target = httpx.URL(url)
+            try:
+                target = httpx.URL(url)
+            except httpx.InvalidURL as exc:  # e.g. 0177.0.0.1: a dotted quad httpx will not read
+                raise NotificationError(f"refusing to post to {url!r}: not a valid URL ({exc})") from None
             if target.scheme not in {"http", "https"} or not target.host:
                 raise NotificationError(f"refusing to post to {url!r}: not an http(s) URL")
             port = target.port or (443 if target.scheme == "https" else 80)

@@ -10,6 +10,7 @@ from lakegate_server.accounts.models import Role
 from lakegate_server.accounts.schemas import TokenCreateIn, TokenCreateOut, TokenListOut, TokenOut
 from lakegate_server.accounts.selectors import token_list
 from lakegate_server.accounts.services import token_create, token_revoke
+from lakegate_server.api_errors import PositiveInt, errors
 
 router = Router()
 
@@ -28,7 +29,7 @@ def tokens_create(request: HttpRequest, payload: TokenCreateIn) -> Status[TokenC
     return Status(201, TokenCreateOut(**out.model_dump(), token=issued.raw))
 
 
-@router.delete("/{int:token_id}", response=TokenOut, summary="Revoke a token")
-def tokens_revoke(request: HttpRequest, token_id: int) -> TokenOut:
+@router.delete("/{int:token_id}", response={200: TokenOut, **errors(404)}, summary="Revoke a token")
+def tokens_revoke(request: HttpRequest, token_id: PositiveInt) -> TokenOut:
     authorize(request, Role.ADMIN)
     return TokenOut.model_validate(token_revoke(token_id=token_id), from_attributes=True)

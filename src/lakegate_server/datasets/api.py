@@ -11,10 +11,12 @@ from ninja import Query, Router, Status
 from lakegate.storage import open_storage
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.api_errors import PositiveInt, errors
 from lakegate_server.conf import project
 from lakegate_server.datasets.schemas import (
     DatasetDetailOut,
     DatasetListOut,
+    DatasetName,
     DatasetOut,
     QuarantinedOut,
     QuarantineListOut,
@@ -43,15 +45,17 @@ stats_router = Router()
 
 _MULTIPART = {
     "requestBody": {
+        "required": True,
         "content": {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "properties": {"file": {"type": "string", "format": "binary", "minLength": 1}},
                     "required": ["file"],
+                    "additionalProperties": False,
                 }
             }
-        }
+        },
     }
 }
 
@@ -62,8 +66,13 @@ def datasets_list(request: HttpRequest) -> DatasetListOut:
     return DatasetListOut(items=[DatasetOut(**asdict(row)) for row in dataset_list()])
 
 
-@router.get("/{name}", response=DatasetDetailOut, by_alias=True, summary="One dataset and its latest version")
-def datasets_show(request: HttpRequest, name: str) -> dict[str, Any]:
+@router.get(
+    "/{name}",
+    response={200: DatasetDetailOut, **errors(404)},
+    by_alias=True,
+    summary="One dataset and its latest version",
+)
+def datasets_show(request: HttpRequest, name: DatasetName) -> dict[str, Any]:
     # Version payloads are returned as dicts: their "schema" key would clash with
     # pydantic's Model.schema() if ninja read it back from a schema instance.
     authorize(request, Role.VIEWER)
@@ -78,21 +87,33 @@ def datasets_show(request: HttpRequest, name: str) -> dict[str, Any]:
 
 
 @router.get(
-    "/{name}/versions", response=VersionListOut, by_alias=True, summary="A dataset's versions, newest first"
+    "/{name}/versions",
+    response={200: VersionListOut, **errors(404)},
+    by_alias=True,
+    summary="A dataset's versions, newest first",
 )
-def datasets_versions(request: HttpRequest, name: str) -> dict[str, Any]:
+def datasets_versions(request: HttpRequest, name: DatasetName) -> dict[str, Any]:
     authorize(request, Role.VIEWER)
     return {"items": [v.summary() for v in dataset_versions(name=name)]}
 
 
-@router.get("/{name}/versions/{int:number}", response=VersionOut, by_alias=True, summary="One version")
-def datasets_version(request: HttpRequest, name: str, number: int) -> VersionSummary:
+@router.get(
+    "/{name}/versions/{int:number}",
+    response={200: VersionOut, **errors(404)},
+    by_alias=True,
+    summary="One version",
+)
+def datasets_version(request: HttpRequest, name: DatasetName, number: PositiveInt) -> VersionSummary:
     authorize(request, Role.VIEWER)
     return version_get(name=name, number=number).summary()
 
 
-@router.get("/{name}/versions/{int:number}/stats", response=VersionStatsOut, summary="Column statistics")
-def datasets_version_stats(request: HttpRequest, name: str, number: int) -> VersionStatsOut:
+@router.get(
+    "/{name}/versions/{int:number}/stats",
+    response={200: VersionStatsOut, **errors(404)},
+    summary="Column statistics",
+)
+def datasets_version_stats(request: HttpRequest, name: DatasetName, number: PositiveInt) -> VersionStatsOut:
     authorize(request, Role.VIEWER)
     version = version_get(name=name, number=number)
     return VersionStatsOut(dataset=name, version=version.number, rows=version.rows, columns=version.stats)
@@ -100,13 +121,13 @@ def datasets_version_stats(request: HttpRequest, name: str, number: int) -> Vers
 
 @router.post(
     "/{name}/files",
-    response={202: RunOut},
+    response={202: RunOut, **errors(413)},
     openapi_extra=_MULTIPART,
     summary="Upload a file (multipart field `file`); an ingest run makes it a new version",
 )
 def datasets_upload(
     request: HttpRequest,
-    name: str,
+    name: DatasetName,
     mode: Literal["append", "overwrite"] = "append",
     evolve: bool = False,
     sheet: str | None = Query(None),
@@ -139,7 +160,10 @@ def quarantine_index(request: HttpRequest, resolved: bool = False) -> Quarantine
 
 
 @quarantine_router.post(
-    "/{entry_id}/retry", response=VersionOut, by_alias=True, summary="Ingest a quarantined file again"
+    "/{entry_id}/retry",
+    response={200: VersionOut, **errors(404, 409)},
+    by_alias=True,
+    summary="Ingest a quarantined file again",
 )
 def quarantine_retry_endpoint(request: HttpRequest, entry_id: str, evolve: bool = False) -> VersionSummary:
     token = authorize(request, Role.EDITOR)

@@ -94,7 +94,7 @@ def inbox_claim(*, config: Settings, settle_seconds: float = 2.0) -> list[Run]:
             continue
         if not folder.is_dir():
             continue
-        if not re.match(NAME_RE, folder.name):
+        if not re.match(NAME_RE, folder.name) or "\n" in folder.name:
             log.warning("inbox folder is not a valid dataset name; skipped", extra={"folder": folder.name})
             continue
         for path in sorted(folder.iterdir()):

@@ -2,9 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from ninja import Field, Schema
+from ninja import Field, Path, Schema
+
+from lakegate_server.datasets.models import NAME_RE
+
+# A dataset name in a path: OpenAPI states the rule, and a name outside it is a 422.
+DatasetName = Annotated[str, Path(pattern=NAME_RE, description="1-100 of a-z, 0-9, '_', '-'")]
 
 
 class DatasetOut(Schema):

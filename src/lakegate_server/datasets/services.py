@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -61,6 +62,8 @@ __all__ = [
 log = logging.getLogger("lakegate.datasets")
 SAMPLE_ROWS = 5000
 
+_ENTRY_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
 
 class QuarantinedError(InputError):
     """The file could not be ingested; it is kept in the quarantine under ``entry_id``."""
@@ -84,6 +87,8 @@ def validate_dataset_name(name: str) -> None:
     """InputError naming the field when ``name`` is not a valid dataset name."""
     try:
         name_validator(name)
+        if "\n" in name:  # NAME_RE's "$" matches before a final newline: "abc\n" is not a name
+            raise ValidationError(name_validator.message)
     except ValidationError as exc:
         raise InputError(f"dataset name {name!r}: {exc.messages[0]}", detail={"field": "dataset"}) from exc
 
@@ -321,7 +326,10 @@ def quarantine_entry(*, config: Settings, entry_id: str, scratch: Path) -> tuple
     On a local storage that is the kept file itself (read it, do not change it); on an
     object store, a download into ``scratch``.
     """
-    record = QuarantinedFile.objects.filter(id=entry_id).first()
+    # An id is letters, digits, '-' and '_' (``20261208T004403-1a2b3c4d``): anything else names
+    # no entry, and never reaches the database (PostgreSQL refuses a NUL in text with a 500).
+    known = _ENTRY_ID.fullmatch(entry_id) is not None
+    record = QuarantinedFile.objects.filter(id=entry_id).first() if known else None
     if record is None:
         raise NotFoundError(f"no quarantined file {entry_id!r}")
     if record.resolved_at is not None:

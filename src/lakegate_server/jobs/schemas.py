@@ -4,10 +4,20 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import JsonValue
+
+from lakegate_server.jobs.registry import JOBS
 
 
 class RunCreateIn(Schema):
-    kind: str = Field(..., description="Job kind, e.g. `selfcheck`.", examples=["selfcheck"])
+    kind: str = Field(
+        ...,
+        description="Job kind, e.g. `selfcheck`.",
+        examples=["selfcheck"],
+        json_schema_extra={
+            "enum": list[JsonValue](sorted(JOBS))
+        },  # checked by the registry (422 naming them)
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="Parameters of the job kind.")
 
 

@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.api_errors import errors
 from lakegate_server.conf import project
 from lakegate_server.jobs.schemas import RunOut
 from lakegate_server.knowledge.selectors import kb_builds, kb_list, kb_search
@@ -61,7 +62,7 @@ def kb_index(request: HttpRequest) -> KbListOut:
 
 @router.post(
     "",
-    response={202: RunOut},
+    response={202: RunOut, **errors(404)},
     summary="Build or rebuild a knowledge base (a kb_build run)",
     description="The folder must lie inside the project directory (HTTP 422 otherwise, 404 when missing); "
     "a rebuild reads only changed files and its report compares the corpus with the last build.",
@@ -82,7 +83,9 @@ def kb_builds_endpoint(
     return KbBuildListOut(items=[KbBuildOut(**build.to_dict()) for build in kb_builds(name=kb, limit=limit)])
 
 
-@router.get("/search", response=KbSearchOut, summary="Semantic search over a knowledge base")
+@router.get(
+    "/search", response={200: KbSearchOut, **errors(404)}, summary="Semantic search over a knowledge base"
+)
 def kb_search_endpoint(
     request: HttpRequest,
     q: str = Query(..., min_length=1, max_length=2000),

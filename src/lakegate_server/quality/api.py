@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.api_errors import PositiveInt, errors
 from lakegate_server.conf import project
+from lakegate_server.datasets.schemas import DatasetName
 from lakegate_server.datasets.selectors import version_get
 from lakegate_server.datasets.shapes import VersionSummary
 from lakegate_server.flow import version_approve, version_reject, version_revoke
@@ -24,17 +26,25 @@ class CheckIn(Schema):
     reference: int | None = None
 
 
+# A reason is something said: at least one character that is not white space.
+_REASON = Field(..., min_length=1, max_length=2000, pattern=r"\S", description="Why: kept in the ledger.")
+
+
 class ApproveIn(Schema):
-    reason: str
+    reason: str = _REASON
 
 
 class DecisionIn(Schema):
-    reason: str
+    reason: str = _REASON
 
 
-@router.post("/{name}/versions/{int:number}/check", response={202: RunOut}, summary="Check a version (a run)")
+@router.post(
+    "/{name}/versions/{int:number}/check",
+    response={202: RunOut, **errors(404)},
+    summary="Check a version (a run)",
+)
 def versions_check(
-    request: HttpRequest, name: str, number: int, payload: CheckIn | None = None
+    request: HttpRequest, name: DatasetName, number: PositiveInt, payload: CheckIn | None = None
 ) -> Status[RunOut]:
     token = authorize(request, Role.EDITOR)
     version_get(name=name, number=number)
@@ -46,12 +56,14 @@ def versions_check(
 
 
 @router.get(
-    "/{name}/versions/{int:number}/report", response=dict[str, Any], summary="The latest check report"
+    "/{name}/versions/{int:number}/report",
+    response={200: dict[str, Any], **errors(404)},
+    summary="The latest check report",
 )
 def versions_report(
     request: HttpRequest,
-    name: str,
-    number: int,
+    name: DatasetName,
+    number: PositiveInt,
     format: Literal["json", "html"] = Query("json"),  # noqa: A002
 ) -> Any:
     authorize(request, Role.VIEWER)
@@ -62,9 +74,13 @@ def versions_report(
 
 
 @router.post(
-    "/{name}/versions/{int:number}/approve", response=dict[str, Any], summary="Accept a version (override)"
+    "/{name}/versions/{int:number}/approve",
+    response={200: dict[str, Any], **errors(404, 409)},
+    summary="Accept a version (override)",
 )
-def versions_approve(request: HttpRequest, name: str, number: int, payload: ApproveIn) -> VersionSummary:
+def versions_approve(
+    request: HttpRequest, name: DatasetName, number: PositiveInt, payload: ApproveIn
+) -> VersionSummary:
     token = authorize(request, Role.EDITOR)
     return version_approve(
         config=project(), dataset=name, number=number, reason=payload.reason, actor=f"token:{token.name}"
@@ -73,10 +89,12 @@ def versions_approve(request: HttpRequest, name: str, number: int, payload: Appr
 
 @router.post(
     "/{name}/versions/{int:number}/reject",
-    response=dict[str, Any],
+    response={200: dict[str, Any], **errors(404, 409)},
     summary="Block an accepted version (pipelines stop using it); lists what it fed",
 )
-def versions_reject(request: HttpRequest, name: str, number: int, payload: DecisionIn) -> dict[str, Any]:
+def versions_reject(
+    request: HttpRequest, name: DatasetName, number: PositiveInt, payload: DecisionIn
+) -> dict[str, Any]:
     token = authorize(request, Role.EDITOR)
     return version_reject(
         config=project(), dataset=name, number=number, reason=payload.reason, actor=f"token:{token.name}"
@@ -85,10 +103,12 @@ def versions_reject(request: HttpRequest, name: str, number: int, payload: Decis
 
 @router.post(
     "/{name}/versions/{int:number}/revoke",
-    response=dict[str, Any],
+    response={200: dict[str, Any], **errors(404, 409)},
     summary="Withdraw an approval (the gate's verdict stands again); lists what the version fed",
 )
-def versions_revoke(request: HttpRequest, name: str, number: int, payload: DecisionIn) -> dict[str, Any]:
+def versions_revoke(
+    request: HttpRequest, name: DatasetName, number: PositiveInt, payload: DecisionIn
+) -> dict[str, Any]:
     token = authorize(request, Role.EDITOR)
     return version_revoke(
         config=project(), dataset=name, number=number, reason=payload.reason, actor=f"token:{token.name}"

@@ -9,6 +9,7 @@ from ninja import Router, Status
 
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.api_errors import errors
 from lakegate_server.conf import project
 from lakegate_server.jobs.schemas import RunOut
 from lakegate_server.sources.schemas import SourceListOut, SourceOut
@@ -26,7 +27,9 @@ def sources_list(request: HttpRequest) -> SourceListOut:
     return SourceListOut(items=[SourceOut(**asdict(row)) for row in source_list(config=project())])
 
 
-@sources_router.post("/{name}/run", response={202: RunOut}, summary="Fetch what is new in a source (a run)")
+@sources_router.post(
+    "/{name}/run", response={202: RunOut, **errors(404)}, summary="Fetch what is new in a source (a run)"
+)
 def sources_run(request: HttpRequest, name: str) -> Status[RunOut]:
     token = authorize(request, Role.EDITOR)
     run = source_run_queue(config=project(), name=name, created_by=f"token:{token.name}")

@@ -14,7 +14,9 @@ from ninja import Router, Status
 from lakegate.errors import PayloadTooLargeError
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.api_errors import errors
 from lakegate_server.conf import project
+from lakegate_server.datasets.schemas import DatasetName
 from lakegate_server.streams.schemas import StreamAcceptedOut
 from lakegate_server.streams.wal import stream_append
 
@@ -26,7 +28,7 @@ _RECORDS_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}, "minItems": 1}},
             "application/x-ndjson": {
                 "schema": {"type": "string", "description": "One JSON object per line."}
             },
@@ -37,11 +39,11 @@ _RECORDS_BODY = {
 
 @streams_router.post(
     "/{dataset}/records",
-    response={202: StreamAcceptedOut},
+    response={202: StreamAcceptedOut, **errors(413)},
     summary="Append records (JSON array or NDJSON) to a stream dataset",
     openapi_extra=_RECORDS_BODY,
 )
-def streams_records(request: HttpRequest, dataset: str) -> Status[StreamAcceptedOut]:
+def streams_records(request: HttpRequest, dataset: DatasetName) -> Status[StreamAcceptedOut]:
     authorize(request, Role.EDITOR)
     limit = project().streams.max_body_bytes
     body = request.read(limit + 1)  # the stream, not request.body: no 2.5 MB form-data cap, no copy

@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 from lakegate.errors import NotFoundError
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
+from lakegate_server.api_errors import PositiveInt, errors
 from lakegate_server.conf import project
 from lakegate_server.jobs.schemas import RunOut
 from lakegate_server.serving.predict import MAX_BODY_BYTES, MAX_RECORDS, load_champion, predict_json
@@ -96,7 +97,7 @@ def pipelines_index(request: HttpRequest) -> PipelineListOut:
     return PipelineListOut(items=[PipelineOut(**asdict(row)) for row in pipeline_list(config=project())])
 
 
-@pipelines_router.post("/{name}/runs", response={201: RunOut}, summary="Train a pipeline now")
+@pipelines_router.post("/{name}/runs", response={201: RunOut, **errors(404)}, summary="Train a pipeline now")
 def pipelines_run(request: HttpRequest, name: str) -> Status[RunOut]:
     token = authorize(request, Role.EDITOR)
     run = pipeline_run_create(config=project(), name=name, created_by=f"token:{token.name}")
@@ -109,7 +110,11 @@ def models_index(request: HttpRequest) -> ModelListOut:
     return ModelListOut(items=[ModelOut(**asdict(row)) for row in model_list()])
 
 
-@models_router.get("/{name}", response=ModelDetailOut, summary="One model and its versions, newest first")
+@models_router.get(
+    "/{name}",
+    response={200: ModelDetailOut, **errors(404)},
+    summary="One model and its versions, newest first",
+)
 def models_show(request: HttpRequest, name: str) -> dict[str, Any]:
     authorize(request, Role.VIEWER)
     model = model_get(name=name)
@@ -121,18 +126,23 @@ def models_show(request: HttpRequest, name: str) -> dict[str, Any]:
     }
 
 
-@models_router.get("/{name}/versions/{int:number}", response=ModelVersionOut, summary="One model version")
-def models_version(request: HttpRequest, name: str, number: int) -> dict[str, Any]:
+@models_router.get(
+    "/{name}/versions/{int:number}",
+    response={200: ModelVersionOut, **errors(404)},
+    summary="One model version",
+)
+def models_version(request: HttpRequest, name: str, number: PositiveInt) -> dict[str, Any]:
     authorize(request, Role.VIEWER)
     return model_version_get(name=name, number=number).to_dict()
 
 
 @models_router.get(
     "/{name}/versions/{int:number}/card",
+    response=errors(404),
     summary="The version's model card (HTML)",
     openapi_extra={"responses": {200: {"content": {"text/html": {}}}}},
 )
-def models_card(request: HttpRequest, name: str, number: int) -> HttpResponse:
+def models_card(request: HttpRequest, name: str, number: PositiveInt) -> HttpResponse:
     authorize(request, Role.VIEWER)
     version = model_version_get(name=name, number=number)
     card = version_card_html(project(), version)
@@ -145,9 +155,13 @@ def models_card(request: HttpRequest, name: str, number: int) -> HttpResponse:
 
 
 @models_router.post(
-    "/{name}/versions/{int:number}/promote", response=ModelVersionOut, summary="Make a version champion"
+    "/{name}/versions/{int:number}/promote",
+    response={200: ModelVersionOut, **errors(404, 409)},
+    summary="Make a version champion",
 )
-def models_promote(request: HttpRequest, name: str, number: int, payload: StageChangeIn) -> dict[str, Any]:
+def models_promote(
+    request: HttpRequest, name: str, number: PositiveInt, payload: StageChangeIn
+) -> dict[str, Any]:
     token = authorize(request, Role.EDITOR)
     if payload.override:
         authorize(request, Role.ADMIN)
@@ -164,10 +178,12 @@ def models_promote(request: HttpRequest, name: str, number: int, payload: StageC
 
 @models_router.post(
     "/{name}/versions/{int:number}/rollback",
-    response=ModelVersionOut,
+    response={200: ModelVersionOut, **errors(404, 409)},
     summary="Restore a former champion",
 )
-def models_rollback(request: HttpRequest, name: str, number: int, payload: StageChangeIn) -> dict[str, Any]:
+def models_rollback(
+    request: HttpRequest, name: str, number: PositiveInt, payload: StageChangeIn
+) -> dict[str, Any]:
     token = authorize(request, Role.EDITOR)
     if payload.override:
         authorize(request, Role.ADMIN)
@@ -184,7 +200,7 @@ def models_rollback(request: HttpRequest, name: str, number: int, payload: Stage
 
 @models_router.post(
     "/{name}/predict",
-    response=ModelPredictOut,
+    response={200: ModelPredictOut, **errors(404, 413)},
     exclude_none=True,
     summary="Predict with the model's champion (one record or a list)",
     description=(
@@ -200,7 +216,9 @@ def models_predict(request: HttpRequest, name: str) -> dict[str, Any]:
     return predict_json(name=name, body=request.read(MAX_BODY_BYTES + 1), load=load_champion)
 
 
-@models_router.get("/{name}/audit", response=AuditOut, summary="Every stage change, newest first")
+@models_router.get(
+    "/{name}/audit", response={200: AuditOut, **errors(404)}, summary="Every stage change, newest first"
+)
 def models_audit(request: HttpRequest, name: str, limit: int = Query(200, ge=1, le=1000)) -> AuditOut:
     authorize(request, Role.VIEWER)
     return AuditOut(

@@ -81,7 +81,9 @@ class ModelVersionOut(ModelVersionSummaryOut):
 
 
 class StageChangeIn(Schema):
-    reason: str = Field(..., min_length=1, max_length=2000, description="Why: kept in the audit log.")
+    reason: str = Field(
+        ..., min_length=1, max_length=2000, pattern=r"\S", description="Why: kept in the audit log."
+    )
     override: bool = Field(
         False,
         description="Admins only: change the champion even though the version was trained on data "

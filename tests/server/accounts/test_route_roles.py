@@ -79,6 +79,8 @@ def _example(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
         return _example(defs[schema["$ref"].rsplit("/", 1)[1]], defs)
     if "anyOf" in schema:
         return _example(schema["anyOf"][0], defs)
+    if schema.get("examples"):
+        return schema["examples"][0]
     kind = schema.get("type")
     if kind == "object":
         return {key: _example(schema["properties"][key], defs) for key in schema.get("required", [])}

@@ -97,7 +97,8 @@ def test_upload_needs_an_editor_a_file_and_a_valid_name(api, settings):
     assert "multipart form field 'file'" in missing.json()["error"]["message"]
     bad = upload(api, "editor", "Bad Name", WEATHER)
     assert bad.status_code == 422
-    assert "dataset name 'Bad Name'" in bad.json()["error"]["message"]
+    assert bad.json()["error"]["code"] == "validation_error"
+    assert "path.name: String should match pattern" in bad.json()["error"]["message"]
     assert staged_entries(settings.LAKEGATE.paths.uploads) == before
 
 

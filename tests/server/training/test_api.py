@@ -116,7 +116,7 @@ def test_promote_then_rollback_over_http(api, two_versions):
     ("path", "body", "status", "code"),
     [
         ("/api/v1/models/churn/versions/2/promote", {}, 422, "validation_error"),
-        ("/api/v1/models/churn/versions/2/promote", {"reason": "  "}, 422, "invalid_input"),
+        ("/api/v1/models/churn/versions/2/promote", {"reason": "  "}, 422, "validation_error"),
         ("/api/v1/models/churn/versions/1/promote", {"reason": "x"}, 409, "conflict"),
         ("/api/v1/models/churn/versions/2/rollback", {"reason": "x"}, 409, "conflict"),
         ("/api/v1/models/churn/versions/9/promote", {"reason": "x"}, 404, "not_found"),
