@@ -106,7 +106,7 @@ def test_every_operation_answers_as_documented(operation, role, tokens):
         # An admin's fuzzed DELETE /tokens/{id} may revoke the token this test sends.
         ApiToken.objects.filter(revoked_at__isnull=False).update(revoked_at=None)
         # schemathesis also sends bad tokens (401 expected); their count must not reach the
-        # throttle (429), which tests/server/test_throttle.py covers.
+        # throttle (429), which tests/server/accounts/test_throttle.py covers.
         FailureCount.objects.all().delete()
         response = case.call_and_validate(headers=headers, excluded_checks=excluded)
         SEEN[(operation.label, response.status_code)] += 1

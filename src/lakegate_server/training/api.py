@@ -232,9 +232,9 @@ def models_audit(request: HttpRequest, name: str, limit: int = Query(200, ge=1, 
     summary="Check the champion's recent online predictions for drift",
 )
 def models_drift_run(request: HttpRequest, name: str, all_versions: bool = False) -> Status[RunOut]:
+    token = authorize(request, Role.EDITOR)
     from lakegate_server.training.monitoring import scoring_drift_queue
 
-    token = authorize(request, Role.EDITOR)
     run = scoring_drift_queue(name=name, all_versions=all_versions, created_by=f"token:{token.name}")
     return Status(201, RunOut.model_validate(run.to_dict()))
 
@@ -249,9 +249,9 @@ def models_drift_report(
     name: str,
     format: Literal["json", "html"] = Query("json"),  # noqa: A002
 ) -> HttpResponse:
+    authorize(request, Role.VIEWER)
     from lakegate_server.training.monitoring import scoring_drift_report
 
-    authorize(request, Role.VIEWER)
     body = scoring_drift_report(config=project(), name=name, page=format)
     if format == "html":
         response = HttpResponse(body, content_type="text/html; charset=utf-8")

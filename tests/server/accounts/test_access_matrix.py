@@ -29,8 +29,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from lakegate_server.accounts.models import ROLE_RANK, FailureCount
 from lakegate_server.accounts.services import token_create, user_create
 from lakegate_server.serving import build_app
-from tests.server.test_request_limits import portal, send  # noqa: F401 - fixture
-from tests.server.test_route_roles import _example
+from tests.server.accounts.test_route_roles import _example
+from tests.server.serving.test_request_limits import portal, send  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,7 +67,11 @@ NEEDS: dict[str, str] = {
     "GET api/v1/lineage/dataset/<name>/<int:number>": "viewer",
     "GET api/v1/lineage/model/<name>/<int:number>": "viewer",
     "GET api/v1/kb": "viewer",
+    "POST api/v1/kb": "editor",
+    "GET api/v1/kb/builds": "viewer",
     "GET api/v1/kb/search": "viewer",
+    "GET api/v1/models/<name>/drift": "viewer",
+    "POST api/v1/models/<name>/drift": "editor",
     "GET api/v1/tokens": "admin",
     "POST api/v1/tokens": "admin",
     "DELETE api/v1/tokens/<int:token_id>": "admin",
@@ -92,6 +96,7 @@ NEEDS: dict[str, str] = {
     "LEAN POST /api/v1/streams/{dataset}/records": "editor",
     # --- load balancers ---
     "GET healthz": PUBLIC,
+    "GET metrics": "viewer",  # a token of any role (Prometheus scrapes with one), never a session
     # --- the dashboard (session logins) ---
     "GET login/": PUBLIC,
     "POST login/": PUBLIC,
@@ -122,6 +127,10 @@ NEEDS: dict[str, str] = {
     "POST datasets/<str:name>/versions/<int:number>/reject/": "editor",
     "POST datasets/<str:name>/versions/<int:number>/revoke/": "editor",
     "GET ledger/": "viewer",
+    "GET kb/": "viewer",
+    "GET kb/<str:name>/": "viewer",
+    "POST kb/build/": "editor",
+    "GET models/<str:name>/drift/": "viewer",
     "GET tokens/": "admin",
     "POST tokens/": "admin",
     "POST tokens/<int:token_id>/revoke/": "admin",
@@ -198,7 +207,8 @@ def _routes() -> list[Route]:
         ninja = _ninja_operations(callback) is not None
         for method in _methods(route, callback):
             need = NEEDS.get(f"{method} {route}", "")
-            kind = "api" if ninja else "admin" if route == "admin/" else "page"
+            # /metrics answers tokens like the API (Prometheus sends one), not sessions.
+            kind = "api" if ninja or route == "metrics" else "admin" if route == "admin/" else "page"
             route_ = Route(PUBLIC if need == PUBLIC else kind, method, route, need, _body(callback, method))
             if route_.key not in {r.key for r in found}:  # Ninja answers "x" and "x/" alike
                 found.append(route_)

@@ -17,7 +17,7 @@ from lakegate._logging import JsonFormatter
 from lakegate_server.accounts.models import ApiToken
 from lakegate_server.accounts.services import token_create, user_create
 from lakegate_server.serving import build_app
-from tests.server.test_request_limits import portal, send  # noqa: F401 - fixture
+from tests.server.serving.test_request_limits import portal, send  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
