@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.support.fixtures import staged_entries
 from tests.support.hostile_ingest import reader_crashes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +37,7 @@ def test_hostile_uploads_are_ingested_or_quarantined_with_a_reason(api, execute_
     assert set(quarantined) == set(failed)
     assert all(q["reason"].strip() for q in quarantined.values())
     assert "readers.max_columns" in quarantined["wide.csv"]["reason"]
-    assert not any(settings.LAKEGATE.paths.uploads.iterdir()), "no staged upload is left behind"
+    assert not staged_entries(settings.LAKEGATE.paths.uploads), "no staged upload is left behind"
 
 
 def test_an_unexpected_failure_while_ingesting_is_quarantined_not_a_crash(api, tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ import pytest
 
 from lakegate.config import DatasetSettings
 from lakegate.errors import LakeUnavailableError
+from lakegate.storage import open_storage
 from lakegate_server.conf import project
 from lakegate_server.datasets.models import DatasetVersion, QuarantinedFile
 from lakegate_server.datasets.services import QuarantinedError, version_commit
@@ -139,21 +140,23 @@ def test_a_retry_whose_file_is_still_staged_gates_the_version_its_killed_attempt
     """Killed between the commit and removing the staged file (found by `lakegate chaos`): the retry
     reads the same bytes, finds its own pending version and gates it, instead of calling it a
     duplicate and leaving it pending for ever."""
+    config = project()
+    storage = open_storage(config)
     staged = _csv(tmp_path, "a.csv", seed=1)
-    committed = version_commit(config=project(), name="customers", source=staged, created_by="run:41")
+    key = storage.put_file("uploads/41/a.csv", staged)
+    committed = version_commit(config=config, name="customers", source=staged, created_by="run:41")
     assert committed.version.status == "pending"
 
-    other = ingest_staged(
-        config=project(), dataset="customers", path=shutil.copy(staged, tmp_path / "b.csv"), actor="run:7"
-    )
+    other_key = storage.put_file("uploads/7/b.csv", staged)
+    other = ingest_staged(config=config, dataset="customers", key=other_key, actor="run:7")
     assert other.duplicate, "another run's copy of the bytes is a duplicate, and gates nothing"
     assert DatasetVersion.objects.get().status == "pending"
 
-    retried = ingest_staged(config=project(), dataset="customers", path=staged, actor="run:41")
+    retried = ingest_staged(config=config, dataset="customers", key=key, actor="run:41")
     assert not retried.duplicate
     assert retried.report is not None
     assert (retried.version.number, retried.version.status) == (1, "accepted")
-    assert not staged.exists(), "the staged file is gone once its version is decided"
+    assert not storage.exists(key), "the staged file is gone once its version is decided"
     assert DatasetVersion.objects.count() == 1
 
 

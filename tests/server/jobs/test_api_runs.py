@@ -41,6 +41,7 @@ def test_an_unknown_kind_is_422_naming_the_known_ones(api):
         "check",
         "export",
         "ingest",
+        "kb_build",
         "notify",
         "performance",
         "predict",

@@ -28,7 +28,10 @@ def make_run(**params) -> Run:
 
 
 def test_create_validates_kind_and_params():
-    known = "check, export, ingest, notify, performance, predict, scoring_drift, selfcheck, source, train"
+    known = (
+        "check, export, ingest, kb_build, notify, performance, predict, scoring_drift, selfcheck, "
+        "source, train"
+    )
     with pytest.raises(InputError, match=f"unknown run kind 'nope'; known kinds: {known}"):
         run_create(kind="nope")
     with pytest.raises(InputError, match=r"params\.seconds"):
