@@ -18,7 +18,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from lakegate.errors import InputError
+from lakegate.storage import open_storage
 from lakegate_server.accounts.services import user_create
+from lakegate_server.conf import project
 from lakegate_server.datasets.services import validate_dataset_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,13 +125,15 @@ def test_an_upload_file_name_never_leaves_the_staging_folder(
         assert response.json()["error"]["code"] in {"bad_request", "invalid_input", "validation_error"}
         assert _outside(project_root) == before
         return
-    staged = Path(response.json()["params"]["path"])
-    uploads = Path(settings.LAKEGATE.paths.uploads).resolve()
-    assert staged.resolve().parent.parent == uploads, "one folder per upload, inside the staging folder"
-    assert "/" not in staged.name
-    assert "\\" not in staged.name
-    assert ".." not in staged.name
-    assert "\x00" not in staged.name
+    key = response.json()["params"]["key"]
+    area, upload_id, name = key.split("/")  # one folder per upload, inside the staging area
+    assert (area, bool(upload_id)) == ("uploads", True)
+    staged = open_storage(project()).local_path(key)
+    assert staged is not None
+    assert staged.resolve().parent.parent == Path(settings.LAKEGATE.paths.uploads).resolve()
+    assert "\\" not in name
+    assert ".." not in name
+    assert "\x00" not in name
     execute_queued()
     assert _outside(project_root) == before
     assert not list(project_root.rglob("evil-upload.csv"))
