@@ -40,7 +40,11 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 # Where a schema-valid request may still be refused with 422, because what decides is not a
 # shape JSON Schema can state: a run's params are checked by its kind's own model, an export
 # target by the outbound policy (which addresses a host resolves to). Every other check runs.
-POLICY_CHECKED = {"POST /api/v1/runs", "POST /api/v1/datasets/{name}/export"}
+POLICY_CHECKED = {
+    "POST /api/v1/runs",
+    "POST /api/v1/datasets/{name}/export",
+    "POST /api/v1/kb",  # the folder must exist inside the project: judged on the disk, not the shape
+}
 ACCEPTANCE = CHECKS.get_by_names(["positive_data_acceptance"])
 
 SEEN: Counter[tuple[str, int]] = Counter()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from lakegate_server.accounts.auth import authorize
 from lakegate_server.accounts.models import Role
@@ -30,9 +31,22 @@ class KbListOut(Schema):
 
 
 class KbBuildIn(Schema):
-    name: str = Field(..., description="The knowledge base: 1-64 of a-z, 0-9, '-', '_'.")
-    folder: str = Field(..., description="The folder of documents, relative to the project directory.")
-    embed: str = Field("tfidf", description="tfidf (default) or minilm (needs the minilm extra).")
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        ...,
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="The knowledge base: 1-64 of a-z, 0-9, '-', '_'.",
+    )
+    folder: str = Field(
+        ...,
+        min_length=1,
+        max_length=1000,
+        description="The folder of documents, relative to the project directory.",
+    )
+    embed: Literal["tfidf", "minilm"] = Field(
+        "tfidf", description="tfidf (default) or minilm (the minilm extra)."
+    )
     categories: int | None = Field(None, ge=1, le=100, description="Default: chosen by silhouette.")
 
 

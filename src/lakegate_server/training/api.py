@@ -228,7 +228,7 @@ def models_audit(request: HttpRequest, name: str, limit: int = Query(200, ge=1, 
 
 @models_router.post(
     "/{name}/drift",
-    response={201: RunOut},
+    response={201: RunOut, **errors(404)},
     summary="Check the champion's recent online predictions for drift",
 )
 def models_drift_run(request: HttpRequest, name: str, all_versions: bool = False) -> Status[RunOut]:
@@ -241,6 +241,7 @@ def models_drift_run(request: HttpRequest, name: str, all_versions: bool = False
 
 @models_router.get(
     "/{name}/drift",
+    response=errors(404),
     summary="The latest scoring-drift report (the gate's report format: JSON, or HTML with ?format=html)",
     openapi_extra={"responses": {200: {"content": {"application/json": {}, "text/html": {}}}}},
 )
