@@ -45,6 +45,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
+WIDE_COLUMNS: Final = 64
+IN_MEMORY_BYTES: Final = 64 * 1024 * 1024
+
+
 def profile_parquet(path: Path, *, error_cells: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
     """Statistics and sketches for every column of the Parquet file at ``path``.
 
@@ -54,6 +58,14 @@ def profile_parquet(path: Path, *, error_cells: Mapping[str, int] | None = None)
 
     frame = pl.scan_parquet(path)
     schema = frame.collect_schema()
+    loaded: pl.DataFrame | None = None
+    if len(schema) > WIDE_COLUMNS and path.stat().st_size <= IN_MEMORY_BYTES:
+        # A wide table: the sketches are one query per column, and a query over the whole
+        # table (a scan parsing every column's metadata, a plan carrying every column) costs
+        # in proportion to the width: quadratic in all. A small file is read once, and each
+        # column's queries run on that column alone. (The aggregates stay one query on the
+        # scan: the same floating-point results as for any other file.)
+        loaded = pl.read_parquet(path)
     kinds: dict[str, str] = {name: dtype_kind(dtype) for name, dtype in schema.items()}
     aggregates: list[pl.Expr] = [pl.len().alias("__rows__")]
     for name, kind in kinds.items():
@@ -80,17 +92,24 @@ def profile_parquet(path: Path, *, error_cells: Mapping[str, int] | None = None)
         profile["null_pct"] = round(100 * profile["nulls"] / rows, 4) if rows else 0.0
         if error_cells is not None:
             profile["error_cells"] = int(error_cells.get(name, 0))
-    _sketch(frame, kinds, profiles, rows)
+    _sketch(frame, kinds, profiles, rows, loaded=loaded)
     return profiles
 
 
 def _sketch(
-    frame: pl.LazyFrame, kinds: dict[str, str], profiles: dict[str, dict[str, Any]], rows: int
+    frame: pl.LazyFrame,
+    kinds: dict[str, str],
+    profiles: dict[str, dict[str, Any]],
+    rows: int,
+    *,
+    loaded: pl.DataFrame | None = None,
 ) -> None:
     import polars as pl
 
     queries: list[tuple[str, str, pl.LazyFrame]] = []
     for name, kind in kinds.items():
+        if loaded is not None:
+            frame = loaded.select(name).lazy()  # this column alone (no copy)
         profile = profiles[name]
         present = rows - profile["nulls"]
         if kind == "numeric" and present > 0:
@@ -116,7 +135,12 @@ def _sketch(
                 pl.col(name).cast(pl.String).drop_nulls().value_counts(sort=True, name="__n__")
             )
             queries.append((name, "categories", counts.unnest(name).head(_CATEGORIES)))
-    results = pl.collect_all([query for _, _, query in queries])
+    if loaded is None:
+        results = pl.collect_all([query for _, _, query in queries])  # one shared pass over the file
+    else:
+        # In memory, one by one: collect_all over a thousand small plans costs seconds in
+        # planning (measured: 200 quantile queries 2.4 s together, 0.09 s one by one).
+        results = [query.collect() for _, _, query in queries]
     for (name, what, _), result in zip(queries, results, strict=True):
         profile = profiles[name]
         if what == "quantiles":
