@@ -236,6 +236,46 @@ def _stage_change(verb: str, version: Any, json_output: bool) -> None:
     console.print(f"[green]{version.model.name} v{version.number} {verb}[/green]; it is now the champion")
 
 
+@models.command("export")
+def models_export(
+    name: ModelName,
+    version: Annotated[int, typer.Option(help="Version to export.")],
+    to: Annotated[str, typer.Option("--to", help="Format: mlflow (an MLflow pyfunc model).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (must not exist).")],
+    tracking_uri: Annotated[
+        str | None, typer.Option("--tracking-uri", help="Also register it with this MLflow tracking server.")
+    ] = None,
+    registered_name: Annotated[
+        str | None, typer.Option("--registered-name", help="MLflow model name (default: NAME).")
+    ] = None,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write a version as an MLflow model (pyfunc, signature, example); --tracking-uri registers it."""
+    config = server_command("cli", verbose=verbose)
+    from lakegate.errors import InputError
+    from lakegate.models._mlflow import export_mlflow, register_mlflow
+    from lakegate_server.training.selectors import model_version_get, version_artifact_dir
+
+    if to != "mlflow":
+        raise InputError(f"--to {to!r}: only mlflow is written")
+    found = model_version_get(name=name, number=version)
+    meta = found.to_dict()
+    written = export_mlflow(version_artifact_dir(config, found), found.sha256, out, meta=meta)
+    result: dict[str, Any] = {"name": name, "version": version, **written}
+    if tracking_uri:
+        result["mlflow"] = register_mlflow(out, tracking_uri, meta=meta, name=registered_name)
+    if json_output:
+        print_json(result)
+        return
+    console.print(f"Wrote {escape(str(out))} (MLflow pyfunc model of {name} v{version})", highlight=False)
+    if "mlflow" in result:
+        reg = result["mlflow"]
+        console.print(
+            f"Registered as {reg['name']} version {reg['version']} at {tracking_uri}", highlight=False
+        )
+
+
 @models.command("promote")
 def models_promote(
     name: ModelName,
