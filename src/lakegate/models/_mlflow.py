@@ -26,7 +26,7 @@ from lakegate.models import _mlflow_pyfunc
 from lakegate.models._manifest import ModelManifest
 from lakegate.models._predictor import load_model
 
-__all__ = ["MlflowExport", "export_mlflow", "mlflow_tags", "register_mlflow"]
+__all__ = ["MlflowExport", "export_mlflow", "mlflow_tags", "register_mlflow", "require_mlflow"]
 
 LOADER_MODULE = "lakegate_mlflow"
 # MLflow's column types for lakegate's column kinds.
@@ -180,6 +180,19 @@ def mlflow_tags(meta: dict[str, Any]) -> dict[str, str]:
     return tags
 
 
+def require_mlflow() -> Any:
+    """The ``mlflow`` module, or a ``LakegateError`` saying how to install it."""
+    import importlib
+
+    try:  # an optional client, not a dependency (so imported by name, untyped)
+        return importlib.import_module("mlflow")
+    except ImportError as exc:
+        raise LakegateError(
+            "registering with MLflow (--tracking-uri) needs the mlflow client: pip install mlflow-skinny",
+            detail={"package": "mlflow-skinny"},
+        ) from exc
+
+
 def register_mlflow(
     model_dir: Path, tracking_uri: str, *, meta: dict[str, Any], name: str | None = None
 ) -> dict[str, Any]:
@@ -189,19 +202,13 @@ def register_mlflow(
     """
     import importlib
 
-    try:  # an optional client, not a dependency (so imported by name, untyped)
-        mlflow = importlib.import_module("mlflow")
-        client_class = importlib.import_module("mlflow.tracking").MlflowClient
-    except ImportError as exc:
-        raise LakegateError(
-            "registering with MLflow (--tracking-uri) needs the mlflow client: pip install mlflow-skinny",
-            detail={"package": "mlflow-skinny"},
-        ) from exc
+    mlflow = require_mlflow()
+    client_class = importlib.import_module("mlflow.tracking").MlflowClient
     registered = name or str(meta["name"])
     tags = mlflow_tags(meta)
     metrics = {k: float(v) for k, v in (meta.get("metrics") or {}).items() if isinstance(v, int | float)}
-    client = client_class(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     try:
+        client = client_class(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         experiment = client.get_experiment_by_name("lakegate")
         experiment_id = experiment.experiment_id if experiment else client.create_experiment("lakegate")
         run = client.create_run(experiment_id, tags=tags, run_name=f"{registered} v{meta.get('version')}")

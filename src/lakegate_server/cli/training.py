@@ -254,11 +254,13 @@ def models_export(
     """Write a version as an MLflow model (pyfunc, signature, example); --tracking-uri registers it."""
     config = server_command("cli", verbose=verbose)
     from lakegate.errors import InputError
-    from lakegate.models._mlflow import export_mlflow, register_mlflow
+    from lakegate.models._mlflow import export_mlflow, register_mlflow, require_mlflow
     from lakegate_server.training.selectors import model_version_get, version_artifact_dir
 
     if to != "mlflow":
         raise InputError(f"--to {to!r}: only mlflow is written")
+    if tracking_uri:
+        require_mlflow()  # before writing anything
     found = model_version_get(name=name, number=version)
     meta = found.to_dict()
     written = export_mlflow(version_artifact_dir(config, found), found.sha256, out, meta=meta)
