@@ -14,6 +14,7 @@ import json
 import platform
 import shutil
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,22 @@ from typing import Any
 import yaml
 
 from lakegate._atomic import atomic_dir
-from lakegate.errors import ConflictError, InputError, LakegateError
+from lakegate.errors import ConflictError, InputError, LakegateError, ModelError, NotFoundError
 from lakegate.models import _mlflow_pyfunc
+from lakegate.models._artifacts import read_artifact
 from lakegate.models._manifest import ModelManifest
 from lakegate.models._predictor import load_model
 
-__all__ = ["MlflowExport", "export_mlflow", "mlflow_tags", "register_mlflow", "require_mlflow"]
+__all__ = [
+    "MlflowExport",
+    "MlflowImport",
+    "download_mlflow",
+    "export_mlflow",
+    "mlflow_tags",
+    "read_mlflow_model",
+    "register_mlflow",
+    "require_mlflow",
+]
 
 LOADER_MODULE = "lakegate_mlflow"
 # MLflow's column types for lakegate's column kinds.
@@ -231,3 +242,64 @@ def register_mlflow(
         "version": int(version.version),
         "tracking_uri": tracking_uri,
     }
+
+
+def download_mlflow(source: str, tracking_uri: str, dest: Path) -> Path:
+    """Download an MLflow model (``models:/name/version``, ``runs:/id/model``...) into ``dest``."""
+    mlflow = require_mlflow()
+    try:
+        path = mlflow.artifacts.download_artifacts(
+            artifact_uri=source, dst_path=str(dest), tracking_uri=tracking_uri
+        )
+    except mlflow.exceptions.MlflowException as exc:
+        raise LakegateError(f"MLflow at {tracking_uri} has no model {source!r}: {exc.message}") from exc
+    return Path(path)
+
+
+@dataclass(frozen=True)
+class MlflowImport:
+    """A verified lakegate model found in an MLflow model directory."""
+
+    folder: Path
+    sha256: str
+    manifest: ModelManifest
+    meta: dict[str, Any]
+
+
+def read_mlflow_model(path: Path) -> MlflowImport:
+    """Find and verify the lakegate model inside the MLflow model at ``path``.
+
+    Only MLflow models holding a lakegate model folder (as ``export_mlflow`` writes them) are
+    taken: other flavours (pickled scikit-learn, cloudpickle'd python models) are refused,
+    never loaded. The folder must hash to the sha256 it names and pass ``load_model``'s
+    checks (manifest files, algorithm allow-list, skops trust list) before it is returned.
+    """
+    mlmodel_file = path / "MLmodel"
+    if not mlmodel_file.is_file():
+        raise NotFoundError(f"{path}: no MLmodel file; not an MLflow model directory")
+    try:
+        mlmodel = yaml.safe_load(mlmodel_file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{mlmodel_file}: not valid YAML ({exc})") from exc
+    flavors = mlmodel.get("flavors") if isinstance(mlmodel, dict) else None
+    if not isinstance(flavors, dict):
+        raise ModelError(f"{mlmodel_file}: no flavors")
+    pyfunc = flavors.get("python_function") or {}
+    data = path / str(pyfunc.get("data", "data"))
+    folder = data / _mlflow_pyfunc.MODEL_FOLDER
+    meta_file = data / _mlflow_pyfunc.META_FILE
+    if "lakegate" not in flavors or not (folder / "model.json").is_file() or not meta_file.is_file():
+        raise ModelError(
+            f"{path}: not a lakegate model (flavors: {', '.join(sorted(flavors))}); only MLflow models "
+            "exported by lakegate are imported, other flavours are pickles and never loaded",
+            detail={"flavors": sorted(flavors)},
+        )
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        sha256 = str(meta["sha256"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"{meta_file}: unreadable or without sha256") from exc
+    if str(flavors["lakegate"].get("sha256", "")).lower() != sha256.lower():
+        raise ModelError(f"{mlmodel_file}: the lakegate flavour's sha256 differs from {meta_file.name}'s")
+    trained = read_artifact(folder, sha256)  # hash, manifest files, allow-list, trust list
+    return MlflowImport(folder=folder, sha256=sha256.lower(), manifest=trained.manifest, meta=meta)

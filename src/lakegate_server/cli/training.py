@@ -278,6 +278,47 @@ def models_export(
         )
 
 
+@models.command("import")
+def models_import(
+    source: Annotated[
+        str, typer.Argument(help="An MLflow model directory, or models:/NAME/VERSION with --tracking-uri.")
+    ],
+    from_: Annotated[str, typer.Option("--from", help="Format: mlflow.")] = "mlflow",
+    name: Annotated[str | None, typer.Option(help="lakegate model name (default: the model's own).")] = None,
+    tracking_uri: Annotated[
+        str | None, typer.Option("--tracking-uri", help="MLflow tracking server to download SOURCE from.")
+    ] = None,
+    json_output: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Register an MLflow model holding a lakegate model (verified, never unpickled) as a candidate."""
+    import tempfile
+
+    config = server_command("cli", verbose=verbose)
+    from lakegate.errors import InputError
+    from lakegate.models._mlflow import download_mlflow, read_mlflow_model
+    from lakegate_server.training.registry import model_version_import
+
+    if from_ != "mlflow":
+        raise InputError(f"--from {from_!r}: only mlflow is read")
+    with tempfile.TemporaryDirectory(prefix="lakegate-mlflow-") as scratch:
+        path = download_mlflow(source, tracking_uri, Path(scratch)) if tracking_uri else Path(source)
+        imported = read_mlflow_model(path)
+        target = name or imported.manifest.pipeline
+        done = model_version_import(
+            config=config, name=target, imported=imported, source=source, created_by="cli"
+        )
+    version = done.version
+    if json_output:
+        print_json({**version.to_dict(), "created": done.created})
+        return
+    verb = "Imported" if done.created else "Already registered:"
+    console.print(
+        f"{verb} {escape(source)} as {target} v{version.number} (candidate; sha256 {version.sha256[:12]})",
+        highlight=False,
+    )
+
+
 @models.command("promote")
 def models_promote(
     name: ModelName,

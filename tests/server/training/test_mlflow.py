@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -123,6 +124,7 @@ def test_export_refuses_bad_requests(exported, tmp_path):
 MLFLOW_CHECK = """
 import json, sys
 import mlflow, pandas as pd
+from pathlib import Path
 from mlflow.tracking import MlflowClient
 from lakegate.models._mlflow import register_mlflow
 
@@ -137,6 +139,9 @@ client = MlflowClient(tracking_uri=uri, registry_uri=uri)
 version = client.get_model_version(registered["name"], str(registered["version"]))
 run = client.get_run(version.run_id)
 reloaded = mlflow.pyfunc.load_model(f"models:/{registered['name']}/{registered['version']}")
+from lakegate.models._mlflow import download_mlflow, read_mlflow_model
+downloaded = download_mlflow(f"models:/{registered['name']}/{registered['version']}", uri, Path("down"))
+imported = read_mlflow_model(downloaded)
 print(json.dumps({
     "predictions": scored["prediction"].tolist(),
     "proba_true": scored["proba_True"].tolist(),
@@ -145,6 +150,7 @@ print(json.dumps({
     "tags": version.tags,
     "metrics": run.data.metrics,
     "reloaded": reloaded.predict(frame)["prediction"].tolist(),
+    "imported_sha256": imported.sha256,
 }))
 """
 
@@ -171,6 +177,7 @@ def test_mlflow_loads_predicts_and_registers_the_export(exported, tmp_path):
     assert out["predictions"] == expected.predictions
     assert out["proba_true"] == pytest.approx([p["True"] for p in expected.probabilities or []], abs=1e-12)
     assert out["reloaded"] == expected.predictions
+    assert out["imported_sha256"] == meta["sha256"]  # downloaded back from the registry, verified
     assert out["example_columns"] == [c["name"] for c in meta["input_schema"] if c["name"] != "churned"]
     assert out["registered"]["name"] == "churn"
     assert out["registered"]["version"] == 1
@@ -183,3 +190,62 @@ def test_mlflow_loads_predicts_and_registers_the_export(exported, tmp_path):
     )
     dataset = meta["lineage"][0]
     assert tags[f"lakegate.lineage.{dataset['dataset']}"] == ",".join(f"v{n}" for n in dataset["versions"])
+
+
+def test_import_registers_a_verified_candidate(exported, tmp_path):
+    from lakegate_server.conf import project
+    from lakegate_server.training.models import ModelVersion, StageChange
+    from lakegate_server.training.selectors import version_artifact_dir
+
+    meta = json.loads((exported / "data" / "lakegate.json").read_text())
+    result = invoke("models", "import", exported, "--from", "mlflow", "--name", "churn_mlflow", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert (shown["name"], shown["version"], shown["stage"], shown["created"]) == (
+        "churn_mlflow",
+        1,
+        "candidate",
+        True,
+    )
+    assert shown["sha256"] == meta["sha256"]
+    assert shown["metrics"] == meta["metrics"]
+    version = ModelVersion.objects.get(model__name="churn_mlflow")
+    assert StageChange.objects.get(version=version).reason == f"imported from {exported}"
+    _, frame = to_score(tmp_path)
+    scored = load_model(version_artifact_dir(project(), version), version.sha256).predict(frame)
+    expected = load_model(exported / "data" / "model", meta["sha256"]).predict(frame)
+    assert scored.predictions == expected.predictions
+
+    again = invoke("models", "import", exported, "--name", "churn_mlflow")
+    assert again.exit_code == 0, again.output
+    assert "Already registered: " in again.stdout
+    assert ModelVersion.objects.filter(model__name="churn_mlflow").count() == 1
+
+
+def test_import_refuses_what_it_cannot_trust(exported, tmp_path):
+    from lakegate_server.training.models import ModelVersion
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(exported, tampered)
+    steps = tampered / "data" / "model" / "steps.json"
+    steps.write_text(steps.read_text().replace("median", "mean"))
+    result = invoke("models", "import", tampered, "--name", "bad")
+    assert result.exit_code == 1
+    assert "sha256 mismatch" in result.stderr
+
+    pickled = tmp_path / "pickled"
+    (pickled / "data").mkdir(parents=True)
+    (pickled / "MLmodel").write_text(
+        yaml.safe_dump({"flavors": {"sklearn": {"pickled_model": "model.pkl"}, "python_function": {}}})
+    )
+    (pickled / "model.pkl").write_bytes(b"\x80\x04not really")
+    refused = invoke("models", "import", pickled, "--name", "bad")
+    assert refused.exit_code == 1
+    assert "not a lakegate model (flavors: python_function, sklearn)" in refused.stderr
+    assert "never loaded" in refused.stderr
+
+    nothing = invoke("models", "import", tmp_path / "nope", "--name", "bad")
+    assert nothing.exit_code == 1
+    assert "no MLmodel file" in nothing.stderr
+    assert "Traceback" not in result.output + refused.output + nothing.output
+    assert not ModelVersion.objects.filter(model__name="bad").exists()
