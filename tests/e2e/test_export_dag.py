@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from tests.e2e.conftest import Project
 from tests.e2e.test_training import configure, customer_frame, ingest
+from tests.support.envs import tool_python
 
 pytestmark = pytest.mark.slow
 
@@ -30,32 +30,7 @@ TRIGGERS = [{"on_new_version": "customers"}, {"cron": "0 3 * * *", "timezone": "
 
 def orchestrator_python(tool: str) -> Path:
     """The Python of an environment holding ``tool`` (made once, then reused)."""
-    cache = Path(
-        os.environ.get("LAKEGATE_ORCHESTRATOR_CACHE", Path.home() / ".cache" / "lakegate-orchestrators")
-    )
-    home = cache / PINS[tool].replace("==", "-")
-    python = home / "bin" / "python"
-    if python.exists():
-        return python
-    uv = [shutil.which("uv")] if shutil.which("uv") else [sys.executable, "-m", "uv"]
-    scratch = home.with_name(home.name + ".partial")
-    shutil.rmtree(scratch, ignore_errors=True)
-    try:
-        subprocess.run(
-            [*uv, "venv", "-q", "-p", "3.11", str(scratch)], check=True, capture_output=True, timeout=120
-        )
-        subprocess.run(
-            [*uv, "pip", "install", "-q", "--python", str(scratch / "bin" / "python"), PINS[tool]],
-            check=True,
-            capture_output=True,
-            timeout=900,
-        )
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"cannot make the {tool} environment (offline?): {exc}")
-    scratch.rename(home)  # whole or not at all: a half-made environment is never reused
-    return python
+    return tool_python(PINS[tool].replace("==", "-"), [PINS[tool]])
 
 
 def in_orchestrator(tool: str, script: str, *, env: dict[str, str], cwd: Path) -> dict:

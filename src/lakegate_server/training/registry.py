@@ -28,18 +28,20 @@ import lakegate
 from lakegate.config import Settings
 from lakegate.errors import ModelError
 from lakegate.models import Decision, artifact_sha256, render_model_card
+from lakegate.models._mlflow import MlflowImport
 from lakegate.pipelines import PipelineResult, PipelineSpec
 from lakegate.storage import Area, join_key, open_storage, unique_key, upload_folder
 from lakegate_server.training.inputs import InputLineage
-from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage
+from lakegate_server.training.models import ModelVersion, RegisteredModel, Stage, StageAction, StageChange
 from lakegate_server.training.promotion import promotion_rule_apply
-from lakegate_server.training.shapes import Robustness
+from lakegate_server.training.shapes import RegistrationDecision, Robustness
 
 __all__ = [
     "ABANDONED_AFTER_SECONDS",
     "Registration",
     "code_version",
     "model_attempts_sweep",
+    "model_version_import",
     "model_version_register",
 ]
 
@@ -239,3 +241,74 @@ def _named_folders(config: Settings) -> set[str]:
             path = Path(*path.parts[1:])
         named.add(path.parent.as_posix())
     return named
+
+
+def model_version_import(
+    *, config: Settings, name: str, imported: MlflowImport, source: str, created_by: str
+) -> Registration:
+    """Register a verified model brought from elsewhere (MLflow) as a candidate of ``name``.
+
+    No promotion rule runs (the version was not trained here against a champion): it stays a
+    candidate until ``models promote``. The same artifact already registered is returned.
+    """
+    model, _ = RegisteredModel.objects.get_or_create(name=name)
+    if found := _existing(model, None, imported.sha256):
+        return Registration(version=found, created=False, decision=None)
+    root = config.paths.state / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    staging = root / f".tmp-{uuid.uuid4().hex}"
+    try:
+        shutil.copytree(imported.folder, staging / "model")
+        if artifact_sha256(staging / "model") != imported.sha256:
+            raise ModelError(f"{imported.folder}: the model changed while it was being imported")
+        card = render_model_card(imported.manifest, sha256=imported.sha256)
+        (staging / "card.html").write_text(card, encoding="utf-8")
+        prefix = unique_key(Area.MODELS, name)
+        upload_folder(open_storage(config), staging, prefix)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return _record_import(name, imported, source, created_by, prefix)
+
+
+@transaction.atomic
+def _record_import(
+    name: str, imported: MlflowImport, source: str, created_by: str, prefix: str
+) -> Registration:
+    model = RegisteredModel.objects.select_for_update().get(name=name)
+    if found := _existing(model, None, imported.sha256):
+        return Registration(version=found, created=False, decision=None)
+    number = (model.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+    manifest = imported.manifest
+    reason = f"imported from {source}"
+    version = ModelVersion.objects.create(
+        model=model,
+        number=number,
+        stage=Stage.CANDIDATE,
+        task=manifest.task,
+        algorithm=manifest.algorithm,
+        params=manifest.params,
+        metrics=manifest.metrics,
+        promotion_metrics=manifest.promotion_metrics(),
+        robustness=cast("Robustness", manifest.robustness.model_dump(mode="json")),
+        input_schema=[c.model_dump(mode="json") for c in manifest.input_schema],
+        lineage=[],  # the dataset versions it was trained on are another registry's
+        config_hash=manifest.config_hash,
+        inputs_fingerprint="",
+        code_version=dict(manifest.code_version),
+        artifact_path=join_key(prefix, "model"),
+        sha256=imported.sha256,
+        card_path=join_key(prefix, "card.html"),
+        decision=RegistrationDecision(promote=False, reason=reason),
+        created_by=created_by,
+    )
+    StageChange.objects.create(
+        model=model,
+        version=version,
+        action=StageAction.REGISTERED,
+        from_stage="",
+        to_stage=Stage.CANDIDATE,
+        actor=created_by or "lakegate",
+        reason=reason,
+    )
+    log.info("model version imported", extra={"model": name, "version": number, "source": source})
+    return Registration(version=version, created=True, decision=None)
