@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -77,13 +78,32 @@ EVENT = Notification(event="model.promoted", title="t", text="x", pipeline="p", 
 
 @pytest.fixture(autouse=True)
 def fenced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """No connection leaves the test, and getaddrinfo answers from ``NAMES`` only."""
-    asked: list[str] = []
+    """No connection leaves the test, and getaddrinfo answers from ``NAMES`` only.
 
-    def forbidden(*args: object, **kwargs: object) -> None:
-        pytest.fail(f"a connection was attempted: {args} {kwargs}")
+    Only for this test's own thread: a background thread an earlier test of the same worker
+    process left running (a token-revocation listener on 127.0.0.1) keeps the real socket
+    functions and is neither refused nor counted.
+    """
+    asked: list[str] = []
+    owner = threading.get_ident()
+    real_getaddrinfo = socket.getaddrinfo
+    real_create_connection = socket.create_connection
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def ours() -> bool:
+        return threading.get_ident() == owner
+
+    def forbidden(real: Any) -> Any:
+        def refuse(*args: object, **kwargs: object) -> Any:
+            if not ours():
+                return real(*args, **kwargs)
+            pytest.fail(f"a connection was attempted: {args} {kwargs}")
+
+        return refuse
 
     def getaddrinfo(host: str, port: object, *args: object, **kwargs: object) -> list[tuple[Any, ...]]:
+        if not ours():
+            return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
         asked.append(host)
         if host not in NAMES:
             pytest.fail(f"unexpected DNS lookup of {host!r}")
@@ -94,9 +114,9 @@ def fenced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         ]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket, "create_connection", forbidden)
-    monkeypatch.setattr(socket.socket, "connect", forbidden)
-    monkeypatch.setattr(socket.socket, "connect_ex", forbidden)
+    monkeypatch.setattr(socket, "create_connection", forbidden(real_create_connection))
+    monkeypatch.setattr(socket.socket, "connect", forbidden(real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", forbidden(real_connect_ex))
     return asked
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from lakegate_server.accounts.models import Role
@@ -51,6 +53,28 @@ def _empty_queue() -> Iterator[None]:
     huey.flush()
     yield
     huey.flush()
+
+
+@pytest.fixture(autouse=True)
+def _no_staged_leftovers() -> Iterator[None]:
+    """Uploads a test queued but never ingested (the queue is flushed after each test) leave
+    staged files in this worker's project; the tests after it expect none."""
+    uploads = settings.LAKEGATE.paths.uploads
+    before = set(uploads.iterdir()) if uploads.is_dir() else set()
+    yield
+    for path in set(uploads.iterdir()) - before if uploads.is_dir() else ():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_stream_leftovers() -> Iterator[None]:
+    """Records a test pushed and never flushed stay in this worker's stream logs, and the next
+    test's flush would take them: each test's stream logs go with it."""
+    from lakegate_server.streams import wal
+
+    yield
+    wal.stream_logs_close()
+    shutil.rmtree(settings.LAKEGATE.paths.streams, ignore_errors=True)
 
 
 @pytest.fixture

@@ -108,7 +108,12 @@ def _read_ndjson(lines: bytes) -> pl.DataFrame:
     if not lines:
         return pl.DataFrame()
     try:
-        return pl.read_ndjson(lines, infer_schema_length=None)
+        frame = pl.read_ndjson(lines, infer_schema_length=None)
+        if not any(_has_empty_struct(dtype) for dtype in frame.schema.values()):
+            return frame
+        # An empty object ({}) somewhere: Parquet has no struct without fields, so the
+        # flush could never write this batch. Nested values become JSON text, as below.
+        raise pl.exceptions.ComputeError("a struct without fields")
     except pl.exceptions.PolarsError:
         # Records disagree on a nested type (a list here, an object there): keep nested
         # values as JSON text. Decided by the rows alone, so the result stays deterministic.
@@ -119,6 +124,16 @@ def _read_ndjson(lines: bytes) -> pl.DataFrame:
         except pl.exceptions.PolarsError:
             texts = [{key: _text(value) for key, value in row.items()} for row in rows]
             return pl.DataFrame(texts, infer_schema_length=None)
+
+
+def _has_empty_struct(dtype: Any) -> bool:
+    import polars as pl
+
+    if isinstance(dtype, pl.Struct):
+        return not dtype.fields or any(_has_empty_struct(field.dtype) for field in dtype.fields)
+    if isinstance(dtype, pl.List | pl.Array):
+        return _has_empty_struct(dtype.inner)
+    return False
 
 
 def _text_if_nested(value: Any) -> Any:

@@ -102,6 +102,16 @@ def test_conflicting_nested_types_fall_back_to_json_text(tmp_path):
     assert frame.rows() == [(1, "[1,2]"), (2, '{"x":1}'), (3, None)]
 
 
+def test_an_empty_object_is_kept_as_json_text_so_the_batch_can_be_written(tmp_path):
+    # Found by fuzzing the API: Parquet has no struct without fields, and a batch holding
+    # {"x": {}} could never be flushed (every later flush of the dataset failed on it).
+    sealed_segment(tmp_path, "ev", "a", [{"id": 1, "x": {}}, {"id": 2, "x": {"k": [{}]}}])
+    batch = claim_batch(tmp_path, "ev")
+    assert batch is not None
+    frame = pl.read_parquet(batch.write_parquet(tmp_path / "out.parquet"))
+    assert frame.rows() == [(1, "{}"), (2, '{"k":[{}]}')]
+
+
 def test_a_torn_final_line_is_dropped_and_counted(tmp_path):
     sealed_segment(tmp_path, "ev", "a", [{"n": 1}, {"n": 2}], tail=b'{"n": 3, "cut', age=5)
     sealed_segment(tmp_path, "ev", "b", [{"n": 4}])

@@ -8,7 +8,7 @@ the login page).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,16 +33,6 @@ WHO = (*ROLES, "stranger", None)
 WEATHER_1 = "id,temp,city\n1,20.5,Oslo\n2,22.1,Rome\n3,,Oslo\n4,19.0,Oslo\n"
 WEATHER_2 = "id,temp,city,wind\n5,18.0,Oslo,3\n6,17.5,Bergen,7\n"
 WEATHER_BAD = "id,temp,city\nx,1,Oslo\n"
-
-
-@pytest.fixture(autouse=True)
-def _no_staged_leftovers() -> Iterator[None]:
-    """Uploads queued here but never ingested leave staged files; other tests expect none."""
-    uploads = settings.LAKEGATE.paths.uploads
-    before = set(uploads.iterdir()) if uploads.is_dir() else set()
-    yield
-    for path in set(uploads.iterdir()) - before if uploads.is_dir() else ():
-        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
