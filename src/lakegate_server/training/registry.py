@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from django.db import transaction
 from django.db.models import Max
@@ -27,7 +27,7 @@ from django.db.models import Max
 import lakegate
 from lakegate.config import Settings
 from lakegate.errors import ModelError
-from lakegate.models import Decision, artifact_sha256, render_model_card
+from lakegate.models import Decision, ModelManifest, artifact_sha256, render_model_card
 from lakegate.models._mlflow import MlflowImport
 from lakegate.pipelines import PipelineResult, PipelineSpec
 from lakegate.storage import Area, join_key, open_storage, unique_key, upload_folder
@@ -156,30 +156,19 @@ def _register(
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
     if found := _existing(model, run_id, result.model_sha256):  # registered meanwhile
         return Registration(version=found, created=False, decision=None)
-    number = (model.versions.aggregate(top=Max("number"))["top"] or 0) + 1
-    manifest = result.manifest
-    version = ModelVersion.objects.create(
-        model=model,
-        number=number,
-        stage=Stage.CANDIDATE,
-        task=manifest.task,
-        algorithm=manifest.algorithm,
-        params=manifest.params,
-        metrics=manifest.metrics,
-        promotion_metrics=manifest.promotion_metrics(),
-        # A RobustnessReport dumped as JSON is the Robustness shape (the shapes test checks rows).
-        robustness=cast("Robustness", manifest.robustness.model_dump(mode="json")),
-        input_schema=[c.model_dump(mode="json") for c in manifest.input_schema],
+    version = _candidate_row(
+        model,
+        result.manifest,
+        sha256=result.model_sha256,
+        prefix=prefix,
         lineage=[item.to_dict() for item in lineage],
         config_hash=result.config_hash,
         inputs_fingerprint=_fingerprint(result),
-        code_version=code_version(manifest.code_version),
-        artifact_path=join_key(prefix, "model"),
-        sha256=result.model_sha256,
-        card_path=join_key(prefix, "card.html"),
+        code_version=code_version(result.manifest.code_version),
         run_id=run_id,
         created_by=created_by,
     )
+    number = version.number
     version.dataset_versions.set([v for item in lineage for v in item.versions])
     actor = f"run:{run_id}" if run_id is not None else created_by or "lakegate"
     decision, archived = promotion_rule_apply(
@@ -190,6 +179,31 @@ def _register(
         extra={"model": model.name, "version": number, "promoted": decision.promote, "run": run_id},
     )
     return Registration(version=version, created=True, decision=decision, archived=archived)
+
+
+def _candidate_row(
+    model: RegisteredModel, manifest: ModelManifest, *, sha256: str, prefix: str, **fields: Any
+) -> ModelVersion:
+    """The next version of ``model`` as a candidate: what the artifact's manifest says, its
+    folder under ``prefix``, and ``fields`` (lineage, hashes, run, author) from the caller.
+    Call it with the model row locked (``select_for_update``): the number is the next one."""
+    return ModelVersion.objects.create(
+        model=model,
+        number=(model.versions.aggregate(top=Max("number"))["top"] or 0) + 1,
+        stage=Stage.CANDIDATE,
+        task=manifest.task,
+        algorithm=manifest.algorithm,
+        params=manifest.params,
+        metrics=manifest.metrics,
+        promotion_metrics=manifest.promotion_metrics(),
+        # A RobustnessReport dumped as JSON is the Robustness shape (the shapes test checks rows).
+        robustness=cast("Robustness", manifest.robustness.model_dump(mode="json")),
+        input_schema=[c.model_dump(mode="json") for c in manifest.input_schema],
+        artifact_path=join_key(prefix, "model"),
+        sha256=sha256,
+        card_path=join_key(prefix, "card.html"),
+        **fields,
+    )
 
 
 def _fingerprint(result: PipelineResult) -> str:
@@ -277,30 +291,21 @@ def _record_import(
     model = RegisteredModel.objects.select_for_update().get(name=name)
     if found := _existing(model, None, imported.sha256):
         return Registration(version=found, created=False, decision=None)
-    number = (model.versions.aggregate(top=Max("number"))["top"] or 0) + 1
     manifest = imported.manifest
     reason = f"imported from {source}"
-    version = ModelVersion.objects.create(
-        model=model,
-        number=number,
-        stage=Stage.CANDIDATE,
-        task=manifest.task,
-        algorithm=manifest.algorithm,
-        params=manifest.params,
-        metrics=manifest.metrics,
-        promotion_metrics=manifest.promotion_metrics(),
-        robustness=cast("Robustness", manifest.robustness.model_dump(mode="json")),
-        input_schema=[c.model_dump(mode="json") for c in manifest.input_schema],
+    version = _candidate_row(
+        model,
+        manifest,
+        sha256=imported.sha256,
+        prefix=prefix,
         lineage=[],  # the dataset versions it was trained on are another registry's
         config_hash=manifest.config_hash,
         inputs_fingerprint="",
         code_version=dict(manifest.code_version),
-        artifact_path=join_key(prefix, "model"),
-        sha256=imported.sha256,
-        card_path=join_key(prefix, "card.html"),
         decision=RegistrationDecision(promote=False, reason=reason),
         created_by=created_by,
     )
+    number = version.number
     StageChange.objects.create(
         model=model,
         version=version,
