@@ -6,7 +6,7 @@ them afterwards; every interface reads them through ``lakegate_server.conf.proje
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +85,20 @@ def train(execute_queued: Callable[[], list[str]]) -> Callable[..., Any]:
 def staged_entries(folder: Path) -> set[Path]:
     """What a staging folder holds; a folder the storage removed once empty holds nothing."""
     return set(folder.iterdir()) if folder.is_dir() else set()
+
+
+@pytest.fixture
+def fresh_streams() -> Iterator[None]:
+    """No lake tables and no stream logs before the test; stream logs closed around it."""
+    import shutil
+
+    from django.conf import settings as django_settings
+
+    from lakegate_server.streams import wal
+
+    paths = django_settings.LAKEGATE.paths
+    for folder in (paths.lake, paths.streams):
+        shutil.rmtree(folder, ignore_errors=True)
+    wal.stream_logs_close()
+    yield
+    wal.stream_logs_close()

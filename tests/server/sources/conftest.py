@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from django.conf import settings as django_settings
-
-from lakegate_server.streams import wal
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_state() -> Iterator[None]:
-    paths = django_settings.LAKEGATE.paths
-    for folder in (paths.lake, paths.streams):
-        shutil.rmtree(folder, ignore_errors=True)
-    wal.stream_logs_close()
-    yield
-    wal.stream_logs_close()
+def _fresh_state(fresh_streams: None) -> None:
+    """Every test here starts without lake tables or stream logs (tests/support/fixtures.py)."""
 
 
 @pytest.fixture
